@@ -122,6 +122,7 @@ def fk_label(table: str, fk: ForeignKey) -> str:
 
 
 def edge_strategy(data: dict[str, Any]) -> BreakStrategy:
+    """The strategy a cut of this ``fk_graph`` edge (given its data) would use."""
     return strategy_for(nullable=data["nullable"], deferrable=data["deferrable"], virtual=data["virtual"])
 
 

@@ -17,7 +17,15 @@ from helpers_graph import FIXTURES, cases, parse_schema, read_plan, render_plan
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dbsynth.cycles import BreakStrategy, choose_cuts, component_edges, strategy_for
+from dbsynth.cycles import (
+    SEVERITY,
+    BreakStrategy,
+    Edge,
+    choose_cuts,
+    component_edges,
+    edge_strategy,
+    strategy_for,
+)
 from dbsynth.errors import CycleError, SchemaError
 from dbsynth.graph import (
     InsertionPlan,
@@ -314,9 +322,8 @@ def test_random_graphs_give_valid_deterministic_plans(schema: Schema, seed: int)
         assert plan_insertion(schema, strict=True) == plan
 
 
-def _severity_counts(graph: nx.MultiDiGraph, cuts: list[tuple[str, str, str]]) -> tuple[int, ...]:
-    from dbsynth.cycles import SEVERITY, edge_strategy
-
+def _severity_counts(graph: nx.MultiDiGraph, cuts: list[Edge]) -> tuple[int, ...]:
+    """Cut counts per strategy, costliest first: the order choose_cuts minimises."""
     counts = [sum(edge_strategy(graph.edges[e]) is s for e in cuts) for s in SEVERITY]
     return tuple(reversed(counts))
 
