@@ -20,8 +20,12 @@ Mapping rules:
   expression, all its key elements in order (columns by name) in ``expressions``;
 * invalid indexes (a failed ``CREATE INDEX CONCURRENTLY``) are skipped: they are not part of
   the schema anyone meant;
-* CHECK ``expression`` is ``pg_get_constraintdef`` text (``CHECK ((price > 0))``), ``columns``
-  the attributes of ``conkey`` in its order; exclusion constraints only produce a warning.
+* CHECK ``expression`` is the condition as PostgreSQL prints it, without the ``CHECK`` keyword:
+  ``pg_get_expr(conbin)``, the exact text ``pg_get_constraintdef`` wraps in ``CHECK (...)``
+  (``((price > (0)::numeric))``). That is what MySQL's ``CHECK_CLAUSE`` holds too, and what
+  sqlglot parses as an expression (it reads ``CHECK (...)`` as a call of a function ``CHECK``).
+  ``columns`` are the attributes of ``conkey`` in its order. NOT VALID is not kept: new rows
+  must satisfy the condition all the same. Exclusion constraints only produce a warning.
 """
 
 from __future__ import annotations
@@ -74,7 +78,8 @@ _FK_SQL = text(
 _CHECK_SQL = text(
     f"""
     SELECT c.conrelid AS relid, c.conname AS name, c.contype AS kind,
-           pg_get_constraintdef(c.oid) AS definition, {_attnames("conkey", "conrelid")} AS columns
+           pg_get_constraintdef(c.oid) AS definition, pg_get_expr(c.conbin, c.conrelid) AS expression,
+           {_attnames("conkey", "conrelid")} AS columns
     FROM pg_constraint c
     WHERE c.contype IN ('c', 'x') AND c.conrelid = ANY(CAST(:relids AS oid[]))
     ORDER BY c.conrelid, c.conname
@@ -113,7 +118,7 @@ def checks(
                 "generated rows may violate it"
             )
             continue
-        out[r.relid].append(CheckConstraint(r.definition, r.name, tuple(r.columns), "table"))
+        out[r.relid].append(CheckConstraint(r.expression, r.name, tuple(r.columns), "table"))
     return {k: tuple(v) for k, v in out.items()}
 
 

@@ -184,7 +184,7 @@ _ENUM_LABELS_SQL = text(
 )
 
 _DOMAIN_CHECKS_SQL = text(
-    "SELECT contypid, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint "
+    "SELECT contypid, conname, pg_get_expr(conbin, 0) AS expression FROM pg_constraint "
     "WHERE contypid = ANY(CAST(:oids AS oid[])) AND contype = 'c' ORDER BY contypid, conname"
 )
 
@@ -212,8 +212,8 @@ class TypeCatalog:
             labels[oid].append(label)
         domains = [t.oid for t in types.values() if t.kind == "d"]
         checks: dict[int, list[CheckConstraint]] = {oid: [] for oid in domains}
-        for oid, name, definition in conn.execute(_DOMAIN_CHECKS_SQL, {"oids": domains}):
-            checks[oid].append(CheckConstraint(definition, name, (), "domain"))
+        for oid, name, expression in conn.execute(_DOMAIN_CHECKS_SQL, {"oids": domains}):
+            checks[oid].append(CheckConstraint(expression, name, (), "domain"))
         return cls(
             types,
             {k: tuple(v) for k, v in labels.items()},
@@ -247,11 +247,20 @@ class TypeCatalog:
         return tuple(EnumType(t.name, self.labels[t.oid], t.schema) for t in found)
 
     def domains(self) -> tuple[Domain, ...]:
-        """Domains defined in the chosen schemas or used by the introspected columns."""
+        """Domains defined in the chosen schemas or used by the introspected columns.
+
+        A domain over a domain carries the NOT NULL and CHECKs of the whole chain, outermost
+        first, because all of them constrain its values; ``base_type`` names its immediate base.
+        """
         found = sorted((t for t in self.types.values() if t.kind == "d"), key=lambda t: (t.schema, t.name))
         out = []
         for t in found:
             r = self.resolve(t.oid, -1, t.sql)
+            chain: list[CheckConstraint] = []
+            d = t
+            while d.kind == "d":
+                chain.extend(self.domain_checks[d.oid])
+                d = self.types[d.base]
             logical = L.ARRAY if r.base.is_array else self.scalar_logical(r.base)
             out.append(
                 Domain(
@@ -259,9 +268,9 @@ class TypeCatalog:
                     t.base_sql or r.base_sql,
                     logical,
                     t.schema,
-                    nullable=not t.not_null,
+                    nullable=not r.not_null,
                     default=t.default,
-                    checks=self.domain_checks[t.oid],
+                    checks=tuple(chain),
                 )
             )
         return tuple(out)
