@@ -15,7 +15,10 @@ Decisions kept here (the integrator reads them once, downstream code relies on t
 * Types not in the tables (``tsvector``, ``xml``, ``point``, ranges, composites, PostGIS, ...)
   are ``OTHER`` with a Schema warning naming the type; introspection never fails on them.
 * ``enum_type`` and ``domain`` are keys ``"schema.name"`` (unquoted, like ``Table.key``) of the
-  Schema's ``enums`` / ``domains``; an array of enums carries its enum's labels too.
+  Schema's ``enums`` / ``domains``. An array whose elements are an enum or a domain carries that
+  enum's labels / that domain (unless the column itself is on a domain); ``element_sql_type`` is
+  the element type as declared (``mood``, ``small``) and ``element`` its logical type.
+* A column is NOT NULL (``nullable=False``) when it or any domain under it is.
 * ``length`` / ``precision`` / ``scale`` come from the type modifier: characters for
   ``varchar(n)``/``char(n)``, bits for ``bit(n)``, digits for ``numeric(p,s)``, fractional-second
   digits (``precision``) for ``time(p)``, ``timestamp(p)``, ``interval(p)``. For an array they
@@ -278,13 +281,14 @@ class TypeCatalog:
     def column(self, row: Any, table_key: str, warnings: list[str]) -> Column:
         """A :class:`Column` from one row of ``postgres.COLUMNS_SQL``."""
         r = self.resolve(row.typid, row.typmod, row.sql_type)
-        scalar, typmod, dims = r.base, r.typmod, 0
+        scalar, typmod, dims, domain, shown = r.base, r.typmod, 0, r.domain, r.base_sql
         element: LogicalType | None = None
         element_sql: str | None = None
         if r.base.is_array:
-            er = self.resolve(r.base.elem, r.typmod, _element_sql(r.base_sql, self.types[r.base.elem]))
-            scalar, typmod = er.base, er.typmod
-            element, element_sql = self.scalar_logical(er.base), er.base_sql
+            element_sql = _element_sql(r.base_sql, self.types[r.base.elem])
+            er = self.resolve(r.base.elem, r.typmod, element_sql)
+            scalar, typmod, domain, shown = er.base, er.typmod, domain or er.domain, er.base_sql
+            element = self.scalar_logical(er.base)
             # attndims is 0 for a domain over an array, and PostgreSQL does not enforce it anyway.
             dims = max(row.ndims, 1)
             logical = L.ARRAY
@@ -292,7 +296,7 @@ class TypeCatalog:
             logical = self.scalar_logical(scalar)
         if (element or logical) is L.OTHER:
             warnings.append(
-                f"{table_key}.{row.name}: type '{element_sql or r.base_sql}' is not modelled; "
+                f"{table_key}.{row.name}: type '{shown}' is not modelled; "
                 "its SQL type is kept and it is generated as NULL or a constant"
             )
         length, precision, scale = TYPMOD_DECODERS.get(scalar.name, _none)(typmod)
@@ -313,7 +317,7 @@ class TypeCatalog:
             scale=scale,
             enum_type=scalar.key if is_enum else None,
             enum_labels=self.labels[scalar.oid] if is_enum else None,
-            domain=r.domain.key if r.domain else None,
+            domain=domain.key if domain else None,
             element=element,
             element_sql_type=element_sql,
             array_dims=dims,
