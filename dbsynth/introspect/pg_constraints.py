@@ -145,7 +145,8 @@ def keys(insp: Inspector, schema: str, names: Sequence[str], warnings: list[str]
     for name in names:
         tk = (schema, name)
         key = f"{schema}.{name}"
-        pk = pks.get(tk) or {}
+        pk: Any = pks.get(tk) or {}
+        comment: Any = comments.get(tk) or {}
         uniques = [_unique(u, key, warnings) for u in sorted(uqs.get(tk, []), key=_by_name)]
         indexes: list[Index] = []
         for ix in sorted(ixs.get(tk, []), key=_by_name):
@@ -156,7 +157,7 @@ def keys(insp: Inspector, schema: str, names: Sequence[str], warnings: list[str]
             else None,
             tuple(uniques),
             tuple(indexes),
-            (comments.get(tk) or {}).get("text"),
+            comment.get("text"),
         )
     return out
 
