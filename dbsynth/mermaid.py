@@ -106,7 +106,8 @@ def _type(sql_type: str, logical: LogicalType) -> str:
     # An ENUM's SQL text lists every label (``enum('G','PG',...)``): noise in a diagram.
     if logical in (LogicalType.ENUM, LogicalType.SET) and "(" in sql_type:
         return logical.value
-    token = _NOT_TYPE.sub("_", sql_type.strip().replace(",", "_")).strip("_")
+    # numeric(10, 2) -> numeric(10_2); character varying(45) -> character_varying(45)
+    token = _NOT_TYPE.sub("_", re.sub(r"\s*,\s*", "_", sql_type.strip())).strip("_")
     if not token or not re.match(r"[A-Za-z_]", token):
         token = f"t_{token}" if token else logical.value
     return token

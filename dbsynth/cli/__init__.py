@@ -1,0 +1,124 @@
+"""The ``dbsynth`` command line: parse, call the library, render with rich. Nothing imports it.
+
+One command per module (``inspect``, ``demo``), shared options in ``options``, rendering in
+``render``. The group owns the error policy, so every command gets the same behaviour:
+
+========  ================================================================================
+exit      when
+========  ================================================================================
+0         success
+1         a :class:`~dbsynth.errors.DbsynthError`, printed as one ``Error: <message>`` line on
+          standard error; or an unexpected exception (a bug), printed as one line that points
+          at ``--traceback``
+2         a usage error (unknown option, bad choice, missing argument), reported by click
+130       interrupted with Ctrl-C: ``Interrupted``
+========  ================================================================================
+
+``--traceback`` prints the full stack before the error line. Whatever is printed on failure
+is scrubbed of the passwords of every URL given on the command line, because driver messages
+and tracebacks are not under dbsynth's control.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import traceback as tb
+from typing import Any
+
+import click
+from sqlalchemy.engine import make_url
+
+from dbsynth import __version__
+from dbsynth.cli.demo import demo_command
+from dbsynth.cli.inspect import inspect_command
+from dbsynth.cli.options import URLS_SEEN
+from dbsynth.errors import DbsynthError
+
+TRACEBACK = "dbsynth.traceback"
+INTERRUPTED_EXIT = 130
+
+
+class DbsynthGroup(click.Group):
+    """A click group that turns exceptions into the exit codes and messages above."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted", err=True)
+            ctx.exit(INTERRUPTED_EXIT)
+        except BrokenPipeError:
+            # `dbsynth inspect ... | head`: the reader left; say nothing more on a closed pipe.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(1)
+        except DbsynthError as exc:
+            raise _failure(ctx, exc, str(exc)) from None
+        except Exception as exc:
+            message = (
+                f"unexpected {type(exc).__name__}: {exc} "
+                "(this is a bug in dbsynth; rerun with --traceback and report the output)"
+            )
+            raise _failure(ctx, exc, message) from None
+
+
+def _failure(ctx: click.Context, exc: BaseException, message: str) -> click.ClickException:
+    """The one-line error for ``exc``; with ``--traceback`` the stack is printed first."""
+    urls: list[str] = ctx.meta.get(URLS_SEEN, [])
+    if ctx.meta.get(TRACEBACK):
+        click.echo(redact("".join(tb.format_exception(exc)), urls).rstrip(), err=True)
+    return click.ClickException(" ".join(redact(message, urls).split()))
+
+
+def redact(text: str, urls: list[str]) -> str:
+    """``text`` with the password of every URL in ``urls`` replaced by ``***`` (both as typed,
+    percent-encoded, and decoded)."""
+    for url in urls:
+        secrets: set[str] = set()
+        typed = re.search(r"://[^:/@]*:([^@]*)@", url)
+        if typed and typed.group(1):
+            secrets.add(typed.group(1))
+        try:
+            decoded = make_url(url).password
+        except Exception:  # not a URL SQLAlchemy can parse: the typed form is all there is
+            decoded = None
+        if decoded:
+            secrets.add(str(decoded))
+        for secret in sorted(secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+    return text
+
+
+@click.group(cls=DbsynthGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="dbsynth", message="%(prog)s %(version)s")
+@click.option("--traceback", is_flag=True, help="On error, show the full stack, not just the message.")
+@click.pass_context
+def cli(ctx: click.Context, traceback: bool) -> None:
+    """dbsynth: clone a production database into a synthetic one.
+
+    It reads the schema (read-only), fits statistics, and writes rows that honour every key and
+    constraint. Passwords in URLs are never shown.
+
+    \b
+    Example:
+        dbsynth demo
+        dbsynth inspect postgresql://app@db.example.com/shop
+        dbsynth --traceback inspect shop.sqlite --format json
+    """
+    ctx.meta[TRACEBACK] = traceback
+
+
+cli.add_command(inspect_command)
+cli.add_command(demo_command)
+
+
+def main() -> None:
+    """Console-script entry point (``dbsynth = "dbsynth.cli:main"``)."""
+    cli.main(prog_name="dbsynth")
+
+
+__all__ = ["cli", "main", "redact"]
