@@ -135,6 +135,39 @@ def _md5(*values: Any) -> str:
     return hashlib.md5(":".join(str(v) for v in values if v is not None).encode()).hexdigest()
 
 
+def _prepare_sqlite(dbapi: Any) -> None:
+    dbapi.create_function("dbsynth_md5", -1, _md5, deterministic=True)
+
+
+def _prepare_postgres(dbapi: Any) -> None:
+    """Load PostgreSQL's ``infinity`` dates and timestamps as Python's extremes instead of
+    failing: validity ranges ending at 'infinity' are common, and one such row must not abort
+    the sample (psycopg raises "date too large" by default)."""
+    from psycopg.types import datetime as pgdt
+
+    def infinite(base: type, low: Any, high: Any) -> type:
+        def load(self: Any, data: Any) -> Any:
+            raw = bytes(data)
+            if raw == b"infinity":
+                return high
+            if raw == b"-infinity":
+                return low
+            return base.load(self, data)  # type: ignore[attr-defined]
+
+        return type(f"Infinite{base.__name__}", (base,), {"load": load})
+
+    utc = dt.UTC
+    loaders = {
+        "date": infinite(pgdt.DateLoader, dt.date.min, dt.date.max),
+        "timestamp": infinite(pgdt.TimestampLoader, dt.datetime.min, dt.datetime.max),
+        "timestamptz": infinite(
+            pgdt.TimestamptzLoader, dt.datetime.min.replace(tzinfo=utc), dt.datetime.max.replace(tzinfo=utc)
+        ),
+    }
+    for name, loader in loaders.items():
+        dbapi.adapters.register_loader(name, loader)
+
+
 @dataclass(frozen=True)
 class _Dialect:
     """What differs between backends: opening the snapshot, hashing, limits, estimates."""
@@ -143,7 +176,7 @@ class _Dialect:
     hash: Callable[[Sequence[ColumnElement[Any]], int], ColumnElement[Any]]
     max_params: int  # bind parameters per statement for key lists
     estimate: str | None  # catalog row estimate; :name / :table bind the table
-    functions: Mapping[str, Callable[..., Any]] = field(default_factory=dict)
+    prepare: Callable[[Any], None] | None = None  # given the DBAPI connection, before any read
 
 
 def _sql_md5(cols: Sequence[ColumnElement[Any]], seed: int) -> ColumnElement[Any]:
@@ -168,6 +201,7 @@ DIALECTS: dict[str, _Dialect] = {
             "ON p.oid = i.inhrelid WHERE i.inhparent = c.oid AND p.reltuples >= 0) "
             "FROM pg_class c WHERE c.oid = to_regclass(:name)"
         ),
+        prepare=_prepare_postgres,
     ),
     "mysql": _Dialect(
         snapshot=(
@@ -186,16 +220,15 @@ DIALECTS: dict[str, _Dialect] = {
         hash=lambda cols, seed: sa.func.dbsynth_md5(sa.literal_column(f"'{seed}'"), *cols),
         max_params=30_000,  # SQLite >= 3.32 allows 32766
         estimate=None,  # no catalog estimate: count(*) on a local file is cheap enough
-        functions={"dbsynth_md5": _md5},
+        prepare=_prepare_sqlite,
     ),
 }
 
 
 def _open_snapshot(conn: Connection, dialect: _Dialect) -> None:
     conn.commit()  # end the transaction that set the session read-only; the snapshot starts fresh
-    dbapi = conn.connection.driver_connection
-    for name, fn in dialect.functions.items():
-        dbapi.create_function(name, -1, fn, deterministic=True)  # type: ignore[union-attr]
+    if dialect.prepare is not None:
+        dialect.prepare(conn.connection.driver_connection)
     for statement in dialect.snapshot:
         conn.exec_driver_sql(statement)
 
@@ -553,7 +586,7 @@ def sample_database(
     if sample_rows < 1:
         raise UsageError(f"--sample-rows must be at least 1, got {sample_rows}")
     selected = _restrict(schema, tables)
-    filters = _filters(selected, where or {})
+    filters = _filters(schema, selected, where or {})
     order = plan_insertion(selected).order
     parsed = parse_url(url)
     with connect(parsed, read_only=True) as conn:
@@ -584,10 +617,13 @@ def _restrict(schema: Schema, tables: Sequence[str] | None) -> Schema:
     return replace(schema, tables=kept)
 
 
-def _filters(schema: Schema, where: Mapping[str, str]) -> dict[str, str]:
+def _filters(schema: Schema, selected: Schema, where: Mapping[str, str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, predicate in where.items():
-        out[schema.table(name).key] = predicate
+        key = schema.table(name).key  # unknown names: SchemaError, did you mean
+        if not selected.has_table(key):
+            raise UsageError(f"--where names table {key}, which is not among the tables to sample")
+        out[key] = predicate
     return out
 
 
@@ -616,6 +652,13 @@ def to_frame(table: Table, rows: Sequence[Key]) -> tuple[pd.DataFrame, list[str]
         try:
             data[column.name] = convert(values, column)
         except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
+            if column.logical in (LogicalType.DATE, LogicalType.TIMESTAMP):
+                # MySQL's zero dates ('0000-00-00') and their kin: NULL is the honest reading.
+                series = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="mixed")
+                data[column.name] = series.astype("datetime64[us]")
+                bad = int(series.isna().sum()) - sum(v is None for v in values)
+                warnings.append(f"{table.key}.{column.name}: {bad} value(s) that are not dates read as NULL")
+                continue
             warnings.append(
                 f"{table.key}.{column.name}: kept as objects ({column.logical.value} conversion: {exc})"
             )

@@ -356,6 +356,10 @@ def test_pg_tables_and_where_restrict_the_sample(pg_shop: tuple[str, Schema]) ->
 
 def test_pg_bad_where_is_a_usage_error(pg_shop: tuple[str, Schema]) -> None:
     url, schema = pg_shop
+    with pytest.raises(
+        UsageError, match=r"^--where names table public\.note, which is not among the tables to sample$"
+    ):
+        sample_database(url, schema, tables=["customer"], where={"note": "id > 1"})
     with pytest.raises(UsageError, match=r'^the --where filter of table public\.orders failed: .*"nope"'):
         sample_database(url, schema, sample_rows=10, where={"orders": "nope > 1"})
 
@@ -455,6 +459,38 @@ def test_pagila_small_bound_is_fk_consistent_for_all_tables(dataset_url: Callabl
     assert str(film["rating"].dtype) == "string"
 
 
+def validity_schema(namespace: str | None) -> Schema:
+    return Schema(
+        dialect="",
+        tables=(
+            Table(
+                "validity",
+                (
+                    Column("id", "integer", LogicalType.INTEGER, False),
+                    Column("since", "date", LogicalType.DATE),
+                    Column("until", "timestamp", LogicalType.TIMESTAMP),
+                ),
+                namespace,
+                PrimaryKey(("id",)),
+            ),
+        ),
+    )
+
+
+def test_pg_infinite_dates_do_not_abort_the_sample(make_pg: Callable[[str], str]) -> None:
+    url = make_pg(
+        "CREATE TABLE validity (id integer PRIMARY KEY, since date, until timestamp);"
+        "INSERT INTO validity VALUES (1, '-infinity', 'infinity'), (2, '2020-02-29', '2021-01-01 10:00'),"
+        "(3, NULL, NULL)"
+    )
+    sample = sample_database(url, validity_schema("public"), sample_rows=10)
+    frame = sample.frames["public.validity"].set_index("id")
+    assert frame.loc[1, "since"] == pd.Timestamp("0001-01-01")
+    assert frame.loc[1, "until"] == pd.Timestamp(dt.datetime.max)
+    assert frame.loc[2, "since"] == pd.Timestamp("2020-02-29") and pd.isna(frame.loc[3, "until"])
+    assert sample.info["public.validity"].warnings == ()
+
+
 # -- MariaDB and SQLite -----------------------------------------------------------------------
 
 
@@ -477,6 +513,20 @@ def test_mariadb_shop_and_chinook(
     assert fk_violations(small, chinook_schema) == {}
     assert all(i.rows_sampled <= 100 for i in small.info.values())
     assert str(small.frames["Invoice"]["InvoiceDate"].dtype) == "datetime64[us]"
+
+
+def test_mariadb_zero_dates_read_as_null(make_mysql: Callable[[str], str]) -> None:
+    url = make_mysql(
+        "SET SESSION sql_mode = '';"
+        "CREATE TABLE validity (id integer PRIMARY KEY, since date, until datetime);"
+        "INSERT INTO validity VALUES (1, '0000-00-00', '2021-01-01 10:00:00'), (2, '2020-02-29', NULL)"
+    )
+    sample = sample_database(url, validity_schema(None), sample_rows=10)
+    frame = sample.frames["validity"].set_index("id")
+    assert str(frame["since"].dtype) == "datetime64[us]"
+    assert pd.isna(frame.loc[1, "since"]) and frame.loc[2, "since"] == pd.Timestamp("2020-02-29")
+    assert frame.loc[1, "until"] == pd.Timestamp("2021-01-01 10:00")
+    assert sample.info["validity"].warnings == ("validity.since: 1 value(s) that are not dates read as NULL",)
 
 
 def test_sqlite_shop(make_sqlite: Callable[[str], str]) -> None:
