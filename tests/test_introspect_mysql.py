@@ -346,9 +346,12 @@ def test_spatial_column_is_other_with_a_warning(make_mysql: Callable[[str], str]
         C("ip", "inet6", L.OTHER),
     )
     assert s.warnings == (
-        "place.pos: dbsynth has no model for type point; the column is kept as OTHER with its SQL type",
-        "place.area: dbsynth has no model for type geometry; the column is kept as OTHER with its SQL type",
-        "place.ip: dbsynth has no model for type inet6; the column is kept as OTHER with its SQL type",
+        "place.pos: type 'point' is not modelled; its SQL type is kept and it is generated "
+        "as NULL or a constant",
+        "place.area: type 'geometry' is not modelled; its SQL type is kept and it is generated "
+        "as NULL or a constant",
+        "place.ip: type 'inet6' is not modelled; its SQL type is kept and it is generated "
+        "as NULL or a constant",
     )
     assert Schema.from_json(s.to_json()) == s
 

@@ -306,10 +306,11 @@ def _column(row: Row, flavour: _Flavour, json_columns: set[str], warnings: list[
     logical = _logical(row)
     if logical in (L.TEXT, L.STRING) and name in json_columns:
         logical = L.JSON
-    if logical is L.OTHER:
+    generated = _GENERATED.search(extra) is not None
+    if logical is L.OTHER and not generated:  # generated columns are never written
         warnings.append(
-            f"{row['tname']}.{name}: dbsynth has no model for type {sql_type}; "
-            "the column is kept as OTHER with its SQL type"
+            f"{row['tname']}.{name}: type '{sql_type}' is not modelled; "
+            "its SQL type is kept and it is generated as NULL or a constant"
         )
     precision = scale = None
     if logical is L.DECIMAL or (logical is L.FLOAT and row["num_scale"] is not None):
@@ -318,7 +319,6 @@ def _column(row: Row, flavour: _Flavour, json_columns: set[str], warnings: list[
         precision = row["fsp"]
     elif logical is L.INTEGER and row["data_type"].lower() == "bit":
         precision = row["num_precision"]
-    generated = _GENERATED.search(extra) is not None
     return Column(
         name=name,
         sql_type=sql_type,
@@ -399,8 +399,8 @@ def _indexes(
             continue
         if unique:
             warnings.append(
-                f"{table}: unique key {name} ({', '.join(expressions)}) is on an expression; "
-                "it is recorded as a plain index and its uniqueness is not modelled"
+                f"{table}: unique index {name} on expressions ({', '.join(expressions)}) is kept as a "
+                "plain index; its uniqueness is not modelled"
             )
         indexes.append(Index(columns, name=name, expressions=expressions))
     return tuple(uniques), tuple(indexes)
