@@ -3,25 +3,29 @@
 :func:`sample_database` opens the source read-only (``dbsynth.db.connect(read_only=True)``) and
 then one snapshot (PostgreSQL ``REPEATABLE READ, READ ONLY``; MySQL ``START TRANSACTION WITH
 CONSISTENT SNAPSHOT, READ ONLY``; SQLite one read transaction with ``query_only``), so every
-table comes from the same moment. It issues only SELECTs (plus ``SET`` of its own transaction):
-no temporary table, no write, so a role with nothing but SELECT rights can run it.
+table comes from the same moment. It issues only SELECTs (plus the statements that open its own
+transaction): no temporary table, no write, so a role with nothing but SELECT rights can run it.
 
-How rows are chosen, table by table in FK order (parents first; ``dbsynth.graph``):
+How rows are chosen, table by table in FK order (parents first; ``dbsynth.graph``). The bound
+``sample_rows`` applies to each table's *own* rows; closure (below) may add parents on top.
 
-* **whole** — a table with at most ``sample_rows`` rows is read entirely;
+* **whole** — a table with at most ``sample_rows`` rows is read entirely (with a ``where``
+  filter, all matching rows are read and the method is ``random``: not every row is there);
 * **random** — a larger table none of whose parents was cut is sampled uniformly: the
   ``sample_rows`` rows with the smallest ``md5(seed:key)``. Ordering by a hash of the key and the
   seed (not ``random()`` or ``TABLESAMPLE``) makes the sample depend only on the data and the
   seed, not on the physical layout, the catalog estimate or the server's RNG. A prefilter
   ``hash < threshold`` sized from the estimate keeps the sort to a few times ``sample_rows`` rows
-  instead of the whole table; since it is monotone in the same hash, the result is the same
-  ``sample_rows`` rows with or without it;
+  instead of the whole table (a full sort could spill a huge table to disk); since it is monotone
+  in the same hash, the result is the same rows with or without it;
 * **families** — a larger table with a sampled (cut) parent takes *whole families*: the parent's
-  sampled rows are walked in their frame order and all children of each are taken, as long as
-  the total stays within ``sample_rows``, so children-per-parent is measured exactly for those
-  parents (:meth:`Sample.covered_parents`). Parent keys travel as ``IN`` lists in batches; the
-  source being read-only, nothing is staged in temporary tables. Rows whose FK is NULL are added
-  at the rate of the covered parents, so the FK's null rate is not lost.
+  own rows are walked in their frame order and all children of each are taken (a grouped count
+  first, then the rows), as long as the total stays within ``sample_rows``, so children-per-parent
+  is measured exactly for those parents (:meth:`Sample.covered_parents`). Parent keys travel as
+  ``IN`` lists in batches; the source being read-only, nothing is staged in temporary tables.
+  Rows whose FK is NULL are added at the rate of the covered parents, so the FK's null rate is
+  not lost. If the very first family alone exceeds the bound, part of it is taken and no parent
+  counts as covered.
 
 Then *upward closure*: a parent row referenced by a sampled child but not sampled itself is
 fetched and appended to the parent's frame (and its own parents likewise), so every FK between

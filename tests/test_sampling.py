@@ -191,7 +191,9 @@ def check_shop(sample: Sample, schema: Schema, bound: int) -> None:
     assert assert_whole_families(sample, schema, shop_truth(schema)) > 0
 
 
-def pg_exec(url: str, sql: str, params: dict[str, object] | None = None) -> list[tuple[object, ...]]:
+def sql_exec(
+    url: str | sa.URL, sql: str, params: dict[str, object] | None = None
+) -> list[tuple[object, ...]]:
     engine = sa.create_engine(parse_url(url), poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
@@ -284,7 +286,7 @@ def test_frames_get_the_documented_dtypes() -> None:
 @pytest.fixture
 def pg_shop(make_pg: Callable[[str], str]) -> Iterator[tuple[str, Schema]]:
     url = make_pg(shop_sql())
-    pg_exec(url, "ANALYZE")
+    sql_exec(url, "ANALYZE")
     yield url, shop_schema("postgresql", "public")
 
 
@@ -340,8 +342,8 @@ def test_pg_stale_estimate_gives_the_same_rows(make_pg: Callable[[str], str]) ->
         "CREATE TABLE t (id integer PRIMARY KEY, v text) WITH (autovacuum_enabled = off);"
         "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g;"
     )
-    pg_exec(url, "ANALYZE t")
-    pg_exec(url, "DELETE FROM t WHERE id > 100")
+    sql_exec(url, "ANALYZE t")
+    sql_exec(url, "DELETE FROM t WHERE id > 100")
     schema = Schema(
         "postgresql",
         (Table("t", (Column("id", "integer", LogicalType.INTEGER, False),), "public", PrimaryKey(("id",))),),
@@ -389,28 +391,28 @@ def test_pg_select_only_role_in_read_only_sessions_writes_nothing(pg_shop: tuple
     url, schema = pg_shop
     role = f"dbsynth_ro_{uuid.uuid4().hex[:8]}"
     db = parse_url(url).database
-    pg_exec(url, f"CREATE ROLE {role} LOGIN")
+    sql_exec(url, f"CREATE ROLE {role} LOGIN")
     try:
-        pg_exec(url, f"ALTER ROLE {role} SET default_transaction_read_only = on")
-        pg_exec(url, f'REVOKE TEMPORARY ON DATABASE "{db}" FROM PUBLIC')  # no temp tables either
-        pg_exec(url, f'GRANT CONNECT ON DATABASE "{db}" TO {role}')
-        pg_exec(url, f"GRANT USAGE ON SCHEMA public TO {role}")
-        pg_exec(url, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+        sql_exec(url, f"ALTER ROLE {role} SET default_transaction_read_only = on")
+        sql_exec(url, f'REVOKE TEMPORARY ON DATABASE "{db}" FROM PUBLIC')  # no temp tables either
+        sql_exec(url, f'GRANT CONNECT ON DATABASE "{db}" TO {role}')
+        sql_exec(url, f"GRANT USAGE ON SCHEMA public TO {role}")
+        sql_exec(url, f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
         ro_url = parse_url(url).set(username=role).render_as_string(hide_password=False)
         counters = (
             "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del, n_tup_hot_upd "
             "FROM pg_stat_user_tables ORDER BY relname"
         )
-        pg_exec(url, "SELECT pg_stat_force_next_flush()")
-        before = pg_exec(url, counters)
+        sql_exec(url, "SELECT pg_stat_force_next_flush()")
+        before = sql_exec(url, counters)
         sample = sample_database(ro_url, schema, sample_rows=30)
         check_shop(sample, schema, 30)
         time.sleep(0.5)  # the sampling backend flushes its statistics as it exits
-        assert pg_exec(url, counters) == before
+        assert sql_exec(url, counters) == before
         assert len(before) == 4
     finally:
-        pg_exec(url, f"DROP OWNED BY {role}")
-        pg_exec(url, f"DROP ROLE {role}")
+        sql_exec(url, f"DROP OWNED BY {role}")
+        sql_exec(url, f"DROP ROLE {role}")
 
 
 def test_pg_all_tables_come_from_one_snapshot(pg_shop: tuple[str, Schema]) -> None:
@@ -418,12 +420,12 @@ def test_pg_all_tables_come_from_one_snapshot(pg_shop: tuple[str, Schema]) -> No
 
     def write_meanwhile(key: str, rows: int) -> None:
         if key == "public.customer":
-            pg_exec(url, "INSERT INTO note VALUES (1001, 1, 'late'), (1002, NULL, 'late')")
+            sql_exec(url, "INSERT INTO note VALUES (1001, 1, 'late'), (1002, NULL, 'late')")
 
     sample = sample_database(url, schema, sample_rows=5000, on_table=write_meanwhile)
     assert sample.info["public.note"].method == "whole"
     assert len(sample.frames["public.note"]) == 300  # the rows inserted meanwhile are not seen
-    assert pg_exec(url, "SELECT count(*) FROM note") == [(302,)]
+    assert sql_exec(url, "SELECT count(*) FROM note") == [(302,)]
 
 
 def test_pg_connection_lost_mid_read_names_the_table(pg_shop: tuple[str, Schema]) -> None:
@@ -432,7 +434,7 @@ def test_pg_connection_lost_mid_read_names_the_table(pg_shop: tuple[str, Schema]
     dropping = parse_url(url).update_query_dict({"application_name": app})
 
     def kill(key: str, rows: int) -> None:
-        pg_exec(
+        sql_exec(
             url,
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = :a",
             {"a": app},
@@ -462,7 +464,7 @@ def test_pagila_small_bound_is_fk_consistent_for_all_tables(dataset_url: Callabl
     def true_counts(child: str, fk: ForeignKey) -> Counter:
         if (child, fk.columns) not in truth:
             cols = ", ".join(fk.columns)
-            rows = pg_exec(
+            rows = sql_exec(
                 url, f"SELECT {cols}, count(*) FROM {child} WHERE {fk.columns[0]} IS NOT NULL GROUP BY {cols}"
             )
             truth[child, fk.columns] = Counter({tuple(r[:-1]): int(r[-1]) for r in rows})  # type: ignore[call-overload]
@@ -515,9 +517,7 @@ def test_pg_infinite_dates_do_not_abort_the_sample(make_pg: Callable[[str], str]
 # -- MariaDB and SQLite -----------------------------------------------------------------------
 
 
-def test_mariadb_shop_and_chinook(
-    make_mysql: Callable[[str], str], dataset_url: Callable[[str], str]
-) -> None:
+def test_mariadb_shop_in_one_snapshot(make_mysql: Callable[[str], str]) -> None:
     url = make_mysql("SET FOREIGN_KEY_CHECKS = 0;" + shop_sql())  # referred_by points forward
     schema = shop_schema("mysql", None)
     sample = sample_database(url, schema, sample_rows=60)
@@ -527,13 +527,23 @@ def test_mariadb_shop_and_chinook(
     for key in sample.frames:
         pd.testing.assert_frame_equal(sample.frames[key], again.frames[key])
 
-    chinook = dataset_url("chinook_mysql")
-    chinook_schema = introspect(chinook)
-    small = sample_database(chinook, chinook_schema, sample_rows=100)
-    assert len(small.frames) == 11
-    assert fk_violations(small, chinook_schema) == {}
-    assert all(i.rows_sampled <= 100 for i in small.info.values())
-    assert str(small.frames["Invoice"]["InvoiceDate"].dtype) == "datetime64[us]"
+    def write_meanwhile(key: str, rows: int) -> None:
+        if key == "customer":
+            sql_exec(url, "INSERT INTO note VALUES (1001, 1, 'late')")
+
+    whole = sample_database(url, schema, sample_rows=5000, on_table=write_meanwhile)
+    assert len(whole.frames["note"]) == 300 and sql_exec(url, "SELECT count(*) FROM note") == [(301,)]
+
+
+def test_mariadb_chinook(dataset_url: Callable[[str], str]) -> None:
+    url = dataset_url("chinook_mysql")
+    schema = introspect(url)
+    sample = sample_database(url, schema, sample_rows=100)
+    assert len(sample.frames) == 11
+    assert fk_violations(sample, schema) == {}
+    assert all(i.rows_sampled <= 100 for i in sample.info.values())
+    assert str(sample.frames["Invoice"]["InvoiceDate"].dtype) == "datetime64[us]"
+    assert isinstance(sample.frames["Invoice"]["Total"].iloc[0], decimal.Decimal)
 
 
 def test_mariadb_zero_dates_read_as_null(make_mysql: Callable[[str], str]) -> None:
