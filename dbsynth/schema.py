@@ -82,6 +82,8 @@ class Column:
     ``enum_labels`` holds the allowed labels of ENUM and SET columns, in declaration order.
     ``domain`` names a PostgreSQL domain whose base type is ``sql_type``'s base.
     ``generated`` is the expression of a generated (computed) column: never written by dbsynth.
+    ``on_update`` is MySQL's ``ON UPDATE`` expression (``current_timestamp()``), kept apart from
+    ``default`` so other dialects can ignore it.
     """
 
     name: str
@@ -101,6 +103,7 @@ class Column:
     element: LogicalType | None = None
     element_sql_type: str | None = None
     array_dims: int = 0
+    on_update: str | None = None
     comment: str | None = None
 
     @property
@@ -163,6 +166,7 @@ class Index:
     columns: tuple[str, ...]
     name: str | None = None
     expressions: tuple[str, ...] = ()
+    method: str | None = None  # btree (None), gin, gist, hash, fulltext, spatial ...
 
 
 @dataclass(frozen=True)
