@@ -24,8 +24,10 @@ How rows are chosen, table by table in FK order (parents first; ``dbsynth.graph`
   is measured exactly for those parents (:meth:`Sample.covered_parents`). Parent keys travel as
   ``IN`` lists in batches; the source being read-only, nothing is staged in temporary tables.
   Rows whose FK is NULL are added at the rate of the covered parents, so the FK's null rate is
-  not lost. If the very first family alone exceeds the bound, part of it is taken and no parent
-  counts as covered.
+  not lost. When every sampled parent is covered and room is left (small families under a
+  parent sampled at a low rate), the rest is filled with the rows of smallest hash, which keeps
+  every row's inclusion probability equal. If the very first family alone exceeds the bound,
+  part of it is taken and no parent counts as covered.
 
 Then *upward closure*: a parent row referenced by a sampled child but not sampled itself is
 fetched and appended to the parent's frame (and its own parents likewise), so every FK between
@@ -453,19 +455,23 @@ class _Sampler:
     ) -> _TableState:
         """Whole when it fits, else the ``bound`` rows with the smallest hash (module doc)."""
         n = self.bound
-        fraction = 1.0 if total <= 2 * n else min(1.0, OVERSAMPLE * n / total)
-        tc = self.reader.clause(table)
-        while True:
-            prefilter = [self.reader.hash(table, tc) < _threshold(fraction)] if fraction < 1.0 else []
-            got = self.reader.rows(table, [*conds, *prefilter], limit=n + 1)
-            if len(got) > n or fraction >= 1.0:
-                break
-            fraction = min(1.0, fraction * 4)  # the estimate was low: widen the prefilter
+        got = self.smallest(table, conds, total, n + 1)
         rows = [r[:-1] for r in got[:n]]
         if len(got) <= n:
             method: SampleMethod = "random" if conds else "whole"
             return _TableState(table, rows, len(rows), method, len(rows), True)
         return _TableState(table, rows, n, "random", max(total, n + 1), exact)
+
+    def smallest(self, table: Table, conds: list[ColumnElement[bool]], total: int, n: int) -> list[Key]:
+        """The ``n`` rows (with their hash) of smallest hash, through the widening prefilter."""
+        fraction = 1.0 if total <= 2 * n else min(1.0, OVERSAMPLE * n / total)
+        tc = self.reader.clause(table)
+        while True:
+            prefilter = [self.reader.hash(table, tc) < _threshold(fraction)] if fraction < 1.0 else []
+            got = self.reader.rows(table, [*conds, *prefilter], limit=n)
+            if len(got) >= n or fraction >= 1.0:
+                return got
+            fraction = min(1.0, fraction * 4)  # the estimate was high: widen the prefilter
 
     def families(
         self, table: Table, fk: ForeignKey, conds: list[ColumnElement[bool]], total: int, exact: bool
@@ -502,12 +508,26 @@ class _Sampler:
         if budget and any(table.column(c).nullable for c in fk.columns) and parent.rows_total:
             no_parent = sa.or_(*(self.reader.clause(table).c[c].is_(None) for c in fk.columns))
             orphans = self.reader.count(table, [*conds, no_parent])
-            share = round(orphans * min(1.0, covered / parent.rows_total))
+            share = min(budget, round(orphans * min(1.0, covered / parent.rows_total)))
             if share:
-                got += self.reader.rows(table, [*conds, no_parent], limit=min(budget, share))
+                got += self.reader.rows(table, [*conds, no_parent], limit=share)
+                budget -= share
+        if budget and not full and covered:
+            got += self.top_up(table, conds, total, got, budget)
         got.sort(key=lambda r: r[-1])
         rows = [r[:-1] for r in got]
         return _TableState(table, rows, len(rows), "families", max(total, len(rows)), exact, fk, covered)
+
+    def top_up(
+        self, table: Table, conds: list[ColumnElement[bool]], total: int, got: list[Key], budget: int
+    ) -> list[Key]:
+        """Every sampled parent is covered and the bound is not reached (a parent sampled at a
+        low rate with small families: world's country through city): fill up with the rows of
+        smallest hash not taken yet. A row is then in the sample with probability p (its parent
+        sampled) + (1 - p) q (top-up), the same for every row, so the sample stays uniform."""
+        taken = {r[-1] for r in got}
+        extra = [r for r in self.smallest(table, conds, total, budget + len(got)) if r[-1] not in taken]
+        return extra[:budget]
 
     def close(self, key: str, rows: list[Key]) -> None:
         """Fetch the parents ``rows`` reference that are not sampled (module doc: closure)."""

@@ -514,6 +514,21 @@ def test_pg_infinite_dates_do_not_abort_the_sample(make_pg: Callable[[str], str]
     assert sample.info["public.validity"].warnings == ()
 
 
+def test_world_small_families_are_topped_up_uniformly(dataset_url: Callable[[str], str]) -> None:
+    # country.capital -> city: 50 sampled cities are the capitals of a handful of countries.
+    url = dataset_url("world")
+    schema = introspect(url)
+    sample = sample_database(url, schema, sample_rows=50)
+    country = sample.info["public.country"]
+    assert country.method == "families" and country.rows_sampled == 50
+    assert country.parents_covered == sample.info["public.city"].rows_sampled == 50
+    assert fk_violations(sample, schema) == {}
+    capitals = Counter(sample.frames["public.country"]["capital"].dropna())
+    truth = Counter(r[0] for r in sql_exec(url, "SELECT capital FROM country WHERE capital IS NOT NULL"))
+    for city in sample.frames["public.city"]["id"].head(50):
+        assert capitals[city] == truth[city]
+
+
 # -- MariaDB and SQLite -----------------------------------------------------------------------
 
 
