@@ -12,11 +12,14 @@ A :class:`NumericModel` is a mixture on the real line:
 Privacy (why no stored number is a lone source value): a grid point is not an order statistic
 but the *mean of a window of at least* ``min_count`` *consecutive order statistics* (the window
 is ``max(min_count, 0.25 % of the values)`` wide and slides from the lowest to the highest
-values). The two grid ends, which are also the generated range, are therefore the mean of the
-lowest and of the highest window. That mean equals the observed minimum (maximum) exactly when
-that value occurs at least window-size times, which is the one case where the rule allows it; a
-lone outlier only moves the end by ``1/window`` of its excess, and the synthetic column never
-reaches it. Values seen fewer than ``min_count`` times never become atoms. A continuous part with
+values). The two grid ends are also the generated range, so they get one more guard: an end is
+the mean of the extreme window, but no further out than one grid step beyond the extreme
+interior points (the 0.5 % and 99.5 % quantiles), extrapolated linearly. The window mean equals
+the observed minimum (maximum) only when that value occurs at least window-size times, the one
+case where the rule allows storing it; the extrapolation stops a lone outlier (a 10⁶ salary
+among 10² ones) from dragging the end out by ``1/window`` of its excess. The synthetic tail thus
+ends a little short of a long source tail, which is the price of not revealing its extremes.
+Values seen fewer than ``min_count`` times never become atoms. A continuous part with
 fewer than ``min_count`` values is dropped (its mass goes to the atoms), and a sample with nothing
 safe to keep gives an *empty* model that generates a type-valid 0.
 
@@ -63,6 +66,7 @@ FEW_DISTINCT = 50
 WINDOW_SHARE = 0.0025
 FAMILY_SAMPLE = 4000
 FAMILY_MIN_VALUES = 50
+MODE_BINS = 30
 FAMILIES = ("normal", "lognormal", "exponential", "gamma")
 PROB_DECIMALS = 6  # probabilities in model files: readable diffs, far below sampling noise
 
@@ -147,7 +151,7 @@ def infer_scale(x: np.ndarray, max_scale: int = 6) -> int | None:
     """The smallest number of decimals that represents every value, or None beyond ``max_scale``."""
     for scale in range(max_scale + 1):
         shifted = x * 10.0**scale
-        if np.all(np.abs(shifted - np.round(shifted)) <= 1e-6 * np.maximum(1.0, np.abs(shifted))):
+        if np.all(np.abs(shifted - np.round(shifted)) <= 1e-9 * np.maximum(1.0, np.abs(shifted))):
             return scale
     return None
 
@@ -164,7 +168,11 @@ def _window_grid(sorted_values: np.ndarray, window: int, points: int) -> np.ndar
         return np.array([means[0], means[0]])
     count = min(points, means.size)
     positions = np.linspace(0.0, means.size - 1.0, count)
-    return np.interp(positions, np.arange(means.size, dtype=np.float64), means)
+    grid = np.interp(positions, np.arange(means.size, dtype=np.float64), means)
+    if grid.size >= 4:  # ends: no further out than one step beyond the extreme interior points
+        grid[0] = max(grid[0], 2 * grid[1] - grid[2])
+        grid[-1] = min(grid[-1], 2 * grid[-2] - grid[-3])
+    return grid
 
 
 def _choose_family(
@@ -183,7 +191,9 @@ def _choose_family(
     # The fitted family carries the training half's sampling error as the empirical CDF would,
     # so the yardstick is the two-sample 5 % critical value, or what the training half's own
     # empirical distribution (the grid's source) achieves on the holdout when that is worse.
-    critical = max(1.36 * math.sqrt(2.0 / test.size), float(stats.ks_2samp(train, test).statistic))
+    critical = max(
+        1.36 * math.sqrt(2.0 / test.size), float(stats.ks_2samp(train, test, method="asymp").statistic)
+    )
     best: tuple[str, tuple[float, ...], float] | None = None
     for name in FAMILIES:
         positive = name != "normal"
@@ -448,10 +458,37 @@ class NumericModel(ColumnModel):
             spread = c90 - c10
             kelly = (c90 + c10 - 2 * c50) / spread if spread > 0 else 0.0
             shape = "skewed right" if kelly > 0.1 else "skewed left" if kelly < -0.1 else "symmetric"
+            modes = self.mode_count()
+            if modes > 1:
+                shape = "bimodal" if modes == 2 else f"{modes} modes"
             if self.family:
                 shape += f" ({self.family} fit)"
             parts.append(shape)
         return ", ".join(parts)
+
+    def mode_count(self) -> int:
+        """Modes of the continuous part: peaks of a histogram of the grid (grid points are equally
+        spaced in probability, so their density is the values' density) that are separated by a
+        valley lower than half of both peaks. Rough by design: it is for ``describe``."""
+        g = np.asarray(self.grid, dtype=np.float64)
+        if g.size < 20 or g[-3] <= g[2]:
+            return 1
+        counts, _ = np.histogram(g[2:-2], bins=MODE_BINS)  # without the sparse 1 % tails
+        density = np.convolve(counts, np.ones(3), mode="same")
+        peaks: list[int] = []
+        for i in range(density.size):
+            left = density[i - 1] if i > 0 else -1.0
+            right = density[i + 1] if i + 1 < density.size else -1.0
+            if density[i] > left and density[i] >= right and density[i] >= 0.2 * density.max():
+                peaks.append(i)
+        kept = peaks[:1]
+        for i in peaks[1:]:
+            valley = density[kept[-1] : i + 1].min()
+            if valley < 0.5 * min(density[kept[-1]], density[i]):
+                kept.append(i)
+            elif density[i] > density[kept[-1]]:
+                kept[-1] = i
+        return max(1, len(kept))
 
     def _fmt(self, v: float) -> str:
         if self.number == "integer":
