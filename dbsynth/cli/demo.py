@@ -125,7 +125,7 @@ def demo_command(workdir: Path | None, seed: int, customers: int) -> None:
         demo = run_demo(Demo(root, seed, customers, out=out, err=err))
     out.print("\nWhat the demo did:", style="bold")
     for line in demo.done:
-        out.print(f"  - {line}", markup=False)
+        out.print(f"  - {line}", markup=False, soft_wrap=True)
     if workdir is None:
         status(err, "The temporary directory was removed; pass --workdir DIR to keep the files.")
 

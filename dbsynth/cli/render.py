@@ -157,6 +157,8 @@ def _fk_text(fk: ForeignKey) -> str:
 def _default(col: Column) -> str:
     if col.generated is not None:
         return f"generated: {col.generated}"
+    if col.on_update:  # MySQL's ON UPDATE, recorded apart from DEFAULT
+        return f"{col.default or ''} on update {col.on_update}".strip()
     return col.default or ""
 
 
