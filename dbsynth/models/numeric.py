@@ -403,9 +403,17 @@ class NumericModel(ColumnModel):
         return out, in_atom
 
     def from_uniform(self, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        return self.draw(u)[0]
+
+    def draw(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``from_uniform`` plus a mask of the values that come from a point mass: callers that
+        perturb values (the calendar layers of dates) must leave those exact values alone."""
         y, from_atom = self._mixture_ppf(u)
         if self.empty:
-            return y.astype(np.int64) if self.number == "integer" else y
+            return (y.astype(np.int64) if self.number == "integer" else y), from_atom
+        return self._typed(y, from_atom), from_atom
+
+    def _typed(self, y: np.ndarray, from_atom: np.ndarray) -> np.ndarray:
         step = 1.0 if self.number == "integer" else (10.0**-self.scale if self.scale is not None else 0.0)
         lo, hi = self.lower, self.upper
         if step > 0:

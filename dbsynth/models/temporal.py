@@ -19,9 +19,11 @@ see them (a grid cell spans days):
   model of the time since midnight, which carries business hours, night lulls and midnight
   point masses. A generated timestamp keeps its day and takes a time of day from this model.
 
-Both layers draw their extra randomness from ``rng``; the copula's uniform drives the epoch
-value, so correlations with other columns act on where in the range a value falls.
-Weekdays and times of day are those of UTC for ``timestamptz`` (values are normalised to UTC).
+Both layers leave the epoch model's point masses alone (a default timestamp keeps its exact day
+and time) and are fitted on the other values only. They draw their extra randomness from
+``rng``; the copula's uniform drives the epoch value, so correlations with other columns act on
+where in the range a value falls. Weekdays and times of day are those of UTC for
+``timestamptz`` (values are normalised to UTC).
 
 Output types, per logical type: ``date`` → ``datetime.date`` objects, ``time`` →
 ``datetime.time``, ``timestamp`` → ``datetime64[us]``, ``timestamptz`` → ``datetime64[us, UTC]``,
@@ -33,6 +35,7 @@ years 1–9999 (what Python and every target can hold); times within ``[00:00, 2
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -177,7 +180,8 @@ class TemporalModel(ColumnModel):
         )
         weekday: tuple[float, ...] = ()
         time_of_day = None
-        if temporal in ("date", "timestamp", "timestamptz") and us.size:
+        us = us[~np.isin(units, epoch.atoms)]  # point masses keep their exact day and time
+        if temporal in ("date", "timestamp", "timestamptz") and us.size >= ctx.min_count:
             days = np.floor_divide(us, DAY)
             span = int(days.max() - days.min())
             if span >= WEEKDAY_MIN_SPAN_DAYS:
@@ -199,19 +203,26 @@ class TemporalModel(ColumnModel):
 
     def from_uniform(self, u: np.ndarray, rng: np.random.Generator) -> pd.Series:
         res = self.resolution_us
-        units = self.epoch.from_uniform(np.asarray(u, dtype=np.float64), rng).astype(np.int64)
-        if self.weekday or self.time_of_day is not None:
-            us = units * res
-            days, tod = np.divmod(us, DAY)
-            lo_day, hi_day = (self.epoch.lower * res) // DAY, (self.epoch.upper * res) // DAY
+        drawn, from_atom = self.epoch.draw(np.asarray(u, dtype=np.float64))
+        us = drawn.astype(np.int64) * res
+        free = ~from_atom
+        if (self.weekday or self.time_of_day is not None) and free.any():
+            days, tod = np.divmod(us[free], DAY)
+            # the days holding the first and last representable instants of the fitted range
+            lo_day = math.ceil(self.epoch.lower) * res // DAY
+            hi_day = math.floor(self.epoch.upper) * res // DAY
             if self.weekday:
                 p = np.asarray(self.weekday) / np.sum(self.weekday)
                 days = _shift_to_weekday(days, rng.choice(7, size=days.size, p=p), lo_day, hi_day)
+            days = np.clip(days, lo_day, hi_day)
             if self.time_of_day is not None:
                 tod = self.time_of_day.from_uniform(rng.random(days.size), rng).astype(np.int64) * res
-            units = (days * DAY + tod) // res
-            units = np.clip(units, int(np.ceil(self.epoch.lower)), int(np.floor(self.epoch.upper)))
-        return self._values(units * res)
+            # A time of day that falls outside the range on its boundary day moves to the next
+            # (previous) day: the time of day is the pattern worth keeping, one day is not.
+            lo_us, hi_us = math.ceil(self.epoch.lower) * res, math.floor(self.epoch.upper) * res
+            days = days + (days * DAY + tod < lo_us) - (days * DAY + tod > hi_us)
+            us[free] = np.clip(days * DAY + tod, lo_us, hi_us)
+        return self._values(us)
 
     def _values(self, us: np.ndarray) -> pd.Series:
         lo, hi = _bounds(self.temporal, MICROSECOND)
