@@ -1,0 +1,4 @@
+"""Column, dependence and relationship models. Importing this package registers the built-in
+column-model kinds (plugins register theirs the same way, through ``dbsynth.models.base``)."""
+
+from dbsynth.models import categorical, numeric, simple, structured, temporal, text  # noqa: F401

@@ -1,0 +1,272 @@
+"""The model file: everything ``generate`` needs, nothing from a production row.
+
+One versioned JSON document. It carries the source :class:`~dbsynth.schema.Schema`, and per table
+its row count, a model per column (with its null rate and role), a Gaussian copula over the
+modelled columns (plus null flags, child counts and the driving parent's columns), the orderings
+that held in every sampled row; per foreign key the distribution of children per parent.
+
+It is meant to be read by a person before it leaves the production side (``dbsynth fit
+--explain`` prints it in words) and to be loaded on a machine with no access to the source.
+
+Format rule: ``format`` changes whenever an older dbsynth could misread a newer file; loading a
+file of another format is a :class:`~dbsynth.errors.ModelError`, never a guess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from dbsynth.errors import ModelError, UsageError, did_you_mean
+from dbsynth.models.base import ColumnModel, decode
+from dbsynth.models.copula import GaussianCopula
+from dbsynth.schema import Schema
+from dbsynth.serde import from_data, to_data
+
+MODEL_FORMAT = 1
+
+ColumnRole = Literal[
+    "value",  # modelled from its values
+    "key",  # a primary/unique key the engine numbers itself (sequence, identity)
+    "foreign_key",  # filled from the parent table's keys
+    "generated",  # computed by the database: never written
+    "unmodelled",  # no usable model (all NULL, unknown type): NULL or a type-valid constant
+]
+
+
+@dataclass(frozen=True)
+class ColumnFit:
+    """A column's fitted description. ``model`` is the encoded column model (``kind`` + fields)."""
+
+    name: str
+    role: ColumnRole
+    null_rate: float = 0.0
+    model: dict[str, Any] | None = None
+    pii: str | None = None
+    note: str | None = None
+
+    @cached_property
+    def column_model(self) -> ColumnModel | None:
+        return decode(self.model) if self.model is not None else None
+
+
+@dataclass(frozen=True)
+class Ordering:
+    """``left op right`` held in every sampled row where both sides were non-NULL.
+
+    Within a table both names are columns of that table; for a relationship ``right`` is a
+    column of the parent (``left`` of the child), e.g. ``rental.rental_date >= film.last_update``.
+    """
+
+    left: str
+    op: Literal[">=", ">"]
+    right: str
+    support: int = 0
+
+
+@dataclass(frozen=True)
+class TableModel:
+    """``row_count`` is the source table's size; ``sampled_rows`` how many rows the fit saw.
+
+    ``copula`` dimensions are named: a column (``price``), its null flag (``price?null``), the
+    number of children through a foreign key (``#children:<fk id>``), or a column of the driving
+    parent (``^<fk id>.<column>``), which is what lets generation sample this table's columns
+    conditionally on its parent row.
+    """
+
+    table: str
+    row_count: int
+    sampled_rows: int
+    columns: tuple[ColumnFit, ...]
+    copula: GaussianCopula | None = None
+    driving_fk: str | None = None
+    orderings: tuple[Ordering, ...] = ()
+
+    def column(self, name: str) -> ColumnFit:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise ModelError(f"table {self.table} has no column '{name}' in the model")
+
+
+@dataclass(frozen=True)
+class RelationshipModel:
+    """One foreign key ``child(columns) -> parent(ref_columns)`` as fitted.
+
+    ``children`` is an encoded numeric column model of the number of children per parent row,
+    zeros included; ``null_rate`` the share of child rows whose key is NULL; ``orderings`` the
+    child-after-parent facts (left = child column, right = parent column).
+
+    ``children_by`` names a categorical column of the parent that shifts the number of children
+    strongly (tier → orders); ``children_strata`` then holds one children model per category
+    (categories with enough parents; the others use ``children``). The copula dimension of the
+    count is the *residual* rank within the parent's category, so the category effect is exact
+    and the copula only carries what is left.
+    """
+
+    id: str
+    child: str
+    parent: str
+    columns: tuple[str, ...]
+    ref_columns: tuple[str, ...]
+    children: dict[str, Any] | None = None
+    children_by: str | None = None
+    children_strata: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mean_children: float = 0.0
+    null_rate: float = 0.0
+    orderings: tuple[Ordering, ...] = ()
+
+    @cached_property
+    def children_model(self) -> ColumnModel | None:
+        return decode(self.children) if self.children is not None else None
+
+    @cached_property
+    def strata_models(self) -> dict[str, ColumnModel]:
+        return {k: decode(v) for k, v in self.children_strata.items()}
+
+    def children_for(self, category: object) -> ColumnModel | None:
+        """The children model for a parent whose ``children_by`` value is ``category``."""
+        return self.strata_models.get(stratum_key(category), self.children_model)
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    sample_rows: int = 100_000
+    min_count: int = 5
+    seed: int = 0
+    locale: str = "en_US"
+
+
+@dataclass(frozen=True)
+class Model:
+    schema: Schema
+    tables: tuple[TableModel, ...]
+    relationships: tuple[RelationshipModel, ...] = ()
+    settings: FitSettings = field(default_factory=FitSettings)
+    source: str | None = None
+    dbsynth_version: str = ""
+    warnings: tuple[str, ...] = ()
+    format: int = MODEL_FORMAT
+
+    def table(self, name: str) -> TableModel:
+        key = self.schema.table(name).key
+        for t in self.tables:
+            if t.table == key:
+                return t
+        raise ModelError(
+            f"table '{name}' is not in the model." + did_you_mean(name, [t.table for t in self.tables])
+        )
+
+    def relationship(self, fk_id: str) -> RelationshipModel:
+        for r in self.relationships:
+            if r.id == fk_id:
+                return r
+        raise ModelError(f"relationship '{fk_id}' is not in the model")
+
+    # -- file I/O -------------------------------------------------------------------------------
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"format": self.format}
+        data.update(to_data(self))
+        data["schema"] = self.schema.to_data()
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_data(), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_data(cls, data: Any, origin: str = "model") -> Model:
+        if not isinstance(data, dict) or "tables" not in data or "schema" not in data:
+            raise ModelError(f"{origin} is not a dbsynth model file")
+        fmt = data.get("format")
+        if fmt != MODEL_FORMAT:
+            raise ModelError(
+                f"{origin} has model format {fmt}, this dbsynth reads format {MODEL_FORMAT}; "
+                "fit the model again with this version"
+            )
+        body = dict(data)
+        schema = Schema.from_data(body.pop("schema"))
+        try:
+            rest = from_data(_ModelBody, body)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ModelError(f"{origin} is corrupted: {exc}") from None
+        model = cls(schema=schema, **{f: getattr(rest, f) for f in _BODY_FIELDS})
+        for t in model.tables:  # decode every column model now: fail at load, not mid-generate
+            if not schema.has_table(t.table):
+                raise ModelError(f"{origin} is corrupted: table {t.table} is not in its schema")
+            for c in t.columns:
+                _ = c.column_model
+        for r in model.relationships:
+            _ = r.children_model, r.strata_models
+        return model
+
+    def save(self, path: str | Path) -> Path:
+        """Write atomically: a failed or interrupted save never leaves a partial model file."""
+        target = Path(path)
+        text = self.to_json()
+        directory = target.parent if str(target.parent) else Path(".")
+        if not directory.is_dir():
+            raise UsageError(f"--output: directory '{directory}' does not exist")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+        except OSError as exc:
+            raise UsageError(f"--output: cannot write '{target}': {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, path: str | Path) -> Model:
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ModelError(f"model file '{p}' does not exist") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ModelError(f"cannot read model file '{p}': {exc}") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"model file '{p}' is corrupted: {exc.msg} at line {exc.lineno}") from None
+        return cls.from_data(data, origin=f"model file '{p}'")
+
+
+@dataclass(frozen=True)
+class _ModelBody:
+    """The Model's fields other than the Schema, for decoding (the Schema has its own loader)."""
+
+    tables: tuple[TableModel, ...]
+    relationships: tuple[RelationshipModel, ...] = ()
+    settings: FitSettings = field(default_factory=FitSettings)
+    source: str | None = None
+    dbsynth_version: str = ""
+    warnings: tuple[str, ...] = ()
+    format: int = MODEL_FORMAT
+
+
+_BODY_FIELDS = ("tables", "relationships", "settings", "source", "dbsynth_version", "warnings")
+
+
+def stratum_key(value: object) -> str:
+    """How a category value names its stratum: ``5``, ``5.0`` and ``np.int64(5)`` are one."""
+    if hasattr(value, "item"):
+        value = value.item()  # type: ignore[union-attr]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def fk_id(child: str, columns: tuple[str, ...]) -> str:
+    """A stable name for a foreign key: ``child(col1,col2)``; constraint names are not stable
+    across dialects (and SQLite has none), the child's column list is."""
+    return f"{child}({','.join(columns)})"
