@@ -142,6 +142,13 @@ def test_inspect_writes_plain_text_to_a_file(shop: Path, tmp_path: Path) -> None
     assert all(line == line.rstrip() for line in text.splitlines())
 
 
+def test_inspect_output_to_a_missing_folder(shop: Path, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "dir.mmd"
+    result = run("inspect", str(shop), "-f", "mermaid", "-o", str(target))
+    assert result.exit_code == 1
+    assert error_line(result) == f"Error: cannot write {target}: No such file or directory"
+
+
 def test_inspect_writes_mermaid_to_a_file(shop: Path, tmp_path: Path) -> None:
     target = tmp_path / "shop.mmd"
     result = run("inspect", str(shop), "-f", "mermaid", "-o", str(target))

@@ -18,6 +18,7 @@ from dbsynth.cli.render import (
     to_plain_text,
 )
 from dbsynth.db import display_url, parse_url
+from dbsynth.errors import UsageError
 from dbsynth.graph import describe_plan, plan_insertion
 from dbsynth.introspect import introspect
 from dbsynth.mermaid import to_mermaid
@@ -66,7 +67,10 @@ def inspect_command(url: str, schemas: tuple[str, ...], fmt: InspectFormat, outp
         if output is None:
             click.echo(text, nl=False)
             return
-    output.write_text(text, encoding="utf-8")
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:  # a missing folder or a read-only disk is the user's to fix, not a bug
+        raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
     status(err, f"Wrote the {fmt.value} schema of {len(schema.tables)} tables to {output}")
 
 
