@@ -405,3 +405,20 @@ def test_choose_text_model() -> None:
     assert isinstance(choose_text_model(col("title", 60), titles, CTX), FreeTextModel)
     assert choose_text_model(col("n", logical=LogicalType.INTEGER), pd.Series(range(10)), CTX) is None
     assert choose_text_model(col("empty"), pd.Series([None, None]), CTX) is None
+
+
+def test_country_codes_and_ip_versions_keep_their_form() -> None:
+    f = fake()
+    iso2 = FakerModel.for_kind(PiiKind.COUNTRY, values(f.country_code), col("country", 2), CTX)
+    iso3 = FakerModel.for_kind(
+        PiiKind.COUNTRY, values(lambda: f.country_code("alpha-3")), col("country", 3), CTX
+    )
+    assert (iso2.variant, iso3.variant) == ("alpha2", "alpha3")
+    assert all(re.fullmatch(r"[A-Z]{2}", v) for v in iso2.from_uniform(rng().random(50), rng()))
+    assert all(re.fullmatch(r"[A-Z]{3}", v) for v in iso3.from_uniform(rng().random(50), rng()))
+    v6 = FakerModel.fit(values(f.ipv6), col("ip_address", 45), CTX)
+    assert v6.variant == "ipv6"
+    unique = chunked(v6, 3000)
+    assert len(set(unique)) == 3000 and all(v.startswith("fd00:") for v in unique)
+    v4 = chunked(FakerModel.fit(values(f.ipv4), col("ip_address", 15), CTX), 3000)
+    assert all(re.fullmatch(r"10\.\d{1,3}\.\d{1,3}\.\d{1,3}", v) for v in v4)

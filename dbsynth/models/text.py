@@ -6,10 +6,11 @@ found not to be a low-cardinality category:
 1. **Personal data** (:func:`dbsynth.models.pii.detect_pii` matches) -> :class:`FakerModel`,
    except ``free_text`` (comments, notes, reviews) -> :class:`FreeTextModel`.
 2. **Codes** -> :class:`ShapeModel`: at least ``CODE_COVERAGE`` of the values fall into at most
-   ``MAX_SHAPES`` shapes, each seen at least ``min_count`` times, and every such shape is
-   code-like: it has a digit, hex or mixed run (``SKU-000123``, ``tt0111161``, UUIDs), or it
-   has no whitespace and only fixed-length letter runs (``JFK``, ``AB-CD``). Titles such as
-   ``ACADEMY DINOSAUR`` (words of varying length) are not codes.
+   ``MAX_SHAPES`` shapes, each seen at least ``min_count`` times, the median value has at most
+   64 characters, and every such shape is code-like (:func:`is_code_like`): it has digits
+   (``SKU-000123``, ``tt0111161``, ``INV2023/0042``) or hex runs (UUIDs), or it has no whitespace
+   and only fixed-length letter runs (``JFK``, ``AB-CD``). Titles such as ``ACADEMY DINOSAUR``
+   (words of varying length) are not codes.
 3. Anything else -> :class:`FreeTextModel`.
 
 **Unique columns.** ``from_uniform`` only receives uniforms and an RNG stream per chunk, so
@@ -214,10 +215,9 @@ def _variant(kind: PiiKind, values: list[str], column: Column) -> Variant:
     if kind is PiiKind.IP_ADDRESS:
         return "ipv6" if share(lambda v: ":" in v) >= 0.5 else "ipv4"
     if kind is PiiKind.COUNTRY:
-        for name, rx in (("alpha2", r"^[A-Z]{2}$"), ("alpha3", r"^[A-Z]{3}$")):
-            if share(lambda v, rx=rx: bool(re.match(rx, v))) >= 0.9:
-                return name  # type: ignore[return-value]
-        return "name"
+        if share(lambda v: bool(re.fullmatch(r"[A-Z]{2}", v))) >= 0.9:
+            return "alpha2"
+        return "alpha3" if share(lambda v: bool(re.fullmatch(r"[A-Z]{3}", v))) >= 0.9 else "name"
     if kind in (PiiKind.CREDIT_CARD, PiiKind.IBAN):
         if share(lambda v: " " in v.strip()) >= 0.5:
             return "spaced"
@@ -342,15 +342,16 @@ class FakerModel(ColumnModel):
             return value.lower()
         return value
 
-    def _room(self, fixed: int) -> int:
-        """Characters left for the free part of a value when ``fixed`` are spoken for."""
+    def _room(self, fixed: int, unique: bool = True) -> int:
+        """Characters left for the free part of a value when ``fixed`` are spoken for; a unique
+        value that leaves no room is an error (a free one is cut to the column later)."""
         if self.max_length is None:
             return 10**9
-        if self.max_length - fixed < 1:
+        if self.max_length - fixed < 1 and unique:
             raise GenerationError(
                 f"{self.pii.value} values cannot be made unique within {self.max_length} characters"
             )
-        return self.max_length - fixed
+        return max(1, self.max_length - fixed)
 
     def _sized(self, values: list[str], unique: bool) -> list[str]:
         """Values whose format must stay whole (IBANs, cards, hashes): cut only when not unique."""
@@ -384,9 +385,9 @@ class FakerModel(ColumnModel):
             domain = _EMAIL_DOMAINS[domains[row]]
             if self.max_length is not None and len(domain) + 2 + len(suffix) > self.max_length:
                 domain = _SHORT_DOMAIN
-            local = local[: self._room(len(domain) + 1 + len(suffix))].rstrip(".")
+            local = local[: self._room(len(domain) + 1 + len(suffix), index is not None)].rstrip(".")
             out.append(self._cased(local + suffix) + "@" + domain)  # the domain stays lower case
-        return out
+        return out if index is not None else self._sized(out, unique=False)
 
     def _usernames(self, n: int, rng: np.random.Generator, index: np.ndarray | None) -> list[str]:
         fake = _faker(self.locale, rng)
@@ -407,7 +408,7 @@ class FakerModel(ColumnModel):
             head = f"https://www.{_EMAIL_DOMAINS[domains[row]]}/"
             slug = self._cased(fake.slug())
             suffix = "" if index is None else f"-{index[row]}"  # the text after the last '-'
-            out.append(head + slug[: max(0, self._room(len(head) + len(suffix)))] + suffix)
+            out.append(head + slug[: self._room(len(head) + len(suffix), index is not None)] + suffix)
         return self._sized(out, unique=False) if index is None else out
 
     def _phones(self, n: int, rng: np.random.Generator, index: np.ndarray | None) -> list[str]:
@@ -962,8 +963,8 @@ def _grid_cdf(x: np.ndarray, q: tuple[float, ...], rng: np.random.Generator) -> 
 
 def syllable_text(chars: np.ndarray, words: np.ndarray, rng: np.random.Generator) -> list[str]:
     """Pronounceable nonsense with exactly ``chars[i]`` characters in ``words[i]`` words (fewer
-    words when they do not fit): consonant-vowel syllables, no vocabulary, so no source word
-    and no real word can appear by design."""
+    words when they do not fit): consonant-vowel syllables and no vocabulary, so nothing of the
+    source can be carried over (a short real word may still come out by chance)."""
     chars = np.maximum(np.asarray(chars, dtype=np.int64), 0)
     words = np.clip(np.asarray(words, dtype=np.int64), np.minimum(chars, 1), (chars + 1) // 2)
     n, total_words = len(chars), int(words.sum())
