@@ -120,6 +120,11 @@ def connection_error(exc: BaseException, url: str | URL) -> ConnectionFailed:
         return ConnectionFailed(f"authentication failed for user '{user}' at {where}")
     if ("database" in low and "does not exist" in low) or "unknown database" in low:
         return ConnectionFailed(f"database '{parsed.database}' does not exist at {where}")
+    if "fatal:" in low:
+        # The server answered and refused (role may not log in, no pg_hba entry, too many
+        # connections): reachable, so say what it said rather than "cannot reach".
+        reason = text[low.index("fatal:") + len("fatal:") :].strip()
+        return ConnectionFailed(f"{where} refused the connection: {_first_line(reason)}")
     if "unable to open database file" in low:
         return ConnectionFailed(f"cannot open SQLite database file '{parsed.database}'")
     if any(

@@ -97,7 +97,7 @@ def fit_sample(schema: Schema, sample: Sample, settings: FitSettings, source: st
     schema = _only_sampled(schema, sample)
     rng = np.random.default_rng(settings.seed)
     state = _State(schema, sample, settings, rng)
-    for key in plan_insertion(schema).order:
+    for key in state.insertion.order:
         state.fit_columns(schema.table(key))
     relationships = tuple(state.fit_relationship(t, fk) for t in schema.tables for fk in t.foreign_keys)
     tables = tuple(state.table_model(schema.table(key)) for key in schema.table_keys)
@@ -170,8 +170,9 @@ class _State:
     columns: dict[str, tuple[ColumnFit, ...]] = field(default_factory=dict)
     dims: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     value_dims: dict[str, list[str]] = field(default_factory=dict)
-    drivers: dict[str, ForeignKey] = field(default_factory=dict)
-    rel_orderings: dict[str, tuple[Ordering, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.insertion = plan_insertion(self.schema)
 
     # -- columns ------------------------------------------------------------------------------
 
@@ -321,16 +322,24 @@ class _State:
     # -- tables -------------------------------------------------------------------------------
 
     def driving_fk(self, table: Table) -> ForeignKey | None:
-        """The FK a child is conditioned on: the one the sampler took families through, else the
-        first NOT NULL one to another table, else the first to another table."""
-        candidates = [fk for fk in table.foreign_keys if fk.ref_table != table.key]
+        """The FK a child is conditioned on and whose children-per-parent spreads its rows."""
+        cut = self.insertion.breaks_of(table.key)
+        candidates = [
+            fk
+            for fk in table.foreign_keys
+            if fk.ref_table != table.key and all(b.foreign_key != fk for b in cut)
+        ]
         if not candidates:
             return None
-        driver = self.sample.info[table.key].driver
-        if driver in candidates:
-            return driver
-        not_null = [fk for fk in candidates if not any(table.column(c).nullable for c in fk.columns)]
-        return (not_null or candidates)[0]
+        # The finest grouping carries the most information (a track's album, not its media
+        # type); NOT NULL first, since a nullable key leaves rows without a parent to follow.
+        sampled_driver = self.sample.info[table.key].driver
+
+        def rank(fk: ForeignKey) -> tuple[bool, int, bool]:
+            nullable = any(table.column(c).nullable for c in fk.columns)
+            return (not nullable, self.sample.info[fk.ref_table].rows_total, fk == sampled_driver)
+
+        return max(candidates, key=rank)
 
     def _parent_dims(self, table: Table, fk: ForeignKey) -> dict[str, np.ndarray]:
         """The driving parent's value dimensions, aligned with the child's rows."""

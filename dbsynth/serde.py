@@ -62,10 +62,10 @@ def from_data(tp: Any, data: Any) -> Any:
         return None
     origin = typing.get_origin(tp)
     if origin is Union or origin is types.UnionType:
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        if len(args) == 1:
-            return from_data(args[0], data)
-        for arg in args:  # first member that accepts the data
+        members = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(members) == 1:
+            return from_data(members[0], data)
+        for arg in members:  # first member that accepts the data
             try:
                 return from_data(arg, data)
             except (TypeError, ValueError, KeyError):
