@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections import Counter
@@ -143,6 +144,21 @@ def test_integer_arrays_with_null_elements_and_text_literals() -> None:
     from_text = ArrayModel.fit(literal, SCORES, CTX)
     assert sorted({len(a) for a in sample(from_text, 500)}) == [0, 2, 3]
     assert model.describe().startswith("array, length: integer, 4–4")
+
+
+def test_untyped_arrays_infer_their_element_type_from_the_values() -> None:
+    days = [[dt.date(2024, 1, 1) + dt.timedelta(days=int(d)) for d in range(k)] for k in range(1, 6)] * 20
+    model = ArrayModel.fit(pd.Series(days, dtype=object), Column("days", "date[]", LogicalType.ARRAY), CTX)
+    assert model.element["kind"] == "temporal"
+    assert all(type(e) is dt.date for a in sample(model, 100) for e in a)
+
+
+def test_set_labels_come_from_the_data_when_the_schema_has_none() -> None:
+    model = SetModel.fit(pd.Series([{"b", "a"}] * 6 + [{"c"}] * 2), Column("s", "set", LogicalType.SET), CTX)
+    assert model.labels == ("a", "b") and model.combos == (3,)
+    out = pd.Series(sample(model, 4000)).value_counts(normalize=True)
+    assert set(out.index) <= {"", "a", "b", "a,b"}  # the rare label 'c' is never written
+    assert abs(out["a,b"] - (0.75 + 0.25 * 0.75**2)) < 0.03  # kept combination + pooled draws
 
 
 def test_set_combinations_and_label_order() -> None:

@@ -148,6 +148,13 @@ def test_mysql_timedelta_times_and_sqlite_text_are_read() -> None:
     assert out.min() >= pd.Timestamp("2022-05-01 10:00") and out.max() <= pd.Timestamp("2022-05-03 12:00")
 
 
+def test_mysql_durations_beyond_a_day_are_clipped_to_a_time_of_day() -> None:
+    model = TemporalModel.fit(
+        pd.Series([dt.timedelta(hours=30)] * 6 + [dt.timedelta(hours=-1)] * 6), TIME, CTX
+    )
+    assert set(sample(model, 100)) == {dt.time(0), dt.time(23)}
+
+
 def test_dates_stay_in_the_valid_range() -> None:
     rng = np.random.default_rng(6)
     days = (np.datetime64("9990-01-01") + rng.integers(0, 3650, 2000).astype("timedelta64[D]")).astype(object)

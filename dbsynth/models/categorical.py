@@ -127,7 +127,7 @@ class CategoricalModel(ColumnModel):
     @classmethod
     def fit(cls, values: pd.Series, column: Column, ctx: FitContext) -> CategoricalModel:
         counts = _counts(values)
-        labels = column.enum_labels if column.logical in (LogicalType.ENUM, LogicalType.SET) else None
+        labels = column.enum_labels if column.logical == LogicalType.ENUM else None
         if labels:
             return cls._fit_enum(counts, labels, ctx)
         return cls.from_counts(counts, ctx, max_length=column.length)

@@ -265,7 +265,9 @@ class NumericModel(ColumnModel):
         """Fit on raw floats (non-finite ones ignored); ``shape=False`` skips the family test,
         for callers that only generate (epochs, lengths)."""
         x = np.asarray(x, dtype=np.float64)
-        x = x[np.isfinite(x)]
+        # Out-of-range values cannot be written back (a MySQL TIME of 30 h read as a time of day):
+        # they count as the nearest valid value.
+        x = np.clip(x[np.isfinite(x)], bounds[0], bounds[1])
         if number == "decimal" and scale is None:
             number = "float"
         k = max(1, ctx.min_count)

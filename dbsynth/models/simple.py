@@ -99,12 +99,12 @@ class UuidModel(ColumnModel):
             form = "hex"
         elif texts:
             form = "upper" if any(t != t.lower() for t in texts) else "text"
-        versions = Counter(u.version if u.variant == uuid.RFC_4122 else 0 for u in parsed)
+        versions = Counter((u.version or 0) if u.variant == uuid.RFC_4122 else 0 for u in parsed)
         version = 4
         if versions:
             top, count = versions.most_common(1)[0]
             version = top if count >= 0.9 * len(parsed) and count >= ctx.min_count else 0
-        return cls(version=version or 0, form=form)
+        return cls(version=version, form=form)
 
     def to_uniform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
         jitter = rng.random(len(values))
@@ -229,11 +229,10 @@ class ConstantModel(ColumnModel):
         counts = Counter(_encode(v, column.logical) for v in values.tolist())
         common = counts.most_common(1)
         if common and common[0][1] >= ctx.min_count:
-            value = common[0][0]
             warning = ""
             if column.logical == LogicalType.OTHER:
                 warning = f"unknown type '{column.sql_type}': generates its most frequent value"
-            return cls(column.logical, value, warning)
+            return cls(column.logical, common[0][0], warning)
         value = _TYPE_DEFAULTS.get(column.logical)
         if column.logical == LogicalType.ENUM:
             value = column.enum_labels[0] if column.enum_labels else ""

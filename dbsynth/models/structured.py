@@ -25,9 +25,12 @@ generated label by label from the labels' presence rates.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import uuid
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -257,9 +260,36 @@ _ELEMENT_MODELS: dict[LogicalType, type[ColumnModel]] = {
 }
 
 
-def element_column(column: Column) -> Column:
-    """The column an array's elements would be if they were a column of their own."""
-    logical = column.element or LogicalType.TEXT
+# Element type by Python type, for arrays whose Schema does not name it (most specific first:
+# bool before int, datetime before date).
+_PYTHON_LOGICAL: tuple[tuple[type | tuple[type, ...], LogicalType], ...] = (
+    (bool, LogicalType.BOOLEAN),
+    (int, LogicalType.INTEGER),
+    (Decimal, LogicalType.DECIMAL),
+    (float, LogicalType.FLOAT),
+    (dt.datetime, LogicalType.TIMESTAMP),
+    (dt.date, LogicalType.DATE),
+    (dt.time, LogicalType.TIME),
+    (dt.timedelta, LogicalType.INTERVAL),
+    (uuid.UUID, LogicalType.UUID),
+    ((bytes, bytearray, memoryview), LogicalType.BYTES),
+    (dict, LogicalType.JSON),
+)
+
+
+def _infer_logical(values: list[Any]) -> LogicalType:
+    for py_type, logical in _PYTHON_LOGICAL:
+        if values and all(isinstance(v, py_type) for v in values):
+            if logical == LogicalType.TIMESTAMP and any(v.tzinfo is not None for v in values):
+                return LogicalType.TIMESTAMPTZ
+            return logical
+    return LogicalType.TEXT
+
+
+def element_column(column: Column, values: list[Any] | None = None) -> Column:
+    """The column an array's elements would be if they were a column of their own; the element
+    type comes from the Schema, else from the Python types of ``values``."""
+    logical = column.element or _infer_logical(values or [])
     return Column(
         name=f"{column.name}[]",
         sql_type=column.element_sql_type or logical.value,
@@ -296,7 +326,7 @@ class ArrayModel(ColumnModel):
         flat = [e for a in arrays for e in a]
         present = [e for e in flat if e is not None]
         nulls = round(1 - len(present) / len(flat), PROB_DECIMALS) if flat else 0.0
-        elem = element_column(column)
+        elem = element_column(column, present)
         model_cls = _ELEMENT_MODELS.get(elem.logical, ConstantModel)
         element = model_cls.fit(pd.Series(present, dtype=object), elem, ctx)
         return cls(length, encode(element), nulls)
