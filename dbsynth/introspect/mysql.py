@@ -20,8 +20,10 @@ Decisions, each visible in a table or a line below:
   -838:59:59..838:59:59 (it doubles as a duration).
 * MariaDB implements JSON as LONGTEXT plus ``CHECK (json_valid(col))``: such a column is JSON (its
   ``sql_type`` stays ``longtext``) and the CHECK is kept like any other.
-* ON UPDATE has no field in the Schema, so ``Column.default`` carries MySQL's own column clause,
-  ``current_timestamp() ON UPDATE current_timestamp()``; :func:`split_default` takes it apart.
+* ``ON UPDATE current_timestamp()`` (in ``EXTRA``) is ``Column.on_update``, apart from
+  ``Column.default``, so a target that has no such clause can leave it out.
+* ``FULLTEXT`` and ``SPATIAL`` keys are indexes whose ``method`` says so (``INDEX_TYPE``); B-tree and
+  hash keys have no method, as in the PostgreSQL reflector where btree is the default.
 * Primary keys have no name (MySQL calls every one PRIMARY and ignores a given name). A UNIQUE key
   is a ``UniqueConstraint`` of kind ``constraint``: in MySQL the constraint *is* the unique index.
 * An index key part with a prefix length (```name`(10)``) or an expression makes
@@ -95,7 +97,8 @@ _UNQUOTED_DEFAULTS = frozenset({L.INTEGER, L.DECIMAL, L.FLOAT, L.BOOLEAN})
 _GENERATED = re.compile(r"\b(?:VIRTUAL|STORED|PERSISTENT) GENERATED\b", re.IGNORECASE)
 _ON_UPDATE = re.compile(r"\bon update (\w+(?:\(\d*\))?)", re.IGNORECASE)
 _JSON_VALID = re.compile(r"\(?\s*json_valid\(`((?:[^`]|``)+)`\)\s*\)?", re.IGNORECASE)
-ON_UPDATE_SEPARATOR = " ON UPDATE "
+# STATISTICS.INDEX_TYPE -> Index.method; BTREE and HASH are the engine's default access paths.
+INDEX_METHODS: dict[str, str] = {"FULLTEXT": "fulltext", "SPATIAL": "spatial"}
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ JOIN information_schema.REFERENTIAL_CONSTRAINTS r
 WHERE k.TABLE_SCHEMA = :db ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION"""
 _INDEXES_SQL = """
 SELECT TABLE_NAME AS tname, INDEX_NAME AS iname, NON_UNIQUE AS non_unique, COLUMN_NAME AS name,
-       SUB_PART AS sub_part, {expression} AS expression
+       SUB_PART AS sub_part, INDEX_TYPE AS index_type, {expression} AS expression
 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = :db AND INDEX_NAME <> 'PRIMARY'
 ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX"""
 _PARTITIONS_SQL = """
@@ -218,17 +221,6 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
         server_version=str(version),
         warnings=tuple(warnings),
     )
-
-
-def split_default(default: str | None) -> tuple[str | None, str | None]:
-    """``(default, on_update)`` from a ``Column.default`` this module wrote: ``"current_timestamp()
-    ON UPDATE current_timestamp()"`` -> both; ``"ON UPDATE now()"`` -> ``(None, "now()")``."""
-    if default is None:
-        return None, None
-    if default.startswith(ON_UPDATE_SEPARATOR.lstrip()):
-        return None, default[len(ON_UPDATE_SEPARATOR) - 1 :]
-    head, sep, tail = default.rpartition(ON_UPDATE_SEPARATOR)
-    return (head, tail) if sep else (default, None)
 
 
 def mentioned_columns(expression: str, columns: Iterable[str], dialect: str) -> tuple[str, ...]:
@@ -307,6 +299,7 @@ def _column(row: Row, flavour: _Flavour, json_columns: set[str], warnings: list[
     if logical in (L.TEXT, L.STRING) and name in json_columns:
         logical = L.JSON
     generated = _GENERATED.search(extra) is not None
+    on_update = _ON_UPDATE.search(extra)
     if logical is L.OTHER and not generated:  # generated columns are never written
         warnings.append(
             f"{row['tname']}.{name}: type '{sql_type}' is not modelled; "
@@ -325,6 +318,7 @@ def _column(row: Row, flavour: _Flavour, json_columns: set[str], warnings: list[
         logical=logical,
         nullable=row["nullable"] == "YES",
         default=None if generated else _default(row, flavour, logical),
+        on_update=on_update.group(1) if on_update else None,
         identity=Identity("auto_increment") if "auto_increment" in extra.lower() else None,
         generated=row["generation"] if generated else None,
         length=row["char_len"] if logical in _SIZED else None,
@@ -341,17 +335,12 @@ def _default(row: Row, flavour: _Flavour, logical: LogicalType) -> str | None:
     raw: str | None = row["dflt"]
     extra = row["extra"] or ""
     if flavour.sql_defaults:
-        value = None if raw in (None, "NULL") else raw
-    elif raw is None or "DEFAULT_GENERATED" in extra.upper() or logical in _UNQUOTED_DEFAULTS:
-        value = raw  # MySQL: an expression default or a number, printed as SQL already
-    elif raw.startswith(("b'", "0x")):
-        value = raw
-    else:
-        value = "'" + raw.replace("'", "''") + "'"
-    on_update = _ON_UPDATE.search(extra)
-    if on_update is None:
-        return value
-    return f"{value or ''}{ON_UPDATE_SEPARATOR}{on_update.group(1)}".lstrip()
+        return None if raw in (None, "NULL") else raw
+    if raw is None or "DEFAULT_GENERATED" in extra.upper() or logical in _UNQUOTED_DEFAULTS:
+        return raw  # MySQL: an expression default or a number, printed as SQL already
+    if raw.startswith(("b'", "0x")):
+        return raw
+    return "'" + raw.replace("'", "''") + "'"
 
 
 def _labels(column_type: str) -> tuple[str, ...]:
@@ -384,8 +373,10 @@ def _indexes(
     indexes: list[Index] = []
     for name, key in parts.items():
         columns = tuple(r["name"] for r in key if r["name"] is not None)
+        method = INDEX_METHODS.get(str(key[0]["index_type"]).upper())
         on_expression = any(r["expression"] is not None for r in key)
-        on_prefix = any(r["sub_part"] is not None for r in key)
+        # MariaDB reports SUB_PART 32 for a SPATIAL key part, which no CREATE INDEX may repeat.
+        on_prefix = method != "spatial" and any(r["sub_part"] is not None for r in key)
         expressions = tuple(_key_part(r) for r in key) if on_expression or on_prefix else ()
         unique = not int(key[0]["non_unique"])
         if unique and not on_expression:
@@ -402,7 +393,7 @@ def _indexes(
                 f"{table}: unique index {name} on expressions ({', '.join(expressions)}) is kept as a "
                 "plain index; its uniqueness is not modelled"
             )
-        indexes.append(Index(columns, name=name, expressions=expressions))
+        indexes.append(Index(columns, name=name, expressions=expressions, method=method))
     return tuple(uniques), tuple(indexes)
 
 

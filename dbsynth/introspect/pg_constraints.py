@@ -17,7 +17,8 @@ Mapping rules:
 * a unique index on expressions (``lower(email)``) cannot be a column-set uniqueness: it is kept
   as an :class:`Index` and a warning says its uniqueness is not modelled;
 * an :class:`Index` has its plain key columns in ``columns`` and, when any key element is an
-  expression, all its key elements in order (columns by name) in ``expressions``;
+  expression, all its key elements in order (columns by name) in ``expressions``; ``method`` is
+  its access method (``pg_am.amname``: gin, gist, hash, brin, ...) when that is not btree;
 * invalid indexes (a failed ``CREATE INDEX CONCURRENTLY``) are skipped: they are not part of
   the schema anyone meant;
 * CHECK ``expression`` is the condition as PostgreSQL prints it, without the ``CHECK`` keyword:
@@ -190,7 +191,8 @@ def _index(
             f"{key}: unique index {ix['name']} on expressions ({', '.join(exprs)}) is kept as a "
             "plain index; its uniqueness is not modelled"
         )
-    indexes.append(Index(plain, ix["name"], exprs))
+    # The inspector names the access method only when it is not btree, as Index.method wants.
+    indexes.append(Index(plain, ix["name"], exprs, options.get("postgresql_using")))
 
 
 def _warn_nulls_not_distinct(u: Any, key: str, warnings: list[str]) -> None:
