@@ -209,9 +209,7 @@ class Model:
         """Write atomically: a failed or interrupted save never leaves a partial model file."""
         target = Path(path)
         text = self.to_json()
-        directory = target.parent if str(target.parent) else Path(".")
-        if not directory.is_dir():
-            raise UsageError(f"--output: directory '{directory}' does not exist")
+        directory = check_writable(target)
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
         except OSError as exc:
@@ -239,6 +237,18 @@ class Model:
         except json.JSONDecodeError as exc:
             raise ModelError(f"model file '{p}' is corrupted: {exc.msg} at line {exc.lineno}") from None
         return cls.from_data(data, origin=f"model file '{p}'")
+
+
+def check_writable(target: Path) -> Path:
+    """The directory a model file goes to, or a UsageError naming ``--output``."""
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"--output: directory '{directory}' does not exist")
+    if target.is_dir():
+        raise UsageError(f"--output: '{target}' is a directory")
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"--output: directory '{directory}' is not writable")
+    return directory
 
 
 @dataclass(frozen=True)

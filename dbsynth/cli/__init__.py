@@ -32,6 +32,8 @@ from sqlalchemy.engine import make_url
 
 from dbsynth import __version__
 from dbsynth.cli.demo import demo_command
+from dbsynth.cli.fit import fit_command
+from dbsynth.cli.generate import clone_command, generate_command
 from dbsynth.cli.inspect import inspect_command
 from dbsynth.cli.options import URLS_SEEN
 from dbsynth.errors import DbsynthError
@@ -112,8 +114,8 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.meta[TRACEBACK] = traceback
 
 
-cli.add_command(inspect_command)
-cli.add_command(demo_command)
+for command in (inspect_command, fit_command, generate_command, clone_command, demo_command):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -92,10 +92,116 @@ def workdir_option(func: F) -> F:
     )(func)
 
 
+def fit_options(func: F) -> F:
+    """Options of the fit step (``fit`` and ``clone``): what to sample and how much to keep."""
+    options = [
+        click.option(
+            "--table",
+            "tables",
+            multiple=True,
+            metavar="NAME",
+            help="Fit only this table (repeat for several; default: every table).",
+        ),
+        click.option(
+            "--sample-rows",
+            type=int,
+            default=100_000,
+            show_default=True,
+            metavar="N",
+            help="Rows read per table at most (whole families of children are kept together).",
+        ),
+        click.option(
+            "--min-count",
+            type=int,
+            default=5,
+            show_default=True,
+            metavar="K",
+            help="A value seen fewer than K times in the sample never enters the model.",
+        ),
+        click.option(
+            "--locale",
+            default="en_US",
+            show_default=True,
+            help="Faker locale for personal-data columns (names, addresses, phones).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def generation_options(func: F) -> F:
+    """Options of the generate step (``generate`` and ``clone``)."""
+    options = [
+        click.option(
+            "--scale",
+            type=float,
+            default=1.0,
+            show_default=True,
+            metavar="F",
+            help="Rows per table relative to the source; children follow their parents.",
+        ),
+        click.option(
+            "--rows",
+            multiple=True,
+            metavar="TABLE=N",
+            help="Exactly N rows for TABLE (repeatable); its children follow it.",
+        ),
+        click.option("--seed", type=int, default=None, metavar="N", help="Same model and seed: same rows."),
+        click.option("--create-schema", is_flag=True, help="Create the tables, types and constraints first."),
+        click.option(
+            "--if-exists",
+            type=click.Choice(["fail", "truncate", "append"]),
+            default="fail",
+            show_default=True,
+            help="What to do when a target table already has rows.",
+        ),
+        click.option(
+            "--dry-run", is_flag=True, help="Print the plan (rows, order, cycles) and write nothing."
+        ),
+        click.option(
+            "--chunk-rows",
+            type=int,
+            default=50_000,
+            show_default=True,
+            metavar="N",
+            help="Rows generated and written per batch.",
+        ),
+        click.option(
+            "--format",
+            "file_format",
+            type=click.Choice(["csv", "parquet"]),
+            default=None,
+            help="File format when TARGET is a directory (default: csv).",
+        ),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bars."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def parse_rows_option(items: tuple[str, ...]) -> dict[str, int]:
+    """``("customers=1000", ...)`` → ``{"customers": 1000}``; a malformed item is a usage error."""
+    out: dict[str, int] = {}
+    for item in items:
+        name, sep, count = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{item}' is not TABLE=N", param_hint="--rows")
+        try:
+            out[name.strip()] = int(count)
+        except ValueError:
+            raise click.BadParameter(f"'{item}': N must be a whole number", param_hint="--rows") from None
+    return out
+
+
 __all__ = [
     "URLS_SEEN",
     "DatabaseUrl",
+    "fit_options",
+    "generation_options",
     "output_options",
+    "parse_rows_option",
     "schema_option",
     "source_url_argument",
     "workdir_option",

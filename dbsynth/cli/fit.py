@@ -1,0 +1,81 @@
+"""``dbsynth fit``: sample a source read-only and write a reviewable model file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dbsynth.cli.options import fit_options, schema_option, source_url_argument
+from dbsynth.cli.render import status, stderr_console, stdout_console
+from dbsynth.db import display_url, parse_url
+from dbsynth.explain import explain
+from dbsynth.fit import check_settings, fit
+from dbsynth.model import FitSettings, Model, check_writable
+
+
+@click.command("fit")
+@source_url_argument
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Where to write the model (JSON).",
+)
+@click.option("--explain", "show", is_flag=True, help="Print what was fitted, in words.")
+@schema_option
+@fit_options
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Seed of the sample.")
+def fit_command(
+    url: str,
+    output: Path | None,
+    show: bool,
+    schemas: tuple[str, ...],
+    tables: tuple[str, ...],
+    sample_rows: int,
+    min_count: int,
+    locale: str,
+    seed: int,
+) -> None:
+    """Fit a model of the database at URL and write it to FILE.
+
+    The source is only read, inside a read-only transaction. The model file holds the schema
+    and fitted statistics: no source row, no personal-data value, and no value seen fewer than
+    --min-count times. Review it with --explain before it leaves the production side.
+
+    \b
+    Example:
+        dbsynth fit postgresql://readonly@prod.example.com/shop -o shop.model.json --explain
+        dbsynth fit shop.sqlite --table customers --table orders --sample-rows 20000 -o m.json
+    """
+    if output is None and not show:
+        raise click.UsageError("give --output FILE (or --explain to only look)")
+    # Bad options fail before the source is touched, not after minutes of sampling.
+    check_settings(FitSettings(sample_rows=sample_rows, min_count=min_count, seed=seed, locale=locale))
+    if output is not None:
+        check_writable(output)
+    err = stderr_console()
+    shown = display_url(parse_url(url))
+    status(err, f"Fitting {shown} (read-only, up to {sample_rows:,} rows per table) ...")
+    model = fit(
+        url,
+        schemas=list(schemas) or None,
+        tables=list(tables) or None,
+        sample_rows=sample_rows,
+        min_count=min_count,
+        seed=seed,
+        locale=locale,
+        on_table=lambda table, rows: status(err, f"  sampled {table}: {rows:,} rows"),
+    )
+    if output is not None:
+        model.save(output)
+        status(err, f"Wrote the model of {len(model.tables)} tables to {output}")
+    if show:
+        show_model(model)
+
+
+def show_model(model: Model) -> None:
+    out = stdout_console()
+    for line in explain(model):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
