@@ -50,7 +50,7 @@ from dbsynth.models.base import FitContext, encode
 from dbsynth.models.choose import COPULA_KINDS, choose_model
 from dbsynth.models.copula import GaussianCopula, to_normal
 from dbsynth.models.numeric import NumericModel
-from dbsynth.models.orderings import children_counts, family, key_value, parent_orderings, row_orderings
+from dbsynth.models.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.sampling import Sample, sample_database
 from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table
 
@@ -348,17 +348,7 @@ class _State:
         child, parent = self.sample.frames[table.key], self.sample.frames[parent_key]
         if not names or child.empty or parent.empty:
             return {}
-        position = {
-            tuple(key_value(v) for v in k): i
-            for i, k in enumerate(parent[list(fk.ref_columns)].itertuples(index=False, name=None))
-        }
-        rows = np.array(
-            [
-                position.get(tuple(key_value(v) for v in k), -1)
-                for k in child[list(fk.columns)].itertuples(index=False, name=None)
-            ],
-            dtype=np.int64,
-        )
+        rows = parent_rows(child, parent, fk.columns, fk.ref_columns)
         found = rows >= 0
         rid = fk_id(table.key, fk.columns)
         out: dict[str, np.ndarray] = {}

@@ -78,7 +78,11 @@ def scalar(value: Any) -> Scalar:
 
 
 def _counts(values: pd.Series) -> Counter[Scalar]:
-    return Counter(scalar(v) for v in values.tolist())
+    # value_counts hashes in C; only the distinct values go through scalar() in Python.
+    out: Counter[Scalar] = Counter()
+    for value, n in values.value_counts(dropna=True, sort=False).items():
+        out[scalar(value)] += int(n)
+    return out
 
 
 def choose_categorical(values: pd.Series, column: Column, ctx: FitContext) -> bool:

@@ -128,18 +128,46 @@ def children_counts(
 
     Valid because the sampler takes whole families: every child of a sampled parent is sampled.
     """
-    if parent.empty:
-        return np.zeros(0, dtype=np.int64)
-    keys = child[list(child_cols)].dropna()
-    if keys.empty:
-        return np.zeros(len(parent), dtype=np.int64)
-    counts = keys.value_counts()
-    counts.index = counts.index.map(lambda k: k if isinstance(k, tuple) else (k,))
-    lookup = {tuple(key_value(v) for v in k): int(n) for k, n in counts.items()}
-    pkeys = parent[list(ref_cols)].itertuples(index=False, name=None)
-    return np.fromiter(
-        (lookup.get(tuple(key_value(v) for v in k), 0) for k in pkeys), dtype=np.int64, count=len(parent)
-    )
+    rows = parent_rows(child, parent, child_cols, ref_cols)
+    return np.bincount(rows[rows >= 0], minlength=len(parent)).astype(np.int64)
+
+
+def parent_rows(
+    child: pd.DataFrame, parent: pd.DataFrame, child_cols: Sequence[str], ref_cols: Sequence[str]
+) -> np.ndarray:
+    """For every child row, the position of its parent row in ``parent`` (-1: NULL key or a
+    parent outside the frame). Vectorised through a pandas index; keys are normalised first so
+    ``1``, ``1.0`` and ``np.int64(1)`` meet."""
+    if parent.empty or child.empty:
+        return np.full(len(child), -1, dtype=np.int64)
+    pkeys = _key_index([parent[c] for c in ref_cols])
+    ckeys = _key_index([child[c] for c in child_cols])
+    if not pkeys.is_unique:  # duplicated parent keys (closure rows): first occurrence wins
+        pkeys = pkeys.drop_duplicates()
+        first = ~_key_index([parent[c] for c in ref_cols]).duplicated()
+        positions = np.flatnonzero(first)
+    else:
+        positions = np.arange(len(parent))
+    found = pkeys.get_indexer(ckeys)
+    return np.where(found >= 0, positions[np.maximum(found, 0)], -1).astype(np.int64)
+
+
+def _key_index(columns: Sequence[pd.Series]) -> pd.Index:
+    normed = [_normalise_keys(c.reset_index(drop=True)) for c in columns]
+    if len(normed) == 1:
+        return pd.Index(normed[0])
+    return pd.MultiIndex.from_arrays(normed)
+
+
+def _normalise_keys(s: pd.Series) -> pd.Series:
+    if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return s.astype(object).where(s.notna(), None)
+    if pd.api.types.is_float_dtype(s):
+        whole = s.notna() & (s == s.round())
+        out = s.astype(object)
+        out[whole] = s[whole].astype(np.int64)
+        return out.where(s.notna(), None)
+    return s.map(key_value, na_action="ignore").astype(object).where(s.notna(), None)
 
 
 def key_value(v: object) -> object:

@@ -53,6 +53,7 @@ from dbsynth.models.pii import (
 from dbsynth.schema import Column
 
 CODE_COVERAGE = 0.9
+SHAPE_SAMPLE = 50_000
 MAX_SHAPES = 3
 
 
@@ -1073,6 +1074,10 @@ def choose_text_model(column: Column, values: pd.Series, ctx: FitContext) -> Col
         if match.kind is PiiKind.FREE_TEXT:
             return FreeTextModel.fit(values, column, ctx)
         return FakerModel.for_kind(match.kind, values, column, ctx)
+    # Shapes are learnt on a bounded subsample: 50k values show every frequent shape, and
+    # counting literals on fewer values only makes the min_count rule stricter.
+    if len(values) > SHAPE_SAMPLE:
+        values = values.sample(n=SHAPE_SAMPLE, random_state=ctx.seed)
     text = [str(v) for v in values]
     shapes, coverage = learn_shapes(text, ctx.min_count)
     median_length = sorted(len(v) for v in text)[len(text) // 2]
