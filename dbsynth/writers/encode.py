@@ -77,6 +77,10 @@ def bools(series: pd.Series) -> pa.Array:
 
 def strings(series: pd.Series, column: Column | None = None) -> pa.Array:
     if series.dtype == object:
+        try:  # all str (or NULL): converted in C++
+            return pa.array(series, type=pa.string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            pass
         values = [None if v is None else v if isinstance(v, str) else str(v) for v in _objects(series)]
         return pa.array(values, type=pa.string())
     return pa.array(series.astype("string"), from_pandas=True, type=pa.string())

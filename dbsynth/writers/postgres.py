@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.engine import URL
 
 from dbsynth.cycles import BreakStrategy, CycleBreak
@@ -148,6 +150,14 @@ class _Cut:
 
 
 @dataclass(frozen=True)
+class _OpenCopy:
+    table: _Table
+    cursor: psycopg.Cursor[Any]
+    manager: AbstractContextManager[psycopg.Copy]
+    copy: psycopg.Copy
+
+
+@dataclass(frozen=True)
 class _SeqUse:
     sequence: str
     table: str  # regclass text, already quoted as needed
@@ -195,6 +205,7 @@ class PostgresSink:
         self._failed = False
         self._result: LoadResult | None = None
         self._temp: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
+        self._open: _OpenCopy | None = None
         try:
             self._prepare()
         except psycopg.Error as exc:
@@ -335,12 +346,16 @@ class PostgresSink:
             if isinstance(item, Batch):
                 self._copy(table, item)
             else:
+                self._end_copy()
                 self._update(table, item)
+        except TargetError:
+            self._fail()
+            raise
         except psycopg.Error as exc:
-            self._failed = True
+            self._fail()
             raise TargetError(f"writing {table.key} failed: {error_text(exc)}") from None
-        except (ValueError, TargetError) as exc:
-            self._failed = True
+        except ValueError as exc:
+            self._fail()
             raise TargetError(f"writing {table.key} failed: {exc}") from None
 
     def _schema_columns(self, key: str, names: Sequence[str]) -> list[Column]:
@@ -348,16 +363,51 @@ class PostgresSink:
         return [source.column(n) for n in names]
 
     def _copy(self, table: _Table, batch: Batch) -> None:
-        loads = [t for t in self.spec.tables if t.table == table.key]
-        names = loads[0].columns
+        names = next(t.columns for t in self.spec.tables if t.table == table.key)
         safety.check_frame(table.key, batch.frame.columns, names)
         if batch.frame.empty:
             return
         data = copy_csv(batch.frame, self._schema_columns(table.key, names))
-        statement = f"COPY {table.sql} ({', '.join(ident(n) for n in names)}) FROM STDIN (FORMAT csv)"
-        with self.conn.cursor() as cur, cur.copy(statement) as copy:
-            copy.write(data)
+        self._stream(table, names).copy.write(data)
         self.rows[table.key] += len(batch.frame)
+
+    def _stream(self, table: _Table, names: Sequence[str]) -> _OpenCopy:
+        """The COPY of ``table``, opened at its first batch and kept open for the next ones: one
+        statement per table, and a writer thread sends a batch while the next one is encoded."""
+        if self._open is not None and self._open.table is table:
+            return self._open
+        self._end_copy()
+        statement = f"COPY {table.sql} ({', '.join(ident(n) for n in names)}) FROM STDIN (FORMAT csv)"
+        cursor = self.conn.cursor()
+        manager = cursor.copy(statement, writer=QueuedLibpqWriter(cursor))
+        self._open = _OpenCopy(table, cursor, manager, manager.__enter__())
+        return self._open
+
+    def _end_copy(self) -> None:
+        """Finish the open COPY: the server reports a bad row of it here at the latest."""
+        stream, self._open = self._open, None
+        if stream is None:
+            return
+        try:
+            stream.manager.__exit__(None, None, None)
+        except psycopg.Error as exc:
+            self._failed = True
+            raise TargetError(f"writing {stream.table.key} failed: {error_text(exc)}") from None
+        finally:
+            stream.cursor.close()
+
+    def _fail(self) -> None:
+        """After an error: abort the open COPY (CopyFail) so the connection can roll back."""
+        self._failed = True
+        stream, self._open = self._open, None
+        if stream is None:
+            return
+        try:
+            stream.manager.__exit__(TargetError, TargetError("load aborted"), None)
+        except (psycopg.Error, TargetError):
+            pass  # the error that got us here is the one to report
+        finally:
+            stream.cursor.close()
 
     def _update(self, table: _Table, update: Update) -> None:
         names = (*update.key_columns, *update.set_columns)
@@ -385,7 +435,7 @@ class PostgresSink:
             match = " AND ".join(f"t.{ident(c)} = u.{ident(c)}" for c in update.key_columns)
             cur.execute(f"UPDATE {table.sql} AS t SET {assignments} FROM {temp} AS u WHERE {match}")
             if cur.rowcount != len(update.frame):
-                raise TargetError(
+                raise ValueError(
                     f"an UPDATE of {', '.join(update.set_columns)} matched {cur.rowcount} of "
                     f"{len(update.frame)} rows by ({', '.join(update.key_columns)})"
                 )
@@ -399,6 +449,7 @@ class PostgresSink:
             self._abandon()
             return self._finish(committed=False)
         try:
+            self._end_copy()
             for cut in self.cuts:
                 self._validate(cut)
             self._reset_sequences()
@@ -422,7 +473,7 @@ class PostgresSink:
         return self._finish(committed=True)
 
     def _abandon(self) -> None:
-        self._failed = True
+        self._fail()
         try:
             self.conn.rollback()
         finally:
