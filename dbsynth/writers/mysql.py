@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dbsynth.cycles import BreakStrategy
 from dbsynth.db import connection_error, create_engine, parse_url
+from dbsynth.ddl import create_schema, target_table_name
 from dbsynth.errors import DbsynthError, TargetError
 from dbsynth.schema import Column
 from dbsynth.writers import safety
@@ -144,9 +145,9 @@ class MySQLSink:
             self._exec(statement)
         keys = safety.spec_tables(spec)
         if spec.create_schema:
-            from dbsynth import ddl
-
-            ddl.create_schema(self.conn, spec.schema, target_dialect="mysql")
+            script = create_schema(self.conn, spec.schema, target_dialect="mysql")
+            self.notes.append(f"created the schema ({len(script.statements)} statements)")
+            self.notes.extend(script.warnings)
             self.conn.commit()
         (self.user,) = self._one("SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', 1)")
         self.tables = self._resolve(keys)
@@ -199,7 +200,7 @@ class MySQLSink:
         resolved: dict[str, _Table] = {}
         taken: dict[str, str] = {}
         for key in keys:
-            name = self.spec.schema.table(key).name
+            name = target_table_name(self.spec.schema.table(key), "mysql")[1]
             if name not in columns:
                 raise safety.missing_table(key, list(columns), self.where)
             if name in taken:

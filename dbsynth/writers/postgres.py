@@ -33,6 +33,7 @@ from sqlalchemy.engine import URL
 
 from dbsynth.cycles import BreakStrategy, CycleBreak
 from dbsynth.db import connection_error, parse_url
+from dbsynth.ddl import create_schema, target_table_name
 from dbsynth.errors import TargetError
 from dbsynth.schema import Column
 from dbsynth.writers import safety
@@ -217,27 +218,27 @@ class PostgresSink:
         spec = self.spec
         keys = safety.spec_tables(spec)
         if spec.create_schema:
-            from dbsynth import ddl
-
-            ddl.create_schema(self.conn, spec.schema, target_dialect="postgresql")
-        current_schema, self.role = self._one("SELECT current_schema(), current_user")
+            script = create_schema(self.conn, spec.schema, target_dialect="postgresql")
+            self.notes.append(f"created the schema ({len(script.statements)} statements)")
+            self.notes.extend(script.warnings)
+        (self.role,) = self._one("SELECT current_user")
         catalog = {
             (ns, name): _Table(f"{ns}.{name}", ns, name, oid, owned)
             for ns, name, oid, owned in self._all(_TABLES_SQL)
         }
-        self.tables = {k: self._resolve(k, catalog, current_schema) for k in keys}
+        self.tables = {k: self._resolve(k, catalog) for k in keys}
         self._columns()
         self._privileges()
         self.rows = dict.fromkeys(keys, 0)
         self._existing_rows()
-        self.cuts = [c for c in (self._cut(b, catalog, current_schema) for b in spec.breaks) if c]
+        self.cuts = [c for c in (self._cut(b, catalog) for b in spec.breaks) if c]
         self.sequences = self._sequences()
         for cut in self.cuts:
             self._disable(cut)
 
-    def _resolve(self, key: str, catalog: Mapping[tuple[str, str], _Table], current: str) -> _Table:
-        table = self.spec.schema.table(key)
-        found = catalog.get((table.schema or current, table.name))
+    def _resolve(self, key: str, catalog: Mapping[tuple[str, str], _Table]) -> _Table:
+        schema, name = target_table_name(self.spec.schema.table(key), "postgresql")
+        found = catalog.get((schema or "public", name))
         if found is None:
             names = [t.key for t in catalog.values()] + [t.name for t in catalog.values()]
             raise safety.missing_table(key, names, self.where)
@@ -295,12 +296,12 @@ class PostgresSink:
                     start = int(top) + 1 if top is not None else 1
                 self.key_start[(key, column)] = start
 
-    def _cut(self, brk: CycleBreak, catalog: Mapping[tuple[str, str], _Table], current: str) -> _Cut | None:
+    def _cut(self, brk: CycleBreak, catalog: Mapping[tuple[str, str], _Table]) -> _Cut | None:
         if brk.strategy in (BreakStrategy.VIRTUAL, BreakStrategy.NULL_THEN_UPDATE):
             return None
-        child = self.tables.get(brk.table) or self._resolve(brk.table, catalog, current)
+        child = self.tables.get(brk.table) or self._resolve(brk.table, catalog)
         ref = brk.foreign_key.ref_table
-        parent = self.tables.get(ref) or self._resolve(ref, catalog, current)
+        parent = self.tables.get(ref) or self._resolve(ref, catalog)
         for name, ref_oid, deferrable, definition, columns in self._all(_FKS_SQL, (child.oid,)):
             if ref_oid == parent.oid and tuple(columns) == brk.foreign_key.columns:
                 strategy = brk.strategy

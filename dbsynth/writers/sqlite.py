@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dbsynth.cycles import BreakStrategy
 from dbsynth.db import connection_error, create_engine, parse_url
+from dbsynth.ddl import create_schema, target_table_name
 from dbsynth.errors import TargetError
 from dbsynth.schema import Column
 from dbsynth.writers import safety
@@ -124,9 +125,9 @@ class SQLiteSink:
         spec = self.spec
         keys = safety.spec_tables(spec)
         if spec.create_schema:
-            from dbsynth import ddl
-
-            ddl.create_schema(self.conn, spec.schema, target_dialect="sqlite")
+            script = create_schema(self.conn, spec.schema, target_dialect="sqlite")
+            self.notes.append(f"created the schema ({len(script.statements)} statements)")
+            self.notes.extend(script.warnings)
         names = [
             r[0]
             for r in self.db.execute(
@@ -136,7 +137,7 @@ class SQLiteSink:
         ]
         self.tables: dict[str, _Table] = {}
         for key in keys:
-            name = self.spec.schema.table(key).name
+            name = target_table_name(self.spec.schema.table(key), "sqlite")[1]
             if name not in names:
                 raise safety.missing_table(key, names, self.where)
             self.tables[key] = self._table(key, name)
