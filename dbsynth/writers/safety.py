@@ -37,19 +37,25 @@ def _where(url: URL) -> tuple[str, str, int | None, str]:
     return (kind, host, url.port or DEFAULT_PORTS.get(kind), url.database or "")
 
 
-def same_database(target: URL, source: str | URL | None) -> bool:
-    """True when ``source`` names the database ``target`` names (same backend, host, port and
-    database; local host names and SQLite paths normalised). An unparsable source is not the
-    target: it cannot have been read from."""
-    if source is None:
-        return False
+def _parsed(url: str | URL | None) -> URL | None:
+    if url is None or isinstance(url, URL):
+        return url
     try:
-        other = parse_url(source)
+        return parse_url(url)
     except DbsynthError:
+        return None  # a directory, memory://, or nothing dbsynth can read from
+
+
+def same_database(a: str | URL | None, b: str | URL | None) -> bool:
+    """True when ``a`` and ``b`` name the same database (same backend, host, port and database;
+    local host names and SQLite paths normalised). Symmetric; anything that is not a database
+    URL (a directory, ``memory://``, None) is the same as nothing."""
+    first, second = _parsed(a), _parsed(b)
+    if first is None or second is None:
         return False
-    a, b = _where(target), _where(other)
+    x, y = _where(first), _where(second)
     # An in-memory SQLite database is private to its connection: never the same as another.
-    return a == b and not (a[0] == "sqlite" and a[3] in ("", ":memory:"))
+    return x == y and not (x[0] == "sqlite" and x[3] in ("", ":memory:"))
 
 
 def refuse_source(target: URL, source: str | URL | None) -> None:
