@@ -459,7 +459,8 @@ def _pg_enum(f: ColumnFacts) -> Spec:
 
 def _labelled_varchar(f: ColumnFacts) -> Spec:
     labels = f.column.enum_labels or ("",)
-    return Spec(sa.String(max(1, *(len(x) for x in labels))), _in_labels(f))
+    note = "enum created as VARCHAR with a CHECK on its labels"
+    return Spec(sa.String(max(1, *(len(x) for x in labels))), _in_labels(f), note)
 
 
 def _in_labels(f: ColumnFacts) -> tuple[str, ...]:
