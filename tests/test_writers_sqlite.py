@@ -174,6 +174,12 @@ def test_truncate_and_append_keep_autoincrement_honest(make_sqlite: Callable[[st
     )
     assert sink.key_start == {("author", "id"): 51, ("book", "id"): 2}
     sink.close(False)
+    with pytest.raises(TargetError) as err:
+        open_target(url).open(spec_for(schema, {"author": 1}, if_exists="truncate"))
+    assert str(err.value) == (
+        "cannot truncate author: table book references it, holds rows and is not part of the load; "
+        "empty it first, or load into an empty target"
+    )
 
     items = [
         Batch("author", pd.DataFrame({"id": [1, 2], "name": ["a", "b"]})),

@@ -178,7 +178,8 @@ class MySQLSink:
         if spec.if_exists == "truncate":
             names = {t.name: t.key for t in tables}
             for _name, child, _c, parent, _r in self._all(_FKS_SQL):
-                if parent in names and child not in names:
+                outside = parent in names and child not in names
+                if outside and self._one(f"SELECT EXISTS (SELECT 1 FROM {ident(child)})")[0]:
                     raise safety.blocked_truncate(names[parent], child)
         self._key_starts()
         if spec.if_exists == "truncate":
@@ -235,7 +236,7 @@ class MySQLSink:
 
     def _truncate(self, tables: Sequence[_Table]) -> None:
         # InnoDB refuses TRUNCATE on a table another table references, even an empty one; every
-        # referencing table is part of this load (checked above), so the checks may go off.
+        # referencing table with rows is part of this load (checked above), so the checks may go off.
         self._exec("SET FOREIGN_KEY_CHECKS = 0")
         try:
             for table in tables:

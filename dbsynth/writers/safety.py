@@ -102,9 +102,11 @@ def not_empty(keys: Sequence[str]) -> TargetError:
 
 
 def blocked_truncate(key: str, referencing: str) -> TargetError:
+    """Emptying ``key`` would orphan the rows of ``referencing``, a table outside the load (an
+    empty one is no obstacle: the writers empty it along, or leave it alone)."""
     return TargetError(
-        f"cannot truncate {key}: table {referencing} references it and is not part of the load; "
-        "empty or drop it first, or load into an empty target"
+        f"cannot truncate {key}: table {referencing} references it, holds rows and is not part of "
+        "the load; empty it first, or load into an empty target"
     )
 
 

@@ -154,8 +154,8 @@ class SQLiteSink:
             for other in names:
                 if other in loaded:
                     continue
-                for row in self.db.execute(f"PRAGMA foreign_key_list({ident(other)})"):
-                    if row[2] in loaded:
+                for row in list(self.db.execute(f"PRAGMA foreign_key_list({ident(other)})")):
+                    if row[2] in loaded and self._one(f"SELECT EXISTS (SELECT 1 FROM {ident(other)})")[0]:
                         raise safety.blocked_truncate(loaded[row[2]], other)
         for key, columns in spec.key_columns.items():
             if key in self.tables:
