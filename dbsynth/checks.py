@@ -492,8 +492,10 @@ class _HintDeriver:
         return self._column_hints(subject[0], patterns=(pattern,))
 
     def _disjunction(self, e: exp.Expression) -> Hints:
-        """``a = 'x' OR a = 'y'`` is a set; ``x IS NULL OR <one fact about x>`` is that fact
-        (hints apply to non-NULL values anyway). Anything else implies nothing by itself."""
+        """``a = 'x' OR a = 'y'`` is a set. ``x IS NULL OR y IS NULL OR <terms>`` implies the
+        facts of ``<terms>`` that mention every guarded column: a hint on ``x`` applies when ``x``
+        is not NULL, an ordering of ``x`` and ``y`` when neither is; a fact about another column
+        would only hold when ``x`` is not NULL, which a hint cannot say. Nothing else is implied."""
         guards, rest = set(), []
         for part in _flatten(e, exp.Or):
             if (
@@ -513,10 +515,13 @@ class _HintDeriver:
             if guards <= {name}:
                 values = _unique(tuple(v for x in listed if x for v in x[1]))
                 return self._column_hints(name, allowed=values)
-        single = len(rest) == 1 and not isinstance(_unparen(rest[0]), exp.And)
-        if single and guards <= self.compiler.compile(rest[0]).columns:
-            return self._facts(rest[0])
-        return Hints()
+        if len(rest) != 1:
+            return Hints()
+        facts = self.hints(rest[0])
+        return Hints(
+            tuple(h for h in facts.columns if guards <= {h.column}),
+            tuple(o for o in facts.orderings if guards <= {o.left, o.right}),
+        )
 
 
 # -- compiling ---------------------------------------------------------------------------------
@@ -774,18 +779,20 @@ def _nearest(value: Any, allowed: Sequence[Any]) -> Any:
 
 def _apply_column(s: pd.Series, h: ColumnHints) -> pd.Series:
     live = s.notna().to_numpy(dtype=bool)
+    aware = isinstance(s.dtype, pd.DatetimeTZDtype)
+
+    def own(v: Any) -> Any:  # hint values are naive UTC; a timestamptz batch is UTC-aware
+        return pd.Timestamp(v).tz_localize("UTC") if aware and v is not None else v
+
     if h.allowed:
-        bad = live & ~s.isin(list(h.allowed)).to_numpy(dtype=bool)
+        allowed = [own(v) for v in h.allowed]
+        bad = live & ~s.isin(allowed).to_numpy(dtype=bool)
         if bad.any():
             s = s.copy()
-            s.iloc[np.flatnonzero(bad)] = [_nearest(v, h.allowed) for v in s.iloc[np.flatnonzero(bad)]]
+            s.iloc[np.flatnonzero(bad)] = [_nearest(v, allowed) for v in s.iloc[np.flatnonzero(bad)]]
     if h.low is not None or h.high is not None:
-        low, high = h.low, h.high
-        if isinstance(s.dtype, pd.DatetimeTZDtype):
-            low = None if low is None else pd.Timestamp(low).tz_localize("UTC")
-            high = None if high is None else pd.Timestamp(high).tz_localize("UTC")
         with contextlib.suppress(TypeError):  # a driver's Decimal objects: left to evaluation
-            s = s.clip(lower=low, upper=high)
+            s = s.clip(lower=own(h.low), upper=own(h.high))
     if h.min_length is not None or h.max_length is not None:
         lo, hi = h.min_length or 0, h.max_length
 

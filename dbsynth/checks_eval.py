@@ -107,7 +107,9 @@ LOGICAL_KIND: dict[LogicalType, Kind] = {
 
 _T = exp.DataType.Type
 CAST_KIND: dict[Any, Kind] = {
-    **dict.fromkeys((_T.TEXT, _T.VARCHAR, _T.CHAR, _T.NVARCHAR, _T.NCHAR, _T.BPCHAR, _T.NAME), Kind.STR),
+    **dict.fromkeys(
+        (_T.TEXT, _T.VARCHAR, _T.CHAR, _T.NVARCHAR, _T.NCHAR, _T.BPCHAR, _T.NAME, _T.CHARACTER_SET), Kind.STR
+    ),
     **dict.fromkeys(
         (_T.INT, _T.BIGINT, _T.SMALLINT, _T.TINYINT, _T.MEDIUMINT, _T.UINT, _T.UBIGINT), Kind.INT
     ),
@@ -610,6 +612,8 @@ class Compiler:
         self.unavailable = dict(unavailable or {})
         self._handlers: dict[type[exp.Expression], Callable[[Any], Node]] = {
             exp.Paren: lambda e: self.compile(e.this),
+            # MySQL 8 prints string literals with their character set: _utf8mb4'G'
+            exp.Introducer: lambda e: self.compile(e.expression),
             exp.Column: self._column,
             exp.Literal: self._literal,
             exp.Null: lambda e: self.const(Kind.NULL, None),

@@ -695,3 +695,29 @@ def test_hints_never_go_beyond_the_check() -> None:
     for text in ("((a IS NULL) OR (b > 0))", "((a > 0) OR (b > 0))", "(NOT (a > 0))", "((a = 1) OR (b = 2))"):
         check = compile_check(CheckConstraint(text), table, "postgresql")
         assert check is not None and check.hints == Hints(), text
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.none() | st.integers(-100, 100),
+            st.none() | st.floats(-100, 100).map(lambda v: round(v, 2)),
+            st.none() | st.sampled_from(["paid", "PAID", "shipped", "lost", ""]),
+            st.none() | st.text("ABCxyz", max_size=6),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_apply_hints_satisfies_every_bound_set_and_length_check(rows: list[tuple[Any, ...]]) -> None:
+    # qty, price and status are bounds and sets only; code's length (not its pattern) is a hint
+    checks = table_checks(ORDERS, SHOP, now=NOW)
+    frame = frame_of(ORDERS, [[*r, None, None] for r in rows])
+    fixed = apply_hints(frame, checks.hints)
+    by_name = {c.check.name: c for c in checks.compiled}
+    for name in ("orders_qty_check", "orders_price_check", "orders_status_check"):
+        assert by_name[name].evaluate(fixed).all(), name
+    lengths = fixed["code"].dropna().map(len)
+    assert (lengths >= 4).all()
+    assert fixed["qty"].isna().tolist() == frame["qty"].isna().tolist()  # NULLs stay NULL
