@@ -230,11 +230,14 @@ class _Builder:
     def constraint(self, name: str | None) -> str:
         return f"CONSTRAINT {self.q(name)} " if name else ""
 
-    def port(self, text: str, where: str, what: str, value_column: str | None = None) -> str | None:
+    def port(
+        self, text: str, table: Table, what: str, value_column: str | None = None, where: str | None = None
+    ) -> str | None:
+        columns = table.column_names
         try:
-            return port_expression(text, self.source, self.t.name, value_column=value_column)
+            return port_expression(text, self.source, self.t.name, columns, value_column=value_column)
         except PortError as exc:
-            self.warn(where, f"{what} ({text}) dropped: {exc}")
+            self.warn(where or table.key, f"{what} ({text}) dropped: {exc}")
             return None
 
     # -- the script --
@@ -399,7 +402,7 @@ class _Builder:
         parts = [self.q(c.name), type_sql] if type_sql else [self.q(c.name)]
         generated = c.generated
         if generated is not None and not self.same:
-            generated = self.port(generated, where, "generation expression")
+            generated = self.port(generated, table, "generation expression", where=where)
             if generated is None:
                 self.warn(where, "created as a plain column (dbsynth never writes it)")
         if generated is not None and self.source not in STORED_ONLY:
@@ -460,7 +463,9 @@ class _Builder:
         domain = find_domain(self.schema, c.domain) if c.domain and not c.array_dims else None
         out = []
         for check in domain.checks if domain else ():
-            text = self.port(check.expression, f"{table.key}.{c.name}", f"domain CHECK {check.name}", c.name)
+            text = self.port(
+                check.expression, table, f"domain CHECK {check.name}", c.name, f"{table.key}.{c.name}"
+            )
             if text:
                 out.append(f"{self.constraint(self.claim('check', check.name, table))}CHECK ({text})")
         return out
@@ -472,7 +477,7 @@ class _Builder:
             column = next((c for c in table.columns if m and c.name == m.group(1)), None)
             if column is not None and column.logical is L.JSON and JSON_VALIDATES[self.t.name]:
                 return None  # the target's JSON type validates documents itself
-            text = self.port(check.expression, table.key, f"CHECK {check.name or ''}".rstrip())
+            text = self.port(check.expression, table, f"CHECK {check.name or ''}".rstrip())
         if text is None:
             return None
         name = self.claim("check", check.name, table)
@@ -583,7 +588,7 @@ class _Builder:
                 if not self.t.partial_indexes:
                     self.warn(table.key, f"partial unique index {u.name} (WHERE {u.where}) dropped")
                     continue
-                where = self.port(where, table.key, f"partial unique index {u.name}")
+                where = self.port(where, table, f"partial unique index {u.name}")
                 if where is None:
                     continue
             name = self.claim("index", u.name, table)
@@ -624,7 +629,7 @@ class _Builder:
                 self.warn(table.key, f"index {ix.name} on expression {element} dropped")
                 return None
             else:
-                ported = self.port(element, table.key, f"index {ix.name} on expression")
+                ported = self.port(element, table, f"index {ix.name} on expression")
                 if ported is None:
                     return None
                 out.append(parenthesized(ported))

@@ -39,8 +39,10 @@ would read ``CAST('2007-01-01' AS TIMESTAMP)`` as the number 2007.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -627,26 +629,60 @@ def port_default(column: Column, source: str, target: str) -> str | None:
     if _is_now(node):
         now = NOW_SQL[target].get(column.logical)
         if now is None:
-            raise PortError(f"default {text} (the current time) does not fit a {column.logical} column")
+            raise PortError(
+                f"default {text} (the current time) does not fit a column of type {column.logical}"
+            )
         fsp = mysql_fsp(column)
         return now.format(fsp=f"({fsp})" if fsp else "")
     if column.logical in _NO_LITERAL_DEFAULT:
-        raise PortError(f"default {text} has no equivalent for a {column.logical} column")
+        raise PortError(
+            f"default {text} does not carry over: {column.logical} values change form in {target}"
+        )
     return _literal(node, column.logical, target, text)
 
 
-def port_expression(text: str, source: str, target: str, *, value_column: str | None = None) -> str:
-    """A CHECK, generation or index-predicate expression of ``source`` written for ``target``,
-    identifiers quoted exactly; ``value_column`` replaces a domain CHECK's ``VALUE``. Raises
-    :class:`PortError` when sqlglot cannot parse it or the target cannot express it."""
+def port_expression(
+    text: str, source: str, target: str, columns: Sequence[str], *, value_column: str | None = None
+) -> str:
+    """A CHECK, generation or index-predicate expression of ``source`` over a table's ``columns``,
+    written for ``target`` with identifiers quoted exactly; ``value_column`` replaces a domain
+    CHECK's ``VALUE``. Raises :class:`PortError` when sqlglot cannot parse it, cannot write it
+    for the target, or the target's probe (``PROBES``) rejects what it wrote."""
     try:
         tree = sqlglot.parse_one(text, read=SQLGLOT_DIALECTS[source])
         tree = tree.transform(_drop_literal_casts)
         if value_column is not None:
             tree = tree.transform(lambda n: _replace_value(n, value_column))
-        return tree.sql(dialect=SQLGLOT_DIALECTS[target], identify=True, unsupported_level=ErrorLevel.RAISE)
+        ported = tree.sql(dialect=SQLGLOT_DIALECTS[target], identify=True, unsupported_level=ErrorLevel.RAISE)
     except SqlglotError as exc:
         raise PortError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    probe = PROBES.get(target)
+    problem = probe(ported, columns) if probe else None
+    if problem:
+        raise PortError(f"{target} rejects {ported}: {problem}")
+    return ported
+
+
+def sqlite_probe(expression: str, columns: Sequence[str]) -> str | None:
+    """Why SQLite rejects ``expression`` over ``columns`` (a syntax error, an unknown function such
+    as REGEXP), or None. SQLite resolves functions only when a statement uses the table, so a CHECK
+    it cannot run would pass CREATE TABLE and fail every INSERT: an in-memory table finds out first.
+    The probe row is all NULLs, so a CHECK that is merely false for it does not count."""
+    names = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) or "x"
+    with closing(sqlite3.connect(":memory:")) as db:
+        try:
+            db.execute(f"CREATE TABLE probe ({names}, CHECK ({expression}))")
+            db.execute("INSERT INTO probe DEFAULT VALUES")
+        except sqlite3.IntegrityError:
+            return None
+        except sqlite3.Error as exc:
+            return str(exc)
+    return None
+
+
+# Targets that can tell, offline, whether they accept an expression. PostgreSQL and MySQL cannot
+# without a server: there a transpiled expression they reject fails create_schema, naming it.
+PROBES: dict[str, Callable[[str, Sequence[str]], str | None]] = {"sqlite": sqlite_probe}
 
 
 def _unwrap(node: exp.Expr) -> exp.Expr:

@@ -20,7 +20,17 @@ from dbsynth.ddl import DdlScript, create_schema, schema_ddl, target_table_name
 from dbsynth.errors import SchemaError, TargetError, UnsupportedDatabase, UsageError
 from dbsynth.examples import shop_sql
 from dbsynth.introspect import introspect
-from dbsynth.schema import ForeignKey, Index, LogicalType, Schema, Table
+from dbsynth.schema import (
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Identity,
+    Index,
+    LogicalType,
+    PrimaryKey,
+    Schema,
+    Table,
+)
 
 L = LogicalType
 DATASETS = ["pagila", "sakila_pg", "chinook", "northwind", "world", "chinook_mysql", "sakila_mysql"]
@@ -469,6 +479,57 @@ def test_virtual_foreign_keys_are_never_created(dataset_url: Callable[[str], str
     schema = world.replace_table(replace(city, foreign_keys=(virtual,)))
     for target in ("postgresql", "mysql", "sqlite"):
         assert "city_country_virtual" not in schema_ddl(schema, target).sql()
+
+
+def test_what_cannot_carry_over_is_dropped_with_a_warning() -> None:
+    t = Table(
+        "t",
+        (
+            Column("id", "integer", L.INTEGER, False, identity=Identity("by_default", "public.t_id_seq")),
+            Column("tags", "text[]", L.ARRAY, default="'{}'::text[]", element=L.TEXT, array_dims=1),
+            Column("token", "text", L.TEXT, default="md5((random())::text)"),
+            Column("ok", "boolean", L.BOOLEAN, default="true"),
+        ),
+        schema="public",
+        primary_key=PrimaryKey(("id",), "t_pkey"),
+        checks=(
+            CheckConstraint("(tags <@ ARRAY['a'::text, 'b'::text])", "tags_subset", ("tags",)),
+            CheckConstraint("(token ~ '^[a-f0-9]+$'::text)", "token_hex", ("token",)),
+            CheckConstraint("(length(token) > 3)", "token_len", ("token",)),
+        ),
+    )
+    schema = Schema("postgresql", (t,), schemas=("public",))
+    dropped = [
+        "public.t.tags: default '{}'::text[] does not carry over: array values change form in %s; dropped",
+        "public.t.token: default md5((random())::text) is not a literal or the current time; dropped",
+    ]
+    mysql = schema_ddl(schema, "mysql")
+    assert mysql.warnings == (
+        "public.t.tags: array created as JSON",
+        dropped[0] % "mysql",
+        dropped[1],
+        "public.t: CHECK tags_subset ((tags <@ ARRAY['a'::text, 'b'::text])) dropped: "
+        "Arrays are not supported by MySQL",
+    )
+    assert "    ok BOOL NULL DEFAULT 1,\n" in mysql.sql()
+    assert "CONSTRAINT token_hex CHECK ((REGEXP_LIKE(`token`, '^[a-f0-9]+$')))" in mysql.sql()
+    # SQLite accepts an unknown function in CREATE TABLE and fails every INSERT: probed first.
+    sqlite = schema_ddl(schema, "sqlite")
+    assert sqlite.warnings == (
+        "public.t.tags: array created as JSON text",
+        dropped[0] % "sqlite",
+        dropped[1],
+        "public.t: CHECK tags_subset ((tags <@ ARRAY['a'::text, 'b'::text])) dropped: "
+        "sqlite rejects (\"tags\" <@ ARRAY('a', 'b')): unrecognized token: \"@\"",
+        "public.t: CHECK token_hex ((token ~ '^[a-f0-9]+$'::text)) dropped: "
+        "sqlite rejects (\"token\" REGEXP '^[a-f0-9]+$'): no such function: REGEXP",
+    )
+    assert sqlite.statements == (
+        "CREATE TABLE t (\n    id INTEGER NOT NULL,\n    tags TEXT,\n    token TEXT,\n"
+        "    ok BOOLEAN DEFAULT 1,\n"
+        "    CONSTRAINT t_pkey PRIMARY KEY (id),\n"
+        '    CONSTRAINT token_len CHECK ((LENGTH("token") > 3))\n)',
+    )
 
 
 def test_tables_that_would_collide_are_refused() -> None:
