@@ -447,3 +447,19 @@ def test_a_failure_mid_load_leaves_the_target_as_it_was(make_pg: Callable[[str],
         url, "SELECT 'a', id, name FROM author UNION ALL SELECT 'b', id, title FROM book ORDER BY 1, 2"
     )
     assert after == before
+
+
+def test_a_bad_value_while_a_copy_is_streaming_aborts_it(make_pg: Callable[[str], str]) -> None:
+    url, schema = _two_tables(make_pg, "INSERT INTO author VALUES (1, 'old');")
+    sink = open_target(url).open(spec_for(schema, {"public.author": 3}, if_exists="truncate"))
+    sink.write(_authors([1, 2]))
+    with pytest.raises(TargetError) as err:
+        sink.write(Batch("public.author", pd.DataFrame({"id": [2.5], "name": ["x"]})))
+    assert str(err.value).startswith("writing public.author failed: column id (integer): ")
+    with pytest.raises(TargetError) as err:
+        sink.write(_authors([3]))
+    assert str(err.value) == "the load has already failed or been closed; nothing more can be written"
+    assert sink.close(False) == LoadResult(
+        rows={}, committed=False, notes=("rolled back: the target is as it was before the load",)
+    )
+    assert rows_of(url, "SELECT id, name FROM author") == [(1, "old")]
