@@ -10,10 +10,10 @@ numeric and temporal bounds, allowed and excluded values, string lengths, patter
 column orderings. Hints are only ever *implied* by the check (never stricter than it), and apply
 to non-NULL values, as a CHECK does: ``qty > 0`` lets a NULL ``qty`` through.
 
-The generator then runs, per batch::
+The generator then runs, per batch, ``checks.enforce(frame, resample)``, which is::
 
-    frame = apply_hints(frame, checks.hints)                   # bounds, sets, lengths: by construction
-    frame = repair(frame, checks.compiled, resample).frame      # the rest: resample the failing rows
+    frame = apply_hints(frame, checks.hints)           # bounds, sets, lengths: by construction
+    frame = repair(frame, checks.compiled, resample, hints=checks.hints).frame  # resample the rest
 
 Invariants:
 
