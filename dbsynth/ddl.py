@@ -86,6 +86,14 @@ class DdlScript:
         return head + "".join(f"{s};\n" for s in self.statements)
 
 
+KIND_WORDS: dict[Kind, str] = {
+    "table": "table",
+    "index": "index",
+    "key": "constraint",
+    "check": "CHECK",
+    "fk": "foreign key",
+    "type": "type",
+}
 # Sources whose generated columns are all STORED (PostgreSQL has no VIRTUAL ones before 18).
 STORED_ONLY = frozenset({"postgresql"})
 _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
@@ -118,7 +126,12 @@ def target_table_name(table: Table, target_dialect: str) -> tuple[str | None, st
 def schema_ddl(schema: Schema, target_dialect: str) -> DdlScript:
     """The DDL that creates ``schema`` in an empty ``target_dialect`` database (see the module
     docstring for the order and the rules)."""
-    return _Builder(schema, target_dialect_name(target_dialect)).build()
+    target = target_dialect_name(target_dialect)
+    if schema.dialect not in DIALECTS:
+        raise UnsupportedDatabase(
+            f"cannot create tables from a '{schema.dialect}' schema; dbsynth reads " + ", ".join(DIALECTS)
+        )
+    return _Builder(schema, target).build()
 
 
 def create_schema(conn: Any, schema: Schema, *, target_dialect: str) -> DdlScript:
@@ -222,9 +235,7 @@ class _Builder:
     def claim(self, kind: Kind, name: str | None, table: Table) -> str | None:
         got = self.names.claim(kind, name, table.name, self.namespace(table))
         if got != name:
-            self.warn(
-                table.key, f"{kind if kind != 'key' else 'constraint'} {name} is named {got} in the target"
-            )
+            self.warn(table.key, f"{KIND_WORDS[kind]} {name} is named {got} in the target")
         return got
 
     def constraint(self, name: str | None) -> str:
