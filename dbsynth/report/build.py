@@ -1,0 +1,274 @@
+"""``build_report``: measure a synthetic database against its source, both live.
+
+The steps, in order (each a plain function of the one before):
+
+1. **inspect** both databases and match them (:func:`dbsynth.report.overlap.match`): the report
+   covers the tables and columns both have and names the rest;
+2. **sample** both read-only (:func:`dbsynth.sampling.sample_database`, the two in parallel),
+   at most ``sample_rows`` rows per table; target names are mapped onto the source's;
+3. **classify** every column from the source sample (:mod:`dbsynth.report.columns`);
+4. **fidelity** on the samples (:mod:`dbsynth.report.fidelity`) and **cardinality** with SQL over
+   all rows (:mod:`dbsynth.report.cardinality`);
+5. **validity** with SQL in the target (:mod:`dbsynth.report.validity`);
+6. **privacy** on the samples (:mod:`dbsynth.report.privacy`).
+
+Neither database is written to: both are opened with ``read_only=True``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+
+import pandas as pd
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
+
+from dbsynth.db import connect, display_url, parse_url
+from dbsynth.errors import UsageError
+from dbsynth.introspect import introspect
+from dbsynth.report.cardinality import Counts, cardinality_score, counts_from_frames, fetch_counts
+from dbsynth.report.columns import ColumnInfo, classify_table
+from dbsynth.report.fidelity import TableFrames, assemble, inter_table_scores, score_table
+from dbsynth.report.overlap import Overlap, match
+from dbsynth.report.privacy import PrivacyTable, measure_privacy
+from dbsynth.report.result import REPORT_FORMAT, CardinalityScore, Fidelity, Report, SampleNote
+from dbsynth.report.validity import run_checks
+from dbsynth.sampling import Sample, sample_database
+from dbsynth.schema import Schema
+
+Step = Callable[[str], None]
+DEFAULT_SAMPLE_ROWS = 50_000
+DEFAULT_MIN_COUNT = 5
+
+
+def check_options(sample_rows: int, holdout_fraction: float, min_count: int, scale: float | None) -> None:
+    """Raise :class:`UsageError` for option values the report cannot work with."""
+    if sample_rows < 1:
+        raise UsageError(f"--sample-rows must be at least 1, got {sample_rows}")
+    if not 0.0 <= holdout_fraction < 1.0:
+        raise UsageError(f"--holdout-fraction must be at least 0 and below 1, got {holdout_fraction}")
+    if min_count < 1:
+        raise UsageError(f"--min-count must be at least 1, got {min_count}")
+    if scale is not None and not scale > 0:
+        raise UsageError(f"--scale must be above 0, got {scale}")
+
+
+def build_report(
+    source_url: str | URL,
+    target_url: str | URL,
+    *,
+    sample_rows: int = DEFAULT_SAMPLE_ROWS,
+    holdout_fraction: float = 0.0,
+    seed: int = 0,
+    schemas: Sequence[str] | None = None,
+    min_count: int = DEFAULT_MIN_COUNT,
+    scale: float | None = None,
+    on_step: Step | None = None,
+) -> Report:
+    """Measure the database at ``target_url`` against the one at ``source_url``.
+
+    ``sample_rows`` bounds the rows read per table and database (fidelity and privacy run on
+    the samples; cardinality and validity are exact SQL). ``holdout_fraction`` of the source
+    sample is held out as the privacy baseline. ``min_count`` is the rare-value threshold.
+    ``scale`` is the requested target/source row ratio (default: the median ratio observed).
+    ``schemas`` restricts both databases to these PostgreSQL schemas.
+    """
+    check_options(sample_rows, holdout_fraction, min_count, scale)
+    say = on_step or (lambda message: None)
+    started = time.perf_counter()
+    source, target = parse_url(source_url), parse_url(target_url)
+    say(f"Inspecting {display_url(source)} and {display_url(target)}")
+    source_schema = introspect(source, list(schemas) if schemas else None)
+    target_schema = introspect(target, list(schemas) if schemas else None)
+    overlap = match(source_schema, target_schema)
+
+    say(f"Sampling both databases read-only (up to {sample_rows:,} rows per table)")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        source_job = pool.submit(sample_database, source, overlap.source, sample_rows=sample_rows, seed=seed)
+        target_job = pool.submit(sample_database, target, target_schema, sample_rows=sample_rows, seed=seed)
+        source_sample, target_sample = source_job.result(), target_job.result()
+
+    frames = _table_frames(overlap, source_sample, target_sample, min_count)
+    given = scale is not None
+    ratio = scale if scale is not None else _observed_scale(frames)
+
+    say("Scoring column shapes, pair trends and inter-table trends")
+    tables = [score_table(f, scale=ratio, min_count=min_count, seed=seed) for f in frames.values()]
+    inter = inter_table_scores(overlap.source, frames, seed)
+
+    say("Counting children per parent and checking constraints in the target (SQL, all rows)")
+    with connect(source, read_only=True) as s_conn, connect(target, read_only=True) as t_conn:
+        cardinalities = _cardinalities(overlap, s_conn, t_conn)
+        infos = {key: f.infos for key, f in frames.items()}
+        validity = run_checks(overlap, s_conn, t_conn, infos)
+    fidelity = assemble(tables, cardinalities, inter, ratio, given)
+
+    say("Looking for copied records and leaked personal data")
+    extra = {
+        key: target_sample.frames[key] for key in overlap.diff.extra_tables if key in target_sample.frames
+    }
+    privacy = measure_privacy(
+        [PrivacyTable(f.table, f.infos, f.source_cmp, f.target_cmp) for f in frames.values()],
+        extra,
+        min_count=min_count,
+        holdout_fraction=holdout_fraction,
+        seed=seed,
+    )
+    samples = tuple(_sample_note(overlap, key, source_sample, target_sample) for key in frames)
+    warnings = tuple(
+        dict.fromkeys((*source_schema.warnings, *_sample_warnings(source_sample, target_sample)))
+    )
+    return Report(
+        source=display_url(source),
+        target=display_url(target),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        seconds=round(time.perf_counter() - started, 3),
+        sample_rows=sample_rows,
+        seed=seed,
+        sampling=_sampling_statement(samples, sample_rows),
+        samples=samples,
+        schema=overlap.diff,
+        fidelity=fidelity,
+        validity=validity,
+        privacy=privacy,
+        warnings=warnings,
+        format=REPORT_FORMAT,
+    )
+
+
+def _table_frames(overlap: Overlap, source: Sample, target: Sample, min_count: int) -> dict[str, TableFrames]:
+    out: dict[str, TableFrames] = {}
+    for table in overlap.source.tables:
+        key = table.key
+        mapping = overlap.columns[key]
+        src = source.frames[key]
+        t_key = overlap.tables[key]
+        tgt = target.frames[t_key][list(mapping.values())].rename(columns={v: k for k, v in mapping.items()})
+        infos: dict[str, ColumnInfo] = classify_table(table, src, min_count)
+        s_info, t_info = source.info[key], target.info[t_key]
+        out[key] = TableFrames(
+            table=table,
+            source=src,
+            target=tgt.reset_index(drop=True),
+            infos=infos,
+            rows_source=s_info.rows_total,
+            rows_target=t_info.rows_total,
+            rows_exact=s_info.rows_total_exact and t_info.rows_total_exact,
+        )
+    return out
+
+
+def _observed_scale(frames: dict[str, TableFrames]) -> float:
+    ratios = [f.rows_target / f.rows_source for f in frames.values() if f.rows_source and f.rows_target]
+    return float(statistics.median(ratios)) if ratios else 1.0
+
+
+def _cardinalities(overlap: Overlap, s_conn: Connection, t_conn: Connection) -> list[CardinalityScore]:
+    out = []
+    for table in overlap.source.tables:
+        t_table = overlap.target_table(table.key)
+        for fk in table.foreign_keys:
+            parent = overlap.source.table(fk.ref_table)
+            t_parent = overlap.target_table(fk.ref_table)
+            cols = [overlap.columns[table.key][c] for c in fk.columns]
+            refs = [overlap.columns[fk.ref_table][c] for c in fk.ref_columns]
+            try:
+                src: Counts = fetch_counts(s_conn, parent, fk.ref_columns, table, fk.columns)
+                tgt: Counts = fetch_counts(t_conn, t_parent, refs, t_table, cols)
+            except DBAPIError as exc:
+                for conn in (s_conn, t_conn):
+                    conn.rollback()
+                score = cardinality_score(table.key, fk, (), ())
+                message = " ".join(str(getattr(exc, "orig", exc)).split())[:200]
+                out.append(replace(score, note=f"could not count: {message}"))
+                continue
+            out.append(cardinality_score(table.key, fk, src, tgt))
+    return out
+
+
+def _sample_note(overlap: Overlap, key: str, source: Sample, target: Sample) -> SampleNote:
+    s, t = source.info[key], target.info[overlap.tables[key]]
+    return SampleNote(
+        table=key,
+        method_source=s.method,
+        method_target=t.method,
+        sampled_source=s.rows_sampled + s.rows_added,
+        sampled_target=t.rows_sampled + t.rows_added,
+        rows_source=s.rows_total,
+        rows_target=t.rows_total,
+    )
+
+
+def _sampling_statement(samples: Sequence[SampleNote], sample_rows: int) -> str:
+    exact = "Cardinality and validity are exact: SQL over all rows of both databases."
+    partial = [s for s in samples if s.method_source != "whole" or s.method_target != "whole"]
+    if not partial:
+        return f"Every table was read whole in both databases. {exact}"
+    listed = ", ".join(
+        f"{s.table} ({s.sampled_source:,} of {s.rows_source:,} source rows, "
+        f"{s.sampled_target:,} of {s.rows_target:,} target rows)"
+        for s in partial[:6]
+    )
+    more = f" and {len(partial) - 6} more" if len(partial) > 6 else ""
+    return (
+        f"Fidelity and privacy were measured on samples of at most {sample_rows:,} rows per table: "
+        f"{listed}{more} were sampled, the other tables read whole. {exact}"
+    )
+
+
+def _sample_warnings(source: Sample, target: Sample) -> list[str]:
+    out = []
+    for side, sample in (("source", source), ("target", target)):
+        for info in sample.info.values():
+            out += [f"{side}: {w}" for w in info.warnings]
+    return out
+
+
+def fidelity_of_frames(
+    schema: Schema,
+    source: Mapping[str, pd.DataFrame],
+    target: Mapping[str, pd.DataFrame],
+    *,
+    min_count: int = DEFAULT_MIN_COUNT,
+    seed: int = 0,
+    scale: float | None = None,
+) -> tuple[Fidelity, dict[str, dict[str, ColumnInfo]]]:
+    """Fidelity of whole tables already in memory (frames keyed by table key, the same columns
+    on both sides), with cardinality counted from the frames instead of SQL. Returns the
+    :class:`Fidelity` and the column kinds it used (what other tools need to compare)."""
+    frames = {
+        t.key: TableFrames(
+            t,
+            source[t.key],
+            target[t.key],
+            classify_table(t, source[t.key], min_count),
+            len(source[t.key]),
+            len(target[t.key]),
+            True,
+        )
+        for t in schema.tables
+        if t.key in source and t.key in target
+    }
+    ratio = scale if scale is not None else _observed_scale(frames)
+    tables = [score_table(f, scale=ratio, min_count=min_count, seed=seed) for f in frames.values()]
+    cards = []
+    for key, f in frames.items():
+        for fk in f.table.foreign_keys:
+            if fk.ref_table not in frames:
+                continue
+            parent = frames[fk.ref_table]
+            src = counts_from_frames(parent.source[list(fk.ref_columns)], f.source[list(fk.columns)])
+            tgt = counts_from_frames(parent.target[list(fk.ref_columns)], f.target[list(fk.columns)])
+            cards.append(cardinality_score(key, fk, src, tgt))
+    inter = inter_table_scores(schema, frames, seed)
+    return assemble(tables, cards, inter, ratio, scale is not None), {
+        k: dict(f.infos) for k, f in frames.items()
+    }
+
+
+__all__ = ["DEFAULT_MIN_COUNT", "DEFAULT_SAMPLE_ROWS", "build_report", "check_options", "fidelity_of_frames"]
