@@ -92,7 +92,8 @@ def generate(
     written: dict[str, int] = {t.table: 0 for t in plan.tables}
     planned = {t.table: t.rows for t in plan.tables}
     try:
-        for item in _overlapped(Generator(model, plan, sink.key_start).run()):
+        updates = bool(getattr(tgt, "supports_updates", True))
+        for item in _overlapped(Generator(model, plan, sink.key_start, updates=updates).run()):
             sink.write(item)
             if isinstance(item, Batch):
                 written[item.table] += len(item.frame)
@@ -106,7 +107,10 @@ def generate(
 
 
 def _failed(exc: BaseException, result: LoadResult) -> BaseException:
-    """The error to raise after a failed load, saying what the target kept."""
+    """The error to raise after a failed load, saying what the target kept (unless the
+    writer's own message already says it)."""
+    if isinstance(exc, DbsynthError) and ("rolled back" in str(exc) or "left" in str(exc)):
+        return exc
     if result.committed or result.left_behind:
         kept = ", ".join(result.left_behind) or "all tables"
         where = f"; these tables were written and kept: {kept}"

@@ -331,13 +331,17 @@ class _State:
         ]
         if not candidates:
             return None
-        # The finest grouping carries the most information (a track's album, not its media
-        # type); NOT NULL first, since a nullable key leaves rows without a parent to follow.
+        # A NOT NULL key is an owner (an order's customer) more often than a nullable one (its
+        # delivery address); among those, the finest grouping carries the most information,
+        # as long as most rows have that parent at all.
         sampled_driver = self.sample.info[table.key].driver
+        frame = self.sample.frames[table.key]
 
-        def rank(fk: ForeignKey) -> tuple[bool, int, bool]:
+        def rank(fk: ForeignKey) -> tuple[bool, int, bool, bool]:
             nullable = any(table.column(c).nullable for c in fk.columns)
-            return (not nullable, self.sample.info[fk.ref_table].rows_total, fk == sampled_driver)
+            mostly_set = frame.empty or float(frame[list(fk.columns)].isna().any(axis=1).mean()) <= 0.5
+            parents = self.sample.info[fk.ref_table].rows_total
+            return (mostly_set, not nullable, parents, fk == sampled_driver)
 
         return max(candidates, key=rank)
 

@@ -79,7 +79,17 @@ class _Pending:
 class Generator:
     """Runs a plan: ``for item in Generator(model, plan).run(): sink.write(item)``."""
 
-    def __init__(self, model: Model, plan: Plan, key_start: Mapping[tuple[str, str], int] | None = None):
+    def __init__(
+        self,
+        model: Model,
+        plan: Plan,
+        key_start: Mapping[tuple[str, str], int] | None = None,
+        *,
+        updates: bool = True,
+    ):
+        # ``updates=False``: the target cannot apply UPDATEs (files); cut nullable FKs are then
+        # written directly, which is fine where no constraint is checked while loading.
+        self.updates = updates
         self.model = model
         self.plan = plan
         self.key_start = dict(key_start or {})
@@ -179,7 +189,8 @@ class TableGenerator:
                 continue
             cut = breaks.get(rid)
             if cut is not None:
-                mode = "deferred_update" if cut.strategy == BreakStrategy.NULL_THEN_UPDATE else "cut_direct"
+                deferred = cut.strategy == BreakStrategy.NULL_THEN_UPDATE and self.gen.updates
+                mode = "deferred_update" if deferred else "cut_direct"
                 parents = self.gen.rows_planned[fk.ref_table]
                 index = self._with_nulls(fk, rel, pick_weighted(np.ones(parents), self.n, rng), rng)
                 out.append(_Fk(fk, rid, rel, mode, index))
@@ -337,8 +348,8 @@ class TableGenerator:
         enforce_orderings(frame, self.tm.orderings)
         self._parent_orderings(frame, rows)
         if self.checks is not None:
-            frame = self.checks.enforce(frame, lambda mask: self._resample(mask, frame, rows, rng))
-        self._unique_fallback(frame, rows)
+            frame = self.checks.enforce(frame, lambda mask: self._resample(mask, frame, rows, rng))  # type: ignore[attr-defined]
+        self._unique_fallback(frame, rows, rng)
         self._keep(frame, z, rows, rng)
         return frame[[c for c in self.tp.columns]]
 
@@ -460,32 +471,76 @@ class TableGenerator:
         enforce_orderings(out, self.tm.orderings)
         return out
 
-    def _unique_fallback(self, frame: pd.DataFrame, rows: np.ndarray) -> None:
-        """Uniques that construction does not cover (a unique number, a composite with value
-        columns): duplicates get the row index appended, which keeps them distinct for good."""
+    def _unique_fallback(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
+        """Uniques that construction does not cover (a composite with value columns such as
+        ``(customer_id, kind)``, a unique number). A duplicate first tries the column's other
+        frequent values (so ``kind`` stays a valid label), then another parent, and only then
+        gets its row index appended, which keeps it distinct for good."""
         sets = [u.columns for u in self.table.uniques]
         if self.table.primary_key:
             sets.append(self.table.primary_key.columns)
+        fk_cols = {n for f in self.fks for n in f.fk.columns}
         for cols in sets:
             if set(cols) & self.numbered or any(c not in frame.columns for c in cols):
                 continue
             if len(cols) == 1 and hasattr(self.tm.column(cols[0]).column_model, "from_index"):
                 continue
-            if all(self.table.column(c).name in {n for f in self.fks for n in f.fk.columns} for c in cols):
-                continue
+            if all(c in fk_cols for c in cols):
+                continue  # settled by distinct_within_groups at setup
             seen = self.seen_unique.setdefault(cols, set())
-            tuples = list(frame[list(cols)].itertuples(index=False, name=None))
-            for i, t in enumerate(tuples):
-                if any(v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) for v in t):
+            values = {c: frame[c].to_numpy(dtype=object) for c in cols}
+            for i in range(len(frame)):
+                t = tuple(values[c][i] for c in cols)
+                if any(_missing(v) for v in t):
                     continue
                 if t in seen:
-                    fk_cols = {n for f in self.fks for n in f.fk.columns}
-                    name = next((c for c in cols if c not in fk_cols), cols[-1])
-                    frame.at[frame.index[i], name] = _disambiguate(
-                        frame.at[frame.index[i], name], int(rows[i])
-                    )
-                    t = tuple(frame.loc[frame.index[i], list(cols)])
+                    t = self._free_tuple(cols, t, fk_cols, seen, rng, int(rows[i]))
+                    for c, v in zip(cols, t, strict=True):
+                        values[c][i] = v
                 seen.add(t)
+            for c in cols:
+                frame[c] = coerce_column(self.table.column(c), values[c], None)
+
+    def _free_tuple(
+        self,
+        cols: tuple[str, ...],
+        taken: tuple[object, ...],
+        fk_cols: set[str],
+        seen: set[tuple[object, ...]],
+        rng: np.random.Generator,
+        row: int,
+    ) -> tuple[object, ...]:
+        current = list(taken)
+        for j, c in enumerate(cols):
+            if c in fk_cols:
+                continue
+            for alt in _frequent_values(self.tm.column(c).column_model):
+                current[j] = alt
+                if tuple(current) not in seen:
+                    return tuple(current)
+            current[j] = taken[j]
+        for f in self.fks:
+            if (
+                not set(f.fk.columns) <= set(cols)
+                or f.fk.ref_table not in self.gen.stores
+                or f.mode == "self"
+            ):
+                continue
+            store = self.gen.stores[f.fk.ref_table]
+            for _ in range(20):
+                keys = store.keys[f.fk.ref_columns].take(rng.integers(0, max(store.rows, 1), 1))
+                for name, arr in zip(f.fk.columns, keys, strict=True):
+                    current[cols.index(name)] = arr[0]
+                if tuple(current) not in seen:
+                    return tuple(current)
+        name = next((c for c in cols if c not in fk_cols), cols[-1])
+        j = cols.index(name)
+        current = list(taken)
+        for attempt in range(1, 1000):
+            current[j] = _disambiguate(taken[j], row * attempt + attempt)
+            if tuple(current) not in seen:
+                return tuple(current)
+        raise GenerationError(f"{self.table.key}: cannot make ({', '.join(cols)}) unique for row {row}")
 
     def _keep(
         self, frame: pd.DataFrame, z: dict[str, np.ndarray], rows: np.ndarray, rng: np.random.Generator
@@ -532,13 +587,22 @@ def _comparable(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64)
 
 
-def _disambiguate(value: object, row: int) -> object:
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+
+
+def _frequent_values(model: object) -> tuple[object, ...]:
+    """The kept values of a categorical model (in model order), for re-picking duplicates."""
+    return tuple(getattr(model, "values", ()) or ())
+
+
+def _disambiguate(value: object, salt: int) -> object:
     if isinstance(value, str):
-        return f"{value}-{row}"
+        return f"{value}-{salt}"
     if isinstance(value, int | np.integer):
-        return int(value) + row + 1
+        return int(value) + salt
     if isinstance(value, float | np.floating):
-        return float(value) + row + 1
+        return float(value) + salt
     return value
 
 

@@ -195,6 +195,10 @@ def _reflect(
         return
     fixed = left.copy()
     fixed[bad] = bound[bad] + (bound[bad] - left[bad])
+    # Never past the largest value generated for the column (the model's range, hence the
+    # type's: MySQL TIMESTAMP ends in 2038), unless the bound itself is already beyond it.
+    cap = np.nanmax(left)
+    fixed[bad] = np.minimum(fixed[bad], np.maximum(cap, bound[bad]))
     if strict:
         step = 1.0 if kind == "datetime" or pd.api.types.is_integer_dtype(frame[name]) else 1e-6
         fixed[bad] = np.maximum(fixed[bad], bound[bad] + step)

@@ -212,7 +212,7 @@ class JsonModel(ColumnModel):
     def from_uniform(self, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         docs = self.root.generate(np.asarray(u).size, rng)
         out = np.empty(len(docs), dtype=object)
-        out[:] = [json.dumps(d, ensure_ascii=False) for d in docs]
+        out[:] = docs  # Python objects: the writers serialise them (see dbsynth.writers.base)
         return out
 
     def describe(self) -> str:

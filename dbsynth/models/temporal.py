@@ -178,6 +178,19 @@ class TemporalModel(ColumnModel):
         epoch = NumericModel.from_array(
             units, number="integer", bounds=_bounds(temporal, res), ctx=ctx, shape=False
         )
+        if epoch.empty and temporal in ("date", "timestamp", "timestamptz"):
+            # Too few values to keep any (a 2-row table's last_update): the epoch itself
+            # (1970-01-01 00:00) is outside some types' ranges (MySQL TIMESTAMP starts one
+            # second later) and says nothing; the day of the fit is a value no one can trace.
+            res = DAY
+            today = float((dt.date.today() - _EPOCH).days)
+            epoch = NumericModel.from_array(
+                np.full(max(ctx.min_count, 1), today),
+                number="integer",
+                bounds=_bounds(temporal, res),
+                ctx=ctx,
+                shape=False,
+            )
         weekday: tuple[float, ...] = ()
         time_of_day = None
         us = us[~np.isin(units, epoch.atoms)]  # point masses keep their exact day and time
