@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
-from conftest import DATASET_INFO, sa_url, with_database
 
 from dbsynth.cli import cli
 from dbsynth.fit import fit
 from dbsynth.model import Model
+
+from conftest import DATASET_INFO, sa_url, with_database
 
 # Personal-data columns present in the datasets: (dataset, table, column), searched in the model.
 PERSONAL = {

@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from conftest import sa_url
 from dbsynth import Model, fit, generate
 from dbsynth.cli import cli
 from dbsynth.examples import SHOP_TABLES, build_shop
+
+from conftest import sa_url
 
 
 @pytest.fixture(scope="module")

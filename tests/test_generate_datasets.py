@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterator
 import pytest
 import sqlalchemy as sa
 
-from conftest import DATASET_INFO, _fresh_database, sa_url
 from dbsynth import fit, generate
 from dbsynth.fit import column_roles
 from dbsynth.model import Model
 from dbsynth.schema import Schema, Table
+
+from conftest import DATASET_INFO, _fresh_database, sa_url
 
 SCALES = (0.5, 1.0, 3.0)
 # Every table gets exactly round(source rows × scale) (``dbsynth.plan``); children-per-parent
