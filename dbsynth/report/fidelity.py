@@ -200,7 +200,7 @@ def _table_notes(
     elif len(frames.source) == 0:
         notes.append("the source table is empty: nothing to compare against")
     if not any(c.kind in SCORED for c in columns):
-        notes.append("no column to score (only keys, text, personal data or unmodelled types)")
+        notes.append("nothing to score: only keys, text, personal data or unmodelled types")
     elif pairs and not any(p.contributes for p in pairs):
         notes.append(
             "no pair of columns is related in the source strongly enough to count (|ρ| > 0.5 or V > 0.3)"

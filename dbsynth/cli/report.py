@@ -1,0 +1,353 @@
+"""``dbsynth report``: how faithful, valid and private a synthetic database is, vs its source.
+
+The command builds the :class:`~dbsynth.report.Report` (the library does all the measuring),
+writes the JSON and HTML files, and prints a summary: scores first, then the worst columns,
+tables and relationships, the failing checks and the privacy findings. ``--fail-under`` turns
+it into a CI gate. :func:`report_summary` and :func:`write_report_files` are what ``clone``
+reuses to print and write the same at the end of a run.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table as RichTable
+from rich.text import Text
+
+from dbsynth.cli.options import DatabaseUrl, schema_option
+from dbsynth.cli.render import print_all, status, stderr_console, stdout_console
+from dbsynth.errors import UsageError
+from dbsynth.report import Report, build_report, render_html
+from dbsynth.report.build import DEFAULT_MIN_COUNT, DEFAULT_SAMPLE_ROWS, check_options
+from dbsynth.report.columns import SCORED
+
+WORST_ROWS = 10
+STYLE = {"pass": "green", "ok": "green", "warn": "yellow", "error": "yellow", "skipped": "yellow"}
+
+
+def parse_fail_under(value: float | None) -> float | None:
+    """``--fail-under`` as a share: 0.8 and 80 (a percentage) both mean 80%."""
+    if value is None:
+        return None
+    if 0.0 <= value <= 1.0:
+        return value
+    if 1.0 < value <= 100.0:
+        return value / 100.0
+    raise click.BadParameter(
+        f"{value:g} is not a score: give a share between 0 and 1 (0.8) or a percentage (80)",
+        param_hint="--fail-under",
+    )
+
+
+def check_output(path: Path | None, option: str) -> None:
+    """Fail before measuring, not after, when ``path`` cannot be written."""
+    if path is None:
+        return
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise UsageError(f"{option}: directory '{directory}' does not exist")
+    if path.is_dir():
+        raise UsageError(f"{option}: '{path}' is a directory")
+    if not os.access(directory, os.W_OK):
+        raise UsageError(f"{option}: directory '{directory}' is not writable")
+
+
+def write_report_files(report: Report, html: Path | None, json_path: Path | None) -> list[Path]:
+    """Write the requested files; returns what was written."""
+    written = []
+    if json_path is not None:
+        json_path.write_text(report.to_json() + "\n", encoding="utf-8")
+        written.append(json_path)
+    if html is not None:
+        html.write_text(render_html(report), encoding="utf-8")
+        written.append(html)
+    return written
+
+
+@click.command("report")
+@click.argument("source", type=DatabaseUrl())
+@click.argument("target", type=DatabaseUrl())
+@click.option(
+    "--html",
+    "html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the report as one self-contained HTML page (plots; opens without a network).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write every number of the report as JSON.",
+)
+@click.option(
+    "--sample-rows",
+    type=int,
+    default=DEFAULT_SAMPLE_ROWS,
+    show_default=True,
+    metavar="N",
+    help="Rows read per table and database for fidelity and privacy (cardinality and validity "
+    "always use all rows).",
+)
+@click.option(
+    "--holdout-fraction",
+    type=float,
+    default=0.0,
+    show_default=True,
+    metavar="F",
+    help="Share of the source sample held out as the privacy baseline (rows ideally also kept out "
+    "of fitting); 0: compare source rows with each other instead.",
+)
+@click.option(
+    "--fail-under",
+    type=float,
+    default=None,
+    metavar="SCORE",
+    help="Exit with status 1 when the overall score is below SCORE (0.8 or 80 for 80%).",
+)
+@click.option(
+    "--min-count",
+    type=int,
+    default=DEFAULT_MIN_COUNT,
+    show_default=True,
+    metavar="K",
+    help="A source value seen fewer than K times is rare: finding it in the target is reported.",
+)
+@click.option(
+    "--scale",
+    type=float,
+    default=None,
+    metavar="F",
+    help="The row-count ratio the target was generated at (default: the median observed).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Seed of the samples.")
+@schema_option
+@click.option("--quiet", "-q", is_flag=True, help="No status lines, only the summary.")
+def report_command(
+    source: str,
+    target: str,
+    html: Path | None,
+    json_path: Path | None,
+    sample_rows: int,
+    holdout_fraction: float,
+    fail_under: float | None,
+    min_count: int,
+    scale: float | None,
+    seed: int,
+    schemas: tuple[str, ...],
+    quiet: bool,
+) -> None:
+    """Measure the synthetic database TARGET against its source SOURCE, both read-only.
+
+    Fidelity follows SDMetrics' QualityReport (column shapes, column pair trends, cardinality,
+    inter-table trends; the overall score is their mean), plus null rates and row counts.
+    Validity runs the source's keys, foreign keys, NOT NULLs and CHECKs as SQL in the target.
+    Privacy looks for copied rows, rows too close to real ones, personal values and rare
+    categories of the source in the target. Fidelity and privacy use samples of --sample-rows
+    rows per table; the report says which tables were sampled.
+
+    \b
+    Example:
+        dbsynth report postgresql://readonly@prod/shop postgresql://localhost/shop_qa
+        dbsynth report postgresql://readonly@prod/shop postgresql://localhost/shop_qa \\
+            --html report.html --json report.json --fail-under 0.8
+        dbsynth report shop.sqlite sqlite:///synthetic.db --sample-rows 20000 --holdout-fraction 0.2
+    """
+    threshold = parse_fail_under(fail_under)
+    check_options(sample_rows, holdout_fraction, min_count, scale)
+    check_output(html, "--html")
+    check_output(json_path, "--json")
+    err = stderr_console()
+    report = build_report(
+        source,
+        target,
+        sample_rows=sample_rows,
+        holdout_fraction=holdout_fraction,
+        seed=seed,
+        schemas=list(schemas) or None,
+        min_count=min_count,
+        scale=scale,
+        on_step=None if quiet else (lambda message: status(err, message + " ...")),
+    )
+    for path in write_report_files(report, html, json_path):
+        if not quiet:
+            status(err, f"Wrote {path}")
+    print_all(stdout_console(), report_summary(report))
+    if threshold is not None:
+        if report.score is None:
+            raise click.ClickException(
+                f"no overall score (nothing to compare), so --fail-under {threshold:.1%} fails"
+            )
+        if report.score < threshold:
+            raise click.ClickException(
+                f"overall score {report.score:.1%} is below --fail-under {threshold:.1%}"
+            )
+
+
+# -- the summary ------------------------------------------------------------------------------
+
+
+def _pct(x: float | None) -> Text:
+    if x is None:
+        return Text("n/a", style="dim")
+    return Text(f"{x:.1%}", style="red" if x < 0.6 else "yellow" if x < 0.8 else "green")
+
+
+def _word(word: str) -> Text:
+    return Text(word, style=STYLE.get(word, "bold red"))
+
+
+def _grid(title: str, headers: Sequence[str]) -> RichTable:
+    table = RichTable(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD)
+    for h in headers:
+        table.add_column(h)
+    return table
+
+
+def _properties(report: Report) -> RichTable:
+    f = report.fidelity
+    table = _grid(
+        f"Overall score {_pct(f.overall)}  (mean of the four SDMetrics properties)", ["property", "score"]
+    )
+    rows = [
+        ("column shapes", f.column_shapes),
+        ("column pair trends", f.column_pair_trends),
+        ("cardinality", f.cardinality),
+        ("inter-table trends", f.inter_table_trends),
+        ("  two-hop trends (apart)", f.inter_table_two_hop),
+        ("  null rates (apart)", f.null_rates),
+        (
+            f"  row counts at scale {f.scale:.3g}{'' if f.scale_given else ' (observed)'} (apart)",
+            f.row_counts,
+        ),
+    ]
+    for name, value in rows:
+        table.add_row(Text(name), _pct(value))
+    table.add_row(Text("validity"), _word(report.validity.status))
+    table.add_row(Text("privacy"), _word(report.privacy.verdict))
+    return table
+
+
+def _worst_columns(report: Report) -> RichTable | None:
+    scored = [
+        (t.table, c)
+        for t in report.fidelity.tables
+        for c in t.columns
+        if c.kind in SCORED and c.score is not None
+    ]
+    if not scored:
+        return None
+    scored.sort(key=lambda tc: (tc[1].score, tc[0], tc[1].column))
+    table = _grid(
+        "Worst columns", ["column", "kind", "metric", "score", "NULL source", "NULL target", "note"]
+    )
+    for key, c in scored[:WORST_ROWS]:
+        table.add_row(
+            Text(f"{key}.{c.column}"),
+            Text(c.kind),
+            Text(c.metric or ""),
+            _pct(c.score),
+            Text(f"{c.null_rate_source:.1%}"),
+            Text(f"{c.null_rate_target:.1%}"),
+            Text(c.note or ""),
+        )
+    return table
+
+
+def _tables(report: Report) -> RichTable | None:
+    tables = report.fidelity.tables
+    if not tables:
+        return None
+    ordered = sorted(
+        tables, key=lambda t: (t.score is None, t.score if t.score is not None else 0.0, t.table)
+    )
+    table = _grid(
+        "Tables, worst first", ["table", "rows source", "rows target", "shapes", "pairs", "score", "note"]
+    )
+    for t in ordered:
+        table.add_row(
+            Text(t.table),
+            Text(f"{t.rows_source:,}"),
+            Text(f"{t.rows_target:,}"),
+            _pct(t.column_shapes),
+            _pct(t.column_pair_trends),
+            _pct(t.score),
+            Text("; ".join(t.notes)),
+        )
+    return table
+
+
+def _relationships(report: Report) -> RichTable | None:
+    cards = report.fidelity.cardinalities
+    if not cards:
+        return None
+    ordered = sorted(cards, key=lambda c: (c.score is None, c.score if c.score is not None else 0.0))
+    table = _grid(
+        "Children per parent, worst first", ["child (FK)", "parent", "score", "mean source", "mean target"]
+    )
+    for c in ordered[:WORST_ROWS]:
+        table.add_row(
+            Text(f"{c.child} ({', '.join(c.columns)})"),
+            Text(c.parent),
+            _pct(c.score),
+            Text("n/a" if c.mean_source is None else f"{c.mean_source:.2f}"),
+            Text("n/a" if c.mean_target is None else f"{c.mean_target:.2f}"),
+        )
+    return table
+
+
+def _validity(report: Report) -> list[RenderableType]:
+    v = report.validity
+    out: list[RenderableType] = [Text.assemble(("Validity ", "bold"), _word(v.status), ": " + v.statement)]
+    bad = [c for c in v.checks if c.status in ("fail", "error", "warn")]
+    if bad:
+        table = _grid("", ["status", "table", "check", "violations", "detail"])
+        for c in sorted(bad, key=lambda c: c.status != "fail")[:WORST_ROWS]:
+            table.add_row(
+                _word(c.status),
+                Text(c.table),
+                Text(c.name),
+                Text("" if c.violations is None else f"{c.violations:,}"),
+                Text(c.message),
+            )
+        out.append(table)
+    return out
+
+
+def _privacy(report: Report) -> list[RenderableType]:
+    p = report.privacy
+    out: list[RenderableType] = [Text.assemble(("Privacy ", "bold"), _word(p.verdict), ": " + p.statement)]
+    lines = [f.statement for f in p.pii if f.leak]
+    lines += [f"{c.table}: {c.statement}" for c in p.exact_copies if c.verdict != "ok"]
+    lines += [f"{d.table}: {d.statement}" for d in p.distances if d.verdict != "ok"]
+    lines += [f"{r.table}.{r.column}: {r.statement}" for r in p.rare if r.leaked]
+    out += [Text(f"  - {line}") for line in lines[:WORST_ROWS]]
+    if len(lines) > WORST_ROWS:
+        out.append(Text(f"  ... and {len(lines) - WORST_ROWS} more in the JSON/HTML report", style="dim"))
+    return out
+
+
+def report_summary(report: Report) -> list[RenderableType]:
+    """The terminal summary of ``report``: scores, worst first, then validity and privacy."""
+    out: list[RenderableType] = [
+        Text.assemble(("Report ", "bold"), f"{report.target} vs {report.source} ({report.seconds:.1f} s)"),
+        Text(report.schema.statement, style="dim"),
+        Text(report.sampling, style="dim"),
+        Text.assemble(
+            ("Overall score ", "bold"), _pct(report.score), " (mean of the four SDMetrics properties)"
+        ),
+        _properties(report),
+    ]
+    out += [t for t in (_worst_columns(report), _tables(report), _relationships(report)) if t is not None]
+    out += _validity(report)
+    out += _privacy(report)
+    return out
+
+
+__all__ = ["check_output", "parse_fail_under", "report_command", "report_summary", "write_report_files"]
