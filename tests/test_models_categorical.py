@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import re
 
@@ -115,6 +116,41 @@ def test_to_uniform_of_own_samples_is_uniform_and_inverts() -> None:
     assert stats.kstest(u, "uniform").statistic < 0.02  # tolerance: 0.02 at n = 10k
     kept = np.isin(out, model.values)
     assert np.array_equal(model.from_uniform(u, rng)[kept], out[kept])  # slots map back exactly
+
+
+def test_to_uniform_reads_a_value_the_same_in_every_frame_dtype() -> None:
+    # Frames hold prices as Decimals, counts as Int64, labels as arrow strings: each value maps
+    # to its slot by what it is, not by how the frame stores it; NULLs and unknowns get no slot.
+    prices = CategoricalModel.fit(
+        pd.Series([0.99, 2.99, 4.99] * 100), Column("p", "numeric", LogicalType.DECIMAL), CTX
+    )
+    as_decimals = pd.Series([decimal.Decimal(v) for v in ("4.99", "0.99", "2.990", "3.50")], dtype=object)
+    as_floats = pd.Series([4.99, 0.99, 2.99, 3.5])
+    u_dec, u_float = (prices.to_uniform(v, np.random.default_rng(3)) for v in (as_decimals, as_floats))
+    assert np.array_equal(u_dec, u_float)
+    assert u_dec[1] < 1 / 3 < u_dec[2] < 2 / 3 < u_dec[0] and u_dec[3] == pytest.approx(2 / 3)  # between
+    stars = CategoricalModel.fit(pd.Series([1, 2, 3] * 50), INT, CTX)
+    ints = pd.Series(pd.array([3, None, 1, 3], dtype="Int64"))
+    u = stars.to_uniform(ints, np.random.default_rng(4))
+    assert u[0] > 2 / 3 and u[2] < 1 / 3 and u[3] > 2 / 3 and 0 < u[1] < 1
+    labels = CategoricalModel.fit(planted_statuses(2000), TEXT, CTX)
+    many = pd.Series(["lost", "shipped", "never seen", "lost"] * 250_000, dtype="string")
+    u = labels.to_uniform(many, np.random.default_rng(5))
+    cuts = labels._cuts()
+    assert np.all(u[1::4] < cuts[0]) and np.all(u[2::4] > cuts[-2])  # unknown: the pooled slot
+    assert np.all((u[::4] > cuts[3]) & (u[::4] < cuts[4]))
+
+
+def test_choose_categorical_counts_decimals_as_their_float_values() -> None:
+    # 60 distinct Decimals that are only 30 distinct prices as floats: few enough to be categories.
+    tiny = decimal.Decimal("1e-22")
+    prices = [decimal.Decimal(f"{p}.99") + extra for p in range(30) for extra in (0, tiny)]
+    values = pd.Series(prices * 10, dtype=object)
+    column = Column("p", "numeric(30,22)", LogicalType.DECIMAL)
+    assert values.nunique() == 60 > 50 and choose_categorical(values, column, CTX)
+    assert not choose_categorical(
+        pd.Series([decimal.Decimal(i) for i in range(60)] * 10, dtype=object), column, CTX
+    )
 
 
 @pytest.mark.parametrize(

@@ -80,9 +80,17 @@ def scalar(value: Any) -> Scalar:
 def _counts(values: pd.Series) -> Counter[Scalar]:
     # value_counts hashes in C; only the distinct values go through scalar() in Python.
     out: Counter[Scalar] = Counter()
-    for value, n in values.value_counts(dropna=True, sort=False).items():
-        out[scalar(value)] += int(n)
+    counts = values.value_counts(dropna=True, sort=False)
+    for value, n in zip(counts.index, counts.to_numpy().tolist(), strict=True):
+        out[scalar(value)] += n
     return out
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Each value's position among the distinct values, and those values (NULLs included, as
+    one value: they are no category either way)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(codes, dtype=np.intp), list(uniques)
 
 
 def choose_categorical(values: pd.Series, column: Column, ctx: FitContext) -> bool:
@@ -98,12 +106,31 @@ def choose_categorical(values: pd.Series, column: Column, ctx: FitContext) -> bo
         return True
     if ctx.unique or len(values) == 0 or column.logical not in (*_NUMBER_TYPES, *_STRING_TYPES):
         return False
-    counts = _counts(values)
-    kept = [c for c in counts.values() if c >= ctx.min_count]
-    coverage = sum(kept) / len(values)
+    counts = _count_array(values)
+    kept = counts[counts >= ctx.min_count]
+    coverage = int(kept.sum()) / len(values)
     if column.logical in _NUMBER_TYPES:
         return len(counts) <= FEW_DISTINCT and coverage >= NUMBER_COVERAGE
     return len(kept) <= MAX_KEPT and coverage >= STRING_COVERAGE
+
+
+_NUMBERS = (bool, int, float, Decimal, np.bool_, np.integer, np.floating)
+
+
+def _count_array(values: pd.Series) -> np.ndarray:
+    """How often each distinct value occurs, values told apart as :func:`scalar` does (the
+    counts of :func:`_counts`, without a Python call per distinct value where the dtype allows:
+    a column of unique names has as many distinct values as rows)."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.StringDtype) or dtype.kind in "biuf":
+        # scalar() is one-to-one on these: the counts are value_counts' own.
+        return values.value_counts(dropna=True, sort=False).to_numpy(dtype=np.int64)
+    array = values.to_numpy()
+    if isinstance(dtype, np.dtype) and dtype.kind == "O" and all(isinstance(v, _NUMBERS) for v in array):
+        floats = np.asarray(array, dtype=np.float64)  # scalar() of a Decimal is its float
+        if not np.isnan(floats).any():  # each NaN is its own Counter key: leave those to _counts
+            return np.unique(floats, return_counts=True)[1]
+    return np.fromiter(_counts(values).values(), dtype=np.int64)
 
 
 @register("categorical")
@@ -204,9 +231,13 @@ class CategoricalModel(ColumnModel):
         cuts = self._cuts()
         starts = np.concatenate([[0.0], cuts[:-1]])
         slot_of = {v: i for i, v in enumerate(self.values)}
-        items = [scalar(v) for v in values.tolist()]
-        jitter = rng.random(len(items))
-        slots = np.array([slot_of.get(v, -1) for v in items], dtype=np.intp)
+        # Only the distinct values go through scalar() and the slot lookup in Python: a million
+        # rows of a few categories cost one factorize in C.
+        codes, distinct = _distinct(values)
+        items = [scalar(v) for v in distinct]
+        jitter = rng.random(len(codes))
+        slot_by_code = np.array([slot_of.get(v, -1) for v in items], dtype=np.intp)
+        slots = slot_by_code[codes] if len(items) else np.full(len(codes), -1, dtype=np.intp)
         u = jitter.copy()  # unknown values: no position to give them, so a neutral one
         known = slots >= 0
         u[known] = starts[slots[known]] + jitter[known] * (cuts[slots[known]] - starts[slots[known]])
@@ -216,7 +247,8 @@ class CategoricalModel(ColumnModel):
         elif unknown.any() and self.order == "value" and self.values:
             # a pooled number sits between the kept ones: the boundary at its value
             keys = np.asarray([float(v) for v in self.values])
-            positions = np.searchsorted(keys, [_number_or_nan(items[i]) for i in np.flatnonzero(unknown)])
+            numbers = np.array([_number_or_nan(v) for v in items], dtype=np.float64)
+            positions = np.searchsorted(keys, numbers[codes[unknown]])
             u[unknown] = np.concatenate([[0.0], cuts])[positions]
         return clip_unit(u)
 
