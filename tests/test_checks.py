@@ -24,7 +24,6 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 import yaml
-from conftest import MYSQL_DATASETS, PG_DATASETS, sa_url
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +41,8 @@ from dbsynth.checks import (
 from dbsynth.errors import GenerationError, SchemaError, UnsupportedDatabase
 from dbsynth.introspect import introspect
 from dbsynth.schema import CheckConstraint, Column, LogicalType, Schema, Table
+
+from conftest import MYSQL_DATASETS, PG_DATASETS, sa_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "checks"
 NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)

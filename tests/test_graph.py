@@ -13,7 +13,6 @@ from dataclasses import replace
 
 import networkx as nx
 import pytest
-from helpers_graph import FIXTURES, cases, parse_schema, read_plan, render_plan
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +36,8 @@ from dbsynth.graph import (
 )
 from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table
 from dbsynth.serde import from_data, to_data
+
+from helpers_graph import FIXTURES, cases, parse_schema, read_plan, render_plan
 
 
 def load(case: str) -> Schema:
