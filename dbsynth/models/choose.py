@@ -91,7 +91,21 @@ CHOOSERS: dict[LogicalType, Callable[[Column, pd.Series, FitContext], Choice]] =
 }
 
 
+# SQL type name (lower case, without arguments: ``vector`` for ``vector(3)``, ``geometry``) ->
+# registered model kind. Type plugins add entries (``dbsynth.plugins``); it is consulted before
+# the logical type, so a type dbsynth itself only knows as OTHER can still get a real model.
+SQL_TYPE_MODELS: dict[str, str] = {}
+
+
+def sql_type_name(sql_type: str) -> str:
+    base = sql_type.split("(", 1)[0].strip().lower()
+    return base.rsplit(".", 1)[-1].strip('"')
+
+
 def choose_model(column: Column, values: pd.Series, ctx: FitContext) -> Choice:
     """The model for ``column`` fitted on its non-null sampled ``values``."""
+    kind = SQL_TYPE_MODELS.get(sql_type_name(column.sql_type))
+    if kind is not None:
+        return Choice(_kind(kind).fit(values, column, ctx))
     chooser = CHOOSERS.get(column.logical, _by_kind("constant"))
     return chooser(column, values, ctx)
