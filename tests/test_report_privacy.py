@@ -36,6 +36,7 @@ def people(seed: int, rows: int = ROWS) -> pd.DataFrame:
             "email": pd.array(
                 [f"{fake.user_name()}{i}@{fake.domain_name()}" for i in range(rows)], dtype="string"
             ),
+            "city": pd.array([fake.city() for _ in range(rows)], dtype="string"),
             "notes": pd.array([fake.sentence(nb_words=8) for _ in range(rows)], dtype="string"),
             "tier": pd.array(rng.choice(["basic", "gold", "premium"], size=rows), dtype="string"),
             "credit": rng.normal(100, 20, size=rows).round(2),
@@ -51,6 +52,7 @@ CUSTOMER = Table(
         Column("first_name", "text", LogicalType.TEXT),
         Column("last_name", "text", LogicalType.TEXT),
         Column("email", "text", LogicalType.TEXT),
+        Column("city", "text", LogicalType.TEXT),
         Column("notes", "text", LogicalType.TEXT),
         Column("tier", "text", LogicalType.TEXT),
         Column("credit", "double precision", LogicalType.FLOAT),
@@ -71,6 +73,7 @@ def test_the_customer_columns_are_classified() -> None:
         "first_name": ("pii", PiiKind.FIRST_NAME),
         "last_name": ("pii", PiiKind.LAST_NAME),
         "email": ("pii", PiiKind.EMAIL),
+        "city": ("pii", PiiKind.CITY),
         "notes": ("pii", PiiKind.FREE_TEXT),
         "tier": ("categorical", None),
         "credit": ("numerical", None),
@@ -84,8 +87,8 @@ def test_a_planted_copied_row_is_counted() -> None:
     result = exact_copies(t.table.key, t.data_columns, t.source, t.target)
     assert (result.copies, result.rows_checked, result.verdict) == (1, ROWS, "warn")
     assert result.statement == (
-        "1 of 200 target rows (0.5%) repeat a source row over its 6 non-key column(s) "
-        "(source rows repeat each other at 0.0%)"
+        "1 of 200 target rows (0.5%) repeat a source row over its 7 non-key column(s); "
+        "chance alone gives about 0.0"
     )
 
 
@@ -108,7 +111,7 @@ def test_a_planted_leaked_email_is_found() -> None:
     target.loc[5, "email"] = source.loc[9, "email"].upper()  # case does not hide it
     target.loc[6, "notes"] = f"call back, wrote from {source.loc[11, 'email']} last week"
     findings, scanned = pii_scan([privacy_table(source, target)], {})
-    assert scanned == [f"public.customer.{c}" for c in ("first_name", "last_name", "email", "notes")]
+    assert scanned == [f"public.customer.{c}" for c in ("first_name", "last_name", "email", "city", "notes")]
     leaks = [f for f in findings if f.leak]
     assert len(leaks) == 1
     leak = leaks[0]
@@ -132,14 +135,19 @@ def test_a_leaked_email_in_an_extra_target_table_is_found() -> None:
 def test_shared_first_names_are_listed_but_a_whole_person_is_a_leak() -> None:
     source, target = people(1), people(2)
     target.loc[0, "first_name"] = source.loc[0, "first_name"]
-    findings, _ = pii_scan([privacy_table(source, target)], {})
-    assert [(f.column, f.leak) for f in findings if f.column == "first_name"] == [("first_name", False)]
-    assert not [f for f in findings if f.leak]
     target.loc[1, ["first_name", "last_name"]] = source.loc[4, ["first_name", "last_name"]].to_numpy()
     findings, _ = pii_scan([privacy_table(source, target)], {})
-    person = [f for f in findings if f.kind == "combination"]
-    assert len(person) == 1 and person[0].leak and person[0].matches == 1
-    assert person[0].column == "first_name+last_name"
+    assert [(f.column, f.leak) for f in findings if f.column == "first_name"] == [("first_name", False)]
+    assert not [f for f in findings if f.leak]  # a first and last name alone coincide by chance
+    person = ["first_name", "last_name", "city"]
+    target.loc[2, person] = source.loc[7, person].to_numpy()
+    findings, _ = pii_scan([privacy_table(source, target)], {})
+    (combination,) = [f for f in findings if f.kind == "combination"]
+    assert (combination.column, combination.matches, combination.leak) == (
+        "first_name+last_name+city",
+        1,
+        True,
+    )
 
 
 def test_rare_values_that_reappear() -> None:
@@ -176,15 +184,15 @@ def test_measure_privacy_verdicts() -> None:
     source = people(1)
     clean = measure_privacy([privacy_table(source, people(2))], {}, min_count=5, holdout_fraction=0.0, seed=0)
     assert clean.verdict == "ok"
-    assert clean.statement.startswith("No leak found: no personal value of the 4 personal-data column(s)")
+    assert clean.statement.startswith("No leak found: no personal value of the 5 personal-data column(s)")
     leaky = measure_privacy(
         [privacy_table(source, source.copy())], {}, min_count=5, holdout_fraction=0.0, seed=0
     )
     assert leaky.verdict == "leak"
     assert leaky.statement == (
         "Leak: personal data leaked from public.customer.email, public.customer.notes, "
-        "public.customer.first_name+last_name; rows repeating source rows in public.customer; target rows "
-        "unusually close to source rows in public.customer; no rare source value reappears."
+        "public.customer.first_name+last_name+city; rows repeating source rows in public.customer; "
+        "target rows unusually close to source rows in public.customer; no rare source value reappears."
     )
 
 
@@ -194,3 +202,24 @@ def test_measure_privacy_verdicts() -> None:
 )
 def test_mask(value: str, masked: str) -> None:
     assert mask(value) == masked
+
+
+def test_a_short_personal_value_in_another_column_is_a_coincidence() -> None:
+    source, target = people(1), people(2)
+    staff = Table("staff", (Column("username", "text", LogicalType.TEXT),), schema="public")
+    logins = pd.DataFrame({"username": pd.array(["mike", "jon"] * 3, dtype="string")})
+    infos = {"username": ColumnInfo("username", "pii", PiiKind.USERNAME)}
+    target.loc[0, "first_name"] = "Mike"
+    tables = [privacy_table(source, target), PrivacyTable(staff, infos, logins, logins.iloc[0:0])]
+    findings, _ = pii_scan(tables, {})
+    (found,) = [f for f in findings if f.column == "username"]
+    assert (found.leak, found.found_in) == (False, ("public.customer.first_name",))
+    assert found.statement == (
+        "1 short username value(s) of public.staff.username occur in other target columns "
+        "(public.customer.first_name): common words, not a leak on their own"
+    )
+    # in its own column it is a leak, however short
+    tables[1] = PrivacyTable(staff, infos, logins, logins.iloc[0:1])
+    findings, _ = pii_scan(tables, {})
+    (found,) = [f for f in findings if f.column == "username"]
+    assert (found.leak, found.found_in) == (True, ("public.customer.first_name", "public.staff.username"))

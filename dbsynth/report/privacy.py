@@ -2,22 +2,27 @@
 
 Four measurements, each with a plain-language verdict (``ok`` / ``warn`` / ``leak``):
 
-* **Exact copies** — target rows equal to a source row over the *non-key* columns (keys are
-  generated, so they say nothing). Compared with how often source rows repeat each other:
-  a table of two status columns repeats by nature, a customer table must not.
-* **Distance to the closest record** (DCR) — for target rows, the Gower distance (mean over
-  columns of ``|a − b| / range`` for numbers and dates, ``a ≠ b`` for the rest) to the nearest
-  source row; the baseline is the same distance for *holdout* source rows (``holdout_fraction``:
-  real rows kept out of the reference, ideally also out of fitting) or, without a holdout, for
-  source rows to their nearest *other* source row. ``closer_share`` is the share of target rows
-  closer than the baseline's 5th percentile: about 5% is what fresh real data gives.
+* **Exact copies** — target rows equal to a source row over the *non-key*, non-constant
+  columns (keys are generated and constants match everything, so they say nothing), compared
+  with what chance gives: how often source rows repeat each other, or hit a source row when
+  each column is shuffled on its own. A table of two status columns repeats by nature, a
+  customer table must not. A table with fewer than two such columns has no record to copy.
+* **Distance to the closest record** (DCR) — over the same columns less personal data, for
+  target rows, the Gower distance (mean over columns of ``|a − b| / range`` for numbers and
+  dates, ``a ≠ b`` for the rest) to the nearest source row. The baseline is the same distance
+  for *holdout* source rows (``holdout_fraction``: real rows kept out of the reference, ideally
+  also out of fitting) or, without a holdout, for source rows to their nearest *other* source
+  row. ``closer_share`` is the share of target rows closer than the baseline's 5th percentile:
+  about 5% is what fresh real data gives.
 * **Personal-data leak scan** — every source value of a personal-data column
   (:func:`dbsynth.models.pii.detect_pii`) looked up in every text column of every target table,
   e-mail addresses also inside longer text. Direct identifiers (e-mail, phone, full name, street
-  address, card, IBAN, IP, username, URL, password hash, free text) are leaks; common values
+  address, card, IBAN, IP, username, URL, password hash, free text) are leaks when found in their
+  own column or when distinctive anywhere else (:func:`distinctive`); common values
   (first names, last names, cities, states, countries, postcodes, companies) are shared by
-  chance and only listed — unless a whole *combination* of a source row's personal columns
-  (first and last name, say) reappears in one target row, which is a leak.
+  chance and only listed — unless a whole *combination* of a source row's common personal
+  values (three or more, a name among them: first and last name with the city) reappears in one
+  target row, which is a leak.
 * **Rare categories** — text values seen fewer than ``min_count`` times in a source column that
   appear in the same target column: a rare value can single out a production record.
 
@@ -99,10 +104,28 @@ def _row_hashes(frame: pd.DataFrame) -> pd.Series:
     return pd.util.hash_pandas_object(frame.astype(object).where(frame.notna(), None), index=False)
 
 
+def informative(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
+    """The ``columns`` that are not constant in ``frame``: a constant column (``last_update``
+    stamped at load time) matches every row and says nothing about a record."""
+    return [c for c in columns if frame[c].nunique(dropna=False) > 1]
+
+
+def _chance_share(source: pd.DataFrame, hashes: pd.Series, seed: int) -> float:
+    """Share of rows that equal a source row by chance: the larger of how often source rows
+    repeat each other and how often rows drawn with the columns combined freely (each column
+    shuffled on its own: same values, no records) hit a source row."""
+    rng = np.random.default_rng(seed)
+    shuffled = pd.DataFrame({c: source[c].to_numpy()[rng.permutation(len(source))] for c in source.columns})
+    free = float(_row_hashes(shuffled).isin(set(hashes)).mean())
+    return max(free, float(hashes.duplicated(keep=False).mean()))
+
+
 def exact_copies(
-    table: str, columns: Sequence[str], source: pd.DataFrame, target: pd.DataFrame
+    table: str, columns: Sequence[str], source: pd.DataFrame, target: pd.DataFrame, seed: int = 0
 ) -> ExactCopies:
-    """Target rows equal to some source row over ``columns`` (comparable forms)."""
+    """Target rows equal to some source row over ``columns`` (comparable forms), against what
+    chance gives (:func:`_chance_share`): more than chance plus two standard deviations is a
+    warning, more than 5% of the rows a leak."""
     if not columns:
         return ExactCopies(table, (), len(target), 0, None, None, "ok", "no non-key column to compare")
     if len(target) == 0 or len(source) == 0:
@@ -110,32 +133,25 @@ def exact_copies(
     src, tgt = _row_hashes(source[list(columns)]), _row_hashes(target[list(columns)])
     copies = int(tgt.isin(set(src)).sum())
     share = copies / len(tgt)
-    baseline = float(src.duplicated(keep=False).mean())
+    chance = _chance_share(source[list(columns)], src, seed)
+    expected = chance * len(tgt)
     what = f"{len(columns)} non-key column(s)"
     if copies == 0:
-        return ExactCopies(
-            table,
-            tuple(columns),
-            len(tgt),
-            0,
-            0.0,
-            baseline,
-            "ok",
-            f"no target row repeats a source row over its {what}",
-        )
+        text = f"no target row repeats a source row over its {what}"
+        return ExactCopies(table, tuple(columns), len(tgt), 0, 0.0, chance, "ok", text)
     text = f"{copies:,} of {len(tgt):,} target rows ({share:.1%}) repeat a source row over its {what}"
-    if share <= baseline + 1e-9:
-        verdict: Verdict = "ok"
-        text += (
-            f"; source rows repeat each other as often ({baseline:.1%}): these columns have few combinations"
-        )
+    by_chance = f"chance alone gives about {expected:,.1f}"
+    verdict: Verdict
+    if copies <= expected + 2 * expected**0.5:
+        verdict = "ok"
+        text += f"; {by_chance} (source rows repeat each other, or their columns combine freely)"
     elif share <= 0.05:
         verdict = "warn"
-        text += f" (source rows repeat each other at {baseline:.1%})"
+        text += f"; {by_chance}"
     else:
         verdict = "leak"
-        text += f" (source rows repeat each other at only {baseline:.1%}): records were copied"
-    return ExactCopies(table, tuple(columns), len(tgt), copies, share, baseline, verdict, text)
+        text += f": records were copied ({by_chance})"
+    return ExactCopies(table, tuple(columns), len(tgt), copies, share, chance, verdict, text)
 
 
 # -- distance to closest record ---------------------------------------------------------------
@@ -201,8 +217,9 @@ def distance_to_closest(
     holdout_fraction: float,
     seed: int,
 ) -> DistanceToClosest | None:
-    """The DCR of target rows against the source, with its baseline (module docstring)."""
-    if not columns or len(target) == 0 or len(source) < 2:
+    """The DCR of target rows against the source, with its baseline (module docstring); None
+    when there is nothing to measure (fewer than two columns or rows)."""
+    if len(columns) < 2 or len(target) == 0 or len(source) < 2:
         return None
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(source))
@@ -251,6 +268,13 @@ def _text_columns(table: Table | None, frame: pd.DataFrame) -> list[str]:
     return [c.name for c in table.columns if c.logical in _TEXT_TYPES and c.name in frame.columns]
 
 
+def distinctive(value: str) -> bool:
+    """Whether a personal value found in *another* column than its own still betrays its
+    source: e-mails, phone numbers and the like (a digit or an ``@``), or long, many-word text.
+    A one-word username ``mike`` in a first-name column is a coincidence, not a leak."""
+    return bool(re.search(r"[\d@]", value)) or len(value.split()) >= 3 or len(value) >= 20
+
+
 def pii_scan(
     tables: Sequence[PrivacyTable], extra: Mapping[str, pd.DataFrame]
 ) -> tuple[list[PiiFinding], list[str]]:
@@ -268,8 +292,8 @@ def pii_scan(
             sizes[(t.table.key, col)] = len(values)
             for v in values:
                 owners[v].append((t.table.key, col, info.pii))
-    hits: dict[tuple[str, str], set[str]] = defaultdict(set)
-    where: dict[tuple[str, str], set[str]] = defaultdict(set)
+    # (source table, column) -> matched value -> target "table.column" it was found in
+    hits: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     emails = {v for v, o in owners.items() if any(k is PiiKind.EMAIL for *_, k in o)}
     targets = [(t.table.key, t.table, t.target) for t in tables] + [(k, None, f) for k, f in extra.items()]
     for key, table, frame in targets:
@@ -281,32 +305,41 @@ def pii_scan(
                 found |= {e for e in embedded.str.findall(EMAIL.pattern).explode().dropna() if e in emails}
             for value in found:
                 for s_table, s_col, _ in owners[value]:
-                    hits[(s_table, s_col)].add(value)
-                    where[(s_table, s_col)].add(f"{key}.{col}")
+                    hits[(s_table, s_col)][value].add(f"{key}.{col}")
     findings = []
-    for (s_table, s_col), values in hits.items():
-        kind = next(k for t, c, k in owners[next(iter(values))] if (t, c) == (s_table, s_col))
-        leak = kind in DIRECT
-        if leak:
-            text = f"LEAK: {len(values):,} {kind.value} value(s) of {s_table}.{s_col} found in the target"
+    for (s_table, s_col), located in hits.items():
+        kind = next(k for t, c, k in owners[next(iter(located))] if (t, c) == (s_table, s_col))
+        own = f"{s_table}.{s_col}"
+        leaked = sorted(
+            v for v, places in located.items() if kind in DIRECT and (own in places or distinctive(v))
+        )
+        values = leaked or sorted(located)
+        places = sorted({p for v in values for p in located[v]})
+        if leaked:
+            text = f"LEAK: {len(leaked):,} {kind.value} value(s) of {own} found in the target"
+        elif kind in DIRECT:
+            text = (
+                f"{len(values):,} short {kind.value} value(s) of {own} occur in other target columns "
+                f"({', '.join(places[:3])}): common words, not a leak on their own"
+            )
         else:
             text = (
-                f"{len(values):,} of {sizes[(s_table, s_col)]:,} {kind.value} values of {s_table}.{s_col} "
+                f"{len(values):,} of {sizes[(s_table, s_col)]:,} {kind.value} values of {own} "
                 "also occur in the target: common values shared by chance, not a leak on their own"
             )
-        findings.append(
-            PiiFinding(
-                s_table,
-                s_col,
-                kind,
-                sizes[(s_table, s_col)],
-                len(values),
-                tuple(sorted(where[(s_table, s_col)])),
-                tuple(mask(v) for v in sorted(values)[:3]),
-                leak,
-                text,
-            )
+        examples = tuple(mask(v) for v in values[:3])
+        finding = PiiFinding(
+            s_table,
+            s_col,
+            kind,
+            sizes[(s_table, s_col)],
+            len(values),
+            tuple(places),
+            examples,
+            bool(leaked),
+            text,
         )
+        findings.append(finding)
     findings += _combinations(tables)
     return findings, scanned
 
@@ -325,13 +358,14 @@ def _person_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
 def _combinations(tables: Sequence[PrivacyTable]) -> list[PiiFinding]:
     """Target rows whose *common* personal values (names, city, postcode, birth date ...) all
     equal one source row's: each value alone is shared by chance, all of them together are a
-    person. Needs at least two such columns, one of them a name or a birth date (a city with
-    its postcode is a place, not a person), and two non-NULL values in the row."""
+    person. Needs at least three such columns, one of them a name or a birth date (a city with
+    its postcode is a place, not a person; a first and last name alone coincide by chance:
+    Faker and a real table both favour Mary Smith), and two non-NULL values in the row."""
     out = []
     for t in tables:
         cols = [c for c, info in t.infos.items() if info.kind == "pii" and info.pii not in DIRECT]
         person = any(t.infos[c].pii in PERSON for c in cols)
-        if not person or len(cols) < 2 or len(t.target) == 0 or len(t.source) == 0:
+        if not person or len(cols) < 3 or len(t.target) == 0 or len(t.source) == 0:
             continue
         enough = t.target[cols].notna().sum(axis=1) >= 2
         src, tgt = set(_person_keys(t.source, cols)), _person_keys(t.target[enough], cols)
@@ -398,11 +432,23 @@ def measure_privacy(
 ) -> Privacy:
     copies, distances = [], []
     for i, t in enumerate(tables):
-        cols = t.data_columns
-        copies.append(exact_copies(t.table.key, cols, t.source, t.target))
-        continuous = {c for c in cols if t.infos[c].kind in CONTINUOUS}
+        cols = informative(t.source, t.data_columns)
+        if len(cols) < 2:
+            # One column is a value, not a record: personal values and rare values are checked
+            # by the scans below; a lookup table of country names "copies" them by nature.
+            text = (
+                f"fewer than two informative non-key columns ({', '.join(cols) or 'none'}): no record to copy"
+            )
+            copies.append(ExactCopies(t.table.key, tuple(cols), len(t.target), 0, None, None, "ok", text))
+            continue
+        copies.append(exact_copies(t.table.key, cols, t.source, t.target, seed + i))
+        # Personal data is left out of distances: its values are generated to differ, and common
+        # ones (first names) coincide by chance more often between Faker and a real table than
+        # between real rows, which would read as closeness.
+        data = [c for c in cols if t.infos[c].kind != "pii"]
+        continuous = {c for c in data if t.infos[c].kind in CONTINUOUS}
         dcr = distance_to_closest(
-            t.table.key, cols, continuous, t.source, t.target, holdout_fraction, seed + i
+            t.table.key, data, continuous, t.source, t.target, holdout_fraction, seed + i
         )
         if dcr is not None:
             distances.append(dcr)
@@ -470,7 +516,9 @@ __all__ = [
     "DIRECT",
     "PrivacyTable",
     "distance_to_closest",
+    "distinctive",
     "exact_copies",
+    "informative",
     "measure_privacy",
     "nearest_distances",
     "normalize",

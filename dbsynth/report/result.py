@@ -179,7 +179,8 @@ class Validity:
 @dataclass(frozen=True)
 class ExactCopies:
     """Target rows equal to some source row over the non-key ``columns``; ``baseline`` is the
-    share of source rows equal to another source row (what chance alone gives)."""
+    share chance alone gives (source rows equal to another source row, or rows of independently
+    shuffled source columns equal to a source row, whichever is larger)."""
 
     table: str
     columns: tuple[str, ...]
