@@ -417,6 +417,12 @@ def csv_columns(data: bytes | bytearray, width: int) -> list[Text]:
     return list(parsed.columns)
 
 
+def sorted_by_last(texts: Sequence[Text]) -> list[Text]:
+    """The columns with their rows ordered by the last column (a stable sort, byte-wise)."""
+    order = pc.sort_indices(texts[-1])
+    return [t.take(order) for t in texts]
+
+
 # -- keys -------------------------------------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from typing import Any, Literal
 
 import pandas as pd
@@ -67,6 +68,7 @@ from dbsynth.frames import (
     present,
     read_copy,
     rows_frame,
+    sorted_by_last,
     to_frame,
 )
 from dbsynth.graph import plan_insertion
@@ -299,19 +301,36 @@ class _Reader:
         return self.dialect.hash([tc.c[c] for c in _hash_columns(table)], self.seed)
 
     def rows(
-        self, table: Table, conditions: Sequence[ColumnElement[bool]], limit: int | None = None
+        self,
+        table: Table,
+        conditions: Sequence[ColumnElement[bool]],
+        limit: int | None = None,
+        *,
+        smallest: bool = True,
     ) -> pd.DataFrame:
-        """Rows (all columns, then the hash) matching ``conditions``, ordered by the hash."""
+        """Rows (all columns, then the hash) matching ``conditions``, ordered by the hash: with
+        a ``limit``, the ``limit`` rows of smallest hash, or any ``limit`` rows when not
+        ``smallest`` (enough to learn whether a table has more rows than that).
+
+        The server sorts only when a LIMIT needs it. Otherwise the rows are sorted here, on
+        their hashes: the same order (hex digits compare the same byte-wise and as text), and
+        a whole table sorted on the server is a sort of every row, spilled to disk when large.
+        """
         tc = self.clause(table)
         h = self.hash(table, tc)
-        query = sa.select(*tc.c, h.label(HASH_COLUMN)).where(*conditions).order_by(h)
+        query = sa.select(*tc.c, h.label(HASH_COLUMN)).where(*conditions)
+        sorted_here = limit is None or not smallest
+        if not sorted_here:
+            query = query.order_by(h)
         if limit is not None:
             query = query.limit(limit)
         notes = self.notes.setdefault(table.key, Notes(table.key))
         if self.dialect.copy and self._utf8():
-            return self._copied(table, query, notes)
+            return self._copied(table, query, notes, sorted_here)
         result = self.conn.execution_options(yield_per=CHUNK_ROWS).execute(query)
         rows = [r for chunk in result.partitions() for r in chunk]
+        if sorted_here:
+            rows.sort(key=itemgetter(-1))
         frame = rows_frame(table, rows, notes)
         frame[HASH_COLUMN] = pd.array([r[-1] for r in rows], dtype="string")
         return frame
@@ -325,7 +344,7 @@ class _Reader:
         # pyarrow reads UTF-8 only; another client encoding keeps the driver's own decoding.
         return str(self.driver.info.encoding) == "utf-8"
 
-    def _copied(self, table: Table, query: sa.Select[Any], notes: Notes) -> pd.DataFrame:
+    def _copied(self, table: Table, query: sa.Select[Any], notes: Notes, sort: bool) -> pd.DataFrame:
         import psycopg
 
         compiled = query.compile(dialect=self.conn.dialect, compile_kwargs={"render_postcompile": True})
@@ -343,6 +362,8 @@ class _Reader:
             raise DBAPIError.instance(
                 sql, params, exc, psycopg.Error, connection_invalidated=bool(driver.broken)
             ) from exc
+        if sort:
+            texts = sorted_by_last(texts)
         frame = pg_text_frame(table, texts[:-1], oids, self._loader, notes)
         frame[HASH_COLUMN] = pd.array(texts[-1], dtype="string")
         return frame
@@ -519,7 +540,11 @@ class _Sampler:
     ) -> _TableState:
         """Whole when it fits, else the ``bound`` rows with the smallest hash (module doc)."""
         n = self.bound
-        got = self.smallest(table, conds, total, n + 1)
+        got = None
+        if total <= n:  # expected to fit: any n + 1 rows tell, without the server sorting them
+            got = self.reader.rows(table, conds, limit=n + 1, smallest=False)
+        if got is None or len(got) > n:
+            got = self.smallest(table, conds, total, n + 1)
         frame = got.iloc[:n].drop(columns=HASH_COLUMN)
         if len(got) <= n:
             method: SampleMethod = "random" if conds else "whole"

@@ -372,6 +372,29 @@ def test_pg_stale_estimate_gives_the_same_rows(make_pg: Callable[[str], str]) ->
     assert len(stale.frames["public.t"]) == 50
 
 
+def test_pg_table_larger_than_its_estimate_still_gives_the_smallest_hashes(
+    make_pg: Callable[[str], str],
+) -> None:
+    # The catalog believes 40 rows, 1000 are there: the table looks like it fits the bound of
+    # 100, is read without a server-side sort, turns out larger, and is read again by hash.
+    url = make_pg(
+        "CREATE TABLE t (id integer PRIMARY KEY, v text) WITH (autovacuum_enabled = off);"
+        "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 40) g;"
+    )
+    sql_exec(url, "ANALYZE t")
+    sql_exec(url, "INSERT INTO t SELECT g, 'v' || g FROM generate_series(41, 1000) g")
+    schema = Schema(
+        "postgresql",
+        (Table("t", (Column("id", "integer", LogicalType.INTEGER, False),), "public", PrimaryKey(("id",))),),
+    )
+    stale = sample_database(url, schema, sample_rows=100)
+    counted = sample_database(url, schema, sample_rows=100, where={"t": "true"})
+    assert stale.info["public.t"].rows_total == 101 and stale.info["public.t"].method == "random"
+    assert list(stale.frames["public.t"]["id"]) == list(counted.frames["public.t"]["id"])
+    by_hash = "SELECT id FROM t ORDER BY md5(concat_ws(':', '0', id)) COLLATE \"C\" LIMIT 100"
+    assert list(stale.frames["public.t"]["id"]) == [r[0] for r in sql_exec(url, by_hash)]
+
+
 def test_pg_small_tables_are_read_whole(pg_shop: tuple[str, Schema]) -> None:
     url, schema = pg_shop
     sample = sample_database(url, schema, sample_rows=5000)
