@@ -15,10 +15,11 @@ from dbsynth.report.privacy import (
     exact_copies,
     measure_privacy,
     nearest_distances,
+    person_combinations,
     pii_scan,
     rare_leaks,
 )
-from dbsynth.report.result import mask
+from dbsynth.report.result import PiiFinding, Privacy, mask
 from dbsynth.schema import Column, LogicalType, PrimaryKey, Table
 
 ROWS = 200
@@ -66,6 +67,20 @@ def privacy_table(source: pd.DataFrame, target: pd.DataFrame) -> PrivacyTable:
     return PrivacyTable(CUSTOMER, infos, comparable_frame(source, infos), comparable_frame(target, infos))
 
 
+def scan(
+    tables: list[PrivacyTable], extra: dict[str, pd.DataFrame] | None = None
+) -> tuple[list[PiiFinding], list[str]]:
+    """The personal-data scan and the person combinations, as ``measure_privacy`` runs them."""
+    targets = {t.table.key: t.target for t in tables} | (extra or {})
+    findings, scanned = pii_scan(tables, targets)
+    return findings + person_combinations(tables), scanned
+
+
+def measure(table: PrivacyTable) -> Privacy:
+    targets = {table.table.key: table.target}
+    return measure_privacy([table], [table], targets, min_count=5, holdout_fraction=0.0, seed=0)
+
+
 def test_the_customer_columns_are_classified() -> None:
     infos = classify_table(CUSTOMER, people(1), min_count=5)
     assert {c: (i.kind, i.pii) for c, i in infos.items()} == {
@@ -110,7 +125,7 @@ def test_a_planted_leaked_email_is_found() -> None:
     source, target = people(1), people(2)
     target.loc[5, "email"] = source.loc[9, "email"].upper()  # case does not hide it
     target.loc[6, "notes"] = f"call back, wrote from {source.loc[11, 'email']} last week"
-    findings, scanned = pii_scan([privacy_table(source, target)], {})
+    findings, scanned = scan([privacy_table(source, target)])
     assert scanned == [f"public.customer.{c}" for c in ("first_name", "last_name", "email", "city", "notes")]
     leaks = [f for f in findings if f.leak]
     assert len(leaks) == 1
@@ -128,7 +143,7 @@ def test_a_planted_leaked_email_is_found() -> None:
 def test_a_leaked_email_in_an_extra_target_table_is_found() -> None:
     source, target = people(1), people(2)
     extra = {"public.audit_log": pd.DataFrame({"entry": [f"login {source.loc[3, 'email']}", "nothing"]})}
-    findings, _ = pii_scan([privacy_table(source, target)], extra)
+    findings, _ = scan([privacy_table(source, target)], extra)
     assert [f.found_in for f in findings if f.leak] == [("public.audit_log.entry",)]
 
 
@@ -136,12 +151,12 @@ def test_shared_first_names_are_listed_but_a_whole_person_is_a_leak() -> None:
     source, target = people(1), people(2)
     target.loc[0, "first_name"] = source.loc[0, "first_name"]
     target.loc[1, ["first_name", "last_name"]] = source.loc[4, ["first_name", "last_name"]].to_numpy()
-    findings, _ = pii_scan([privacy_table(source, target)], {})
+    findings, _ = scan([privacy_table(source, target)])
     assert [(f.column, f.leak) for f in findings if f.column == "first_name"] == [("first_name", False)]
     assert not [f for f in findings if f.leak]  # a first and last name alone coincide by chance
     person = ["first_name", "last_name", "city"]
     target.loc[2, person] = source.loc[7, person].to_numpy()
-    findings, _ = pii_scan([privacy_table(source, target)], {})
+    findings, _ = scan([privacy_table(source, target)])
     (combination,) = [f for f in findings if f.kind == "combination"]
     assert (combination.column, combination.matches, combination.leak) == (
         "first_name+last_name+city",
@@ -182,12 +197,10 @@ def test_distance_to_closest_record_flags_copies_and_passes_fresh_rows() -> None
 
 def test_measure_privacy_verdicts() -> None:
     source = people(1)
-    clean = measure_privacy([privacy_table(source, people(2))], {}, min_count=5, holdout_fraction=0.0, seed=0)
+    clean = measure(privacy_table(source, people(2)))
     assert clean.verdict == "ok"
     assert clean.statement.startswith("No leak found: no personal value of the 5 personal-data column(s)")
-    leaky = measure_privacy(
-        [privacy_table(source, source.copy())], {}, min_count=5, holdout_fraction=0.0, seed=0
-    )
+    leaky = measure(privacy_table(source, source.copy()))
     assert leaky.verdict == "leak"
     assert leaky.statement == (
         "Leak: personal data leaked from public.customer.email, public.customer.notes, "
@@ -211,7 +224,7 @@ def test_a_short_personal_value_in_another_column_is_a_coincidence() -> None:
     infos = {"username": ColumnInfo("username", "pii", PiiKind.USERNAME)}
     target.loc[0, "first_name"] = "Mike"
     tables = [privacy_table(source, target), PrivacyTable(staff, infos, logins, logins.iloc[0:0])]
-    findings, _ = pii_scan(tables, {})
+    findings, _ = scan(tables)
     (found,) = [f for f in findings if f.column == "username"]
     assert (found.leak, found.found_in) == (False, ("public.customer.first_name",))
     assert found.statement == (
@@ -220,6 +233,6 @@ def test_a_short_personal_value_in_another_column_is_a_coincidence() -> None:
     )
     # in its own column it is a leak, however short
     tables[1] = PrivacyTable(staff, infos, logins, logins.iloc[0:1])
-    findings, _ = pii_scan(tables, {})
+    findings, _ = scan(tables)
     (found,) = [f for f in findings if f.column == "username"]
     assert (found.leak, found.found_in) == (True, ("public.customer.first_name", "public.staff.username"))

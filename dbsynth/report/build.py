@@ -32,7 +32,7 @@ from dbsynth.db import connect, display_url, parse_url
 from dbsynth.errors import UsageError
 from dbsynth.introspect import introspect
 from dbsynth.report.cardinality import Counts, cardinality_score, counts_from_frames, fetch_counts
-from dbsynth.report.columns import ColumnInfo, classify_table
+from dbsynth.report.columns import ColumnInfo, classify_table, comparable_frame
 from dbsynth.report.fidelity import TableFrames, assemble, inter_table_scores, score_table
 from dbsynth.report.overlap import Overlap, match
 from dbsynth.report.privacy import PrivacyTable, measure_privacy
@@ -89,11 +89,14 @@ def build_report(
 
     say(f"Sampling both databases read-only (up to {sample_rows:,} rows per table)")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        source_job = pool.submit(sample_database, source, overlap.source, sample_rows=sample_rows, seed=seed)
+        # The whole source, not only the overlap: a personal column the target lacks may still
+        # have leaked into another of its columns.
+        source_job = pool.submit(sample_database, source, source_schema, sample_rows=sample_rows, seed=seed)
         target_job = pool.submit(sample_database, target, target_schema, sample_rows=sample_rows, seed=seed)
         source_sample, target_sample = source_job.result(), target_job.result()
 
-    frames = _table_frames(overlap, source_sample, target_sample, min_count)
+    kinds = {t.key: classify_table(t, source_sample.frames[t.key], min_count) for t in source_schema.tables}
+    frames = _table_frames(overlap, source_sample, target_sample, kinds)
     given = scale is not None
     ratio = scale if scale is not None else _observed_scale(frames)
 
@@ -109,12 +112,10 @@ def build_report(
     fidelity = assemble(tables, cardinalities, inter, ratio, given)
 
     say("Looking for copied records and leaked personal data")
-    extra = {
-        key: target_sample.frames[key] for key in overlap.diff.extra_tables if key in target_sample.frames
-    }
     privacy = measure_privacy(
         [PrivacyTable(f.table, f.infos, f.source_cmp, f.target_cmp) for f in frames.values()],
-        extra,
+        _pii_sources(source_schema, source_sample, kinds),
+        _scan_targets(overlap, target_sample),
         min_count=min_count,
         holdout_fraction=holdout_fraction,
         seed=seed,
@@ -141,25 +142,53 @@ def build_report(
     )
 
 
-def _table_frames(overlap: Overlap, source: Sample, target: Sample, min_count: int) -> dict[str, TableFrames]:
+def _table_frames(
+    overlap: Overlap, source: Sample, target: Sample, kinds: Mapping[str, Mapping[str, ColumnInfo]]
+) -> dict[str, TableFrames]:
+    """The matched tables' frames, target columns renamed to the source's."""
     out: dict[str, TableFrames] = {}
     for table in overlap.source.tables:
         key = table.key
         mapping = overlap.columns[key]
-        src = source.frames[key]
+        src = source.frames[key][list(mapping)]
         t_key = overlap.tables[key]
         tgt = target.frames[t_key][list(mapping.values())].rename(columns={v: k for k, v in mapping.items()})
-        infos: dict[str, ColumnInfo] = classify_table(table, src, min_count)
         s_info, t_info = source.info[key], target.info[t_key]
         out[key] = TableFrames(
             table=table,
             source=src,
             target=tgt.reset_index(drop=True),
-            infos=infos,
+            infos={c: kinds[key][c] for c in mapping},
             rows_source=s_info.rows_total,
             rows_target=t_info.rows_total,
             rows_exact=s_info.rows_total_exact and t_info.rows_total_exact,
         )
+    return out
+
+
+def _pii_sources(
+    schema: Schema, sample: Sample, kinds: Mapping[str, Mapping[str, ColumnInfo]]
+) -> list[PrivacyTable]:
+    """Every source table's personal-data columns, matched in the target or not."""
+    out = []
+    for table in schema.tables:
+        pii = {c: info for c, info in kinds[table.key].items() if info.kind == "pii"}
+        if pii:
+            frame = comparable_frame(sample.frames[table.key], pii)
+            out.append(PrivacyTable(table, pii, frame, frame.iloc[0:0]))
+    return out
+
+
+def _scan_targets(overlap: Overlap, target: Sample) -> dict[str, pd.DataFrame]:
+    """Every target table's frame; matched tables under the source's key and column names."""
+    by_target = {t: s for s, t in overlap.tables.items()}
+    out: dict[str, pd.DataFrame] = {}
+    for key, frame in target.frames.items():
+        if key in by_target:
+            source_key = by_target[key]
+            out[source_key] = frame.rename(columns={t: s for s, t in overlap.columns[source_key].items()})
+        else:
+            out[key] = frame
     return out
 
 

@@ -262,10 +262,16 @@ def normalize(values: pd.Series) -> pd.Series:
     return text[text.str.len() >= MIN_LEAK_LENGTH]
 
 
-def _text_columns(table: Table | None, frame: pd.DataFrame) -> list[str]:
-    if table is None:  # an extra target table: every column holding strings
-        return [c for c in frame.columns if frame[c].dropna().map(type).eq(str).any()]
-    return [c.name for c in table.columns if c.logical in _TEXT_TYPES and c.name in frame.columns]
+def _text_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns holding text, judged by their values (a target's types may differ from the
+    source's, and extra tables have no source type at all)."""
+
+    def holds_text(values: pd.Series) -> bool:
+        if isinstance(values.dtype, pd.StringDtype):
+            return True
+        return values.dtype == object and bool(values.dropna().head(100).map(type).eq(str).any())
+
+    return [c for c in frame.columns if holds_text(frame[c])]
 
 
 def distinctive(value: str) -> bool:
@@ -276,14 +282,16 @@ def distinctive(value: str) -> bool:
 
 
 def pii_scan(
-    tables: Sequence[PrivacyTable], extra: Mapping[str, pd.DataFrame]
+    sources: Sequence[PrivacyTable], targets: Mapping[str, pd.DataFrame]
 ) -> tuple[list[PiiFinding], list[str]]:
-    """Leak findings (one per source personal-data column with a match, plus combinations) and
-    the list of personal-data columns that were scanned."""
+    """Look up the personal values of every table in ``sources`` (source frames and column
+    kinds, all source columns: a column the target lacks may have leaked elsewhere) in every
+    text column of ``targets`` (every target table, keyed and named like the source where they
+    match). Returns one finding per source column with a match, and the columns scanned."""
     owners: dict[str, list[tuple[str, str, PiiKind]]] = defaultdict(list)
     sizes: dict[tuple[str, str], int] = {}
     scanned: list[str] = []
-    for t in tables:
+    for t in sources:
         for col, info in t.infos.items():
             if info.kind != "pii" or info.pii is None or info.pii is PiiKind.DATE_OF_BIRTH:
                 continue
@@ -295,9 +303,8 @@ def pii_scan(
     # (source table, column) -> matched value -> target "table.column" it was found in
     hits: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     emails = {v for v, o in owners.items() if any(k is PiiKind.EMAIL for *_, k in o)}
-    targets = [(t.table.key, t.table, t.target) for t in tables] + [(k, None, f) for k, f in extra.items()]
-    for key, table, frame in targets:
-        for col in _text_columns(table, frame):
+    for key, frame in targets.items():
+        for col in _text_columns(frame):
             text = normalize(frame[col])
             found = set(text[text.isin(owners.keys())])
             if emails:
@@ -340,7 +347,6 @@ def pii_scan(
             text,
         )
         findings.append(finding)
-    findings += _combinations(tables)
     return findings, scanned
 
 
@@ -355,7 +361,7 @@ def _person_keys(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     return pd.Series(["\x1f".join(row) for row in zip(*parts, strict=True)], index=frame.index, dtype=object)
 
 
-def _combinations(tables: Sequence[PrivacyTable]) -> list[PiiFinding]:
+def person_combinations(tables: Sequence[PrivacyTable]) -> list[PiiFinding]:
     """Target rows whose *common* personal values (names, city, postcode, birth date ...) all
     equal one source row's: each value alone is shared by chance, all of them together are a
     person. Needs at least three such columns, one of them a name or a birth date (a city with
@@ -424,12 +430,16 @@ def rare_leaks(tables: Sequence[PrivacyTable], min_count: int) -> list[RareLeak]
 
 def measure_privacy(
     tables: Sequence[PrivacyTable],
-    extra: Mapping[str, pd.DataFrame],
+    sources: Sequence[PrivacyTable],
+    targets: Mapping[str, pd.DataFrame],
     *,
     min_count: int,
     holdout_fraction: float,
     seed: int,
 ) -> Privacy:
+    """Everything of the module docstring: copies, distances, person combinations and rare
+    values over the matched ``tables``; the personal-data scan of ``sources`` in ``targets``
+    (see :func:`pii_scan`)."""
     copies, distances = [], []
     for i, t in enumerate(tables):
         cols = informative(t.source, t.data_columns)
@@ -452,7 +462,8 @@ def measure_privacy(
         )
         if dcr is not None:
             distances.append(dcr)
-    pii, scanned = pii_scan(tables, extra)
+    pii, scanned = pii_scan(sources, targets)
+    pii += person_combinations(tables)
     rare = rare_leaks(tables, min_count)
     verdicts: list[Verdict] = [c.verdict for c in copies] + [d.verdict for d in distances]
     verdicts += ["leak" for f in pii if f.leak]
@@ -522,6 +533,7 @@ __all__ = [
     "measure_privacy",
     "nearest_distances",
     "normalize",
+    "person_combinations",
     "pii_scan",
     "rare_leaks",
 ]
