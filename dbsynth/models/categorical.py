@@ -115,6 +115,14 @@ def choose_categorical(values: pd.Series, column: Column, ctx: FitContext) -> bo
 
 
 _NUMBERS = (bool, int, float, Decimal, np.bool_, np.integer, np.floating)
+_NUMBER_INFERRED = frozenset({"decimal", "integer", "floating", "mixed-integer-float", "boolean"})
+
+
+def _all_numbers(array: np.ndarray) -> bool:
+    inferred = pd.api.types.infer_dtype(array, skipna=False)  # one pass in C
+    if inferred in _NUMBER_INFERRED:
+        return True
+    return inferred in ("mixed", "mixed-integer") and all(isinstance(v, _NUMBERS) for v in array)
 
 
 def _count_array(values: pd.Series) -> np.ndarray:
@@ -126,7 +134,7 @@ def _count_array(values: pd.Series) -> np.ndarray:
         # scalar() is one-to-one on these: the counts are value_counts' own.
         return values.value_counts(dropna=True, sort=False).to_numpy(dtype=np.int64)
     array = values.to_numpy()
-    if isinstance(dtype, np.dtype) and dtype.kind == "O" and all(isinstance(v, _NUMBERS) for v in array):
+    if isinstance(dtype, np.dtype) and dtype.kind == "O" and _all_numbers(array):
         floats = np.asarray(array, dtype=np.float64)  # scalar() of a Decimal is its float
         if not np.isnan(floats).any():  # each NaN is its own Counter key: leave those to _counts
             return np.unique(floats, return_counts=True)[1]
