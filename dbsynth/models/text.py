@@ -644,7 +644,7 @@ def _case(word: str) -> str:
 
 def _run(kind: SegmentKind, words: list[str]) -> Segment:
     lengths, length_weights = _weights(Counter(len(w) for w in words))
-    lettered = [w for w in words if any(ch.isalpha() for ch in w)]
+    lettered = [w for w in words if any(map(str.isalpha, w))]
     cases = Counter(_case(w) for w in lettered) if kind != "digits" else Counter()
     chars = sum(len(w) for w in words) or 1
     return Segment(
