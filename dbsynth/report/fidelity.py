@@ -202,9 +202,7 @@ def _table_notes(
     if not any(c.kind in SCORED for c in columns):
         notes.append("nothing to score: only keys, text, personal data or unmodelled types")
     elif pairs and not any(p.contributes for p in pairs):
-        notes.append(
-            "no pair of columns is related in the source strongly enough to count (|ρ| > 0.5 or V > 0.3)"
-        )
+        notes.append("no pair related enough in the source to count (|ρ| > 0.5 or V > 0.3)")
     return tuple(notes)
 
 
