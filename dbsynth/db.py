@@ -70,6 +70,9 @@ def display_url(url: str | URL) -> str:
         parsed = url if isinstance(url, URL) else make_url(url)
     except ArgumentError:
         return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", str(url))
+    name = parsed.get_backend_name()
+    if parsed.get_driver_name() == DEFAULT_DRIVERS.get(name):
+        parsed = parsed.set(drivername=name)  # the driver dbsynth picked itself is noise
     return parsed.render_as_string(hide_password=True)
 
 

@@ -294,7 +294,7 @@ def test_an_unreachable_server_is_a_connection_error() -> None:
         open_target("postgresql://someone:secret@127.0.0.1:1/x").open(spec_for(Schema("postgresql", ()), {}))
     assert "secret" not in str(err.value)
     assert str(err.value).startswith(
-        "cannot reach database server at postgresql+psycopg://someone:***@127.0.0.1:1/x"
+        "cannot reach database server at postgresql://someone:***@127.0.0.1:1/x"
     )
 
 
