@@ -126,7 +126,8 @@ def _check_to_uniform(model: ColumnModel, values: pd.Series, seed: int, name: st
     if outside.size:
         i = int(outside[0])
         raise AssertionError(
-            f"{name}: to_uniform sent {_show(values.iloc[i])} to {u[i]!r}, outside the open interval (0, 1)"
+            f"{name}: to_uniform sent {_show(values.iloc[i])} to {float(u[i])!r}, "
+            "outside the open interval (0, 1)"
         )
 
 

@@ -77,7 +77,8 @@ def plugin_data(plugin: Plugin) -> dict[str, str]:
 
 
 def summarize(report: PluginReport) -> list[RenderableType]:
-    """The text view: one table of every plugin, then a one-line count."""
+    """The text view: one table of every plugin, the reasons of the broken ones (too long for a
+    table cell), then a one-line count."""
     table = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for header in ("name", "group", "distribution", "provides", "status"):
         table.add_column(header, overflow="fold")
@@ -88,13 +89,18 @@ def summarize(report: PluginReport) -> list[RenderableType]:
             Text(p.group),
             Text(f"{p.distribution} {p.version}".strip()),
             Text(p.provides or "-"),
-            Text(f"broken: {p.error}" if broken else "ok", style="red" if broken else "green"),
+            Text(p.status.value, style="red" if broken else "green"),
         )
+    out: list[RenderableType] = [table]
+    if report.broken:
+        out.append(Text(f"\nBroken, skipped ({len(report.broken)})", style="bold red"))
+        out.extend(Text(f"- {p.name} ({p.group}, {p.distribution}): {p.error}") for p in report.broken)
     builtin = sum(p.builtin for p in report.plugins)
     line = (
         f"{_count(len(report.plugins), 'plugin')} ({builtin} built into dbsynth), {len(report.broken)} broken"
     )
-    return [table, Text(line, style="bold red" if report.broken else "bold")]
+    out.append(Text(line, style="bold red" if report.broken else "bold"))
+    return out
 
 
 def _count(n: int, noun: str) -> str:
