@@ -19,7 +19,8 @@
 Two passes, each reporting every problem at once with ``file:line:column`` and "did you mean":
 :func:`load_config` checks the YAML and the shape of every key (no database needed);
 :meth:`Config.bind` checks the config against a live :class:`~dbsynth.schema.Schema` and
-resolves it into a :class:`BoundConfig` for fit and generate. Generators are column models
+resolves it into a :class:`BoundConfig` for fit and generate; :func:`load_and_bind` does both
+and reports the problems of both passes together. Generators are column models
 (``dbsynth.models.generators``). The JSON Schema of the file, for editors, is
 :func:`json_schema_path`. ``dbsynth config init`` writes a starting file
 (:func:`dbsynth.config.starter.starter_config`).
@@ -30,7 +31,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from dbsynth.config.bind import BoundConfig
+from dbsynth.config.bind import BoundConfig, load_and_bind
 from dbsynth.config.load import load_config, parse_config
 from dbsynth.config.types import (
     ColumnConfig,
@@ -62,6 +63,7 @@ __all__ = [
     "TableConfig",
     "VirtualForeignKey",
     "json_schema_path",
+    "load_and_bind",
     "load_config",
     "parse_config",
 ]

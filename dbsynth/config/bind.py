@@ -16,8 +16,9 @@ column a :class:`ColumnOverride` with the generator already built for the column
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import sqlglot
 from sqlglot import exp
@@ -103,16 +104,30 @@ class BoundConfig:
         return self.config.sample_rows
 
 
-def bind(config: Config, schema: Schema) -> BoundConfig:
-    """See the module docstring; raises :class:`ConfigError` listing every problem."""
-    return _Binder(config, schema).run()
+def bind(config: Config, schema: Schema, earlier: Sequence[Issue] = ()) -> BoundConfig:
+    """See the module docstring; raises :class:`ConfigError` listing every problem, the
+    ``earlier`` ones (from loading) included."""
+    return _Binder(config, schema, earlier).run()
+
+
+def load_and_bind(path: str | Path, schema: Schema) -> BoundConfig:
+    """Load the config at ``path`` and bind it to ``schema``, reporting the problems of both
+    passes in one :class:`ConfigError` (a file that is not YAML stops after the first)."""
+    from dbsynth.config.load import load_config
+
+    try:
+        return bind(load_config(path), schema)
+    except ConfigError as exc:
+        if exc.partial is None or exc.partial.origin != str(path):
+            raise
+        return bind(exc.partial, schema, exc.issues)
 
 
 class _Binder:
-    def __init__(self, config: Config, schema: Schema):
+    def __init__(self, config: Config, schema: Schema, earlier: Sequence[Issue] = ()):
         self.config = config
         self.source = schema
-        self.issues: list[Issue] = []
+        self.issues: list[Issue] = list(earlier)
         self.warnings: list[str] = []
 
     def problem(self, mark: Mark | None, message: str) -> None:
@@ -294,7 +309,7 @@ class _Binder:
         self, table: Table, col: Column, cc: ColumnConfig, computed: set[str]
     ) -> ColumnOverride | None:
         where = f"column {table.key}.{col.name}"
-        role = _role(table, col)
+        role = filled_by_dbsynth(table, col)
         if role is not None:
             self.problem(cc.mark, f"{where} is {role}, so it takes no settings")
             return None
@@ -403,7 +418,7 @@ def _unique(table: Table, column: str) -> bool:
     return (column,) in single
 
 
-def _role(table: Table, col: Column) -> str | None:
+def filled_by_dbsynth(table: Table, col: Column) -> str | None:
     """Why dbsynth fills ``col`` itself (a phrase), or None for a column the config may set.
 
     Mirrors ``dbsynth.fit.column_roles``: a foreign key is filled from its parent's keys, an

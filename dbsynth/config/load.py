@@ -71,7 +71,7 @@ def parse_config(text: str, origin: str = "dbsynth.yaml") -> Config:
     finally:
         loader.dispose()
     if walker.issues:
-        raise ConfigError(origin, walker.issues)
+        raise ConfigError(origin, walker.issues, partial=config)
     return config
 
 

@@ -44,7 +44,10 @@ class ConfigError(UsageError):
     ``problems`` holds the lines; ``str()`` joins them with newlines.
     """
 
-    def __init__(self, origin: str, issues: Sequence[Issue]):
+    def __init__(self, origin: str, issues: Sequence[Issue], partial: Config | None = None):
+        # ``partial``: what the loader could read despite the problems, so a caller can still bind
+        # it and report schema problems in the same run (:func:`dbsynth.config.load_and_bind`).
+        self.partial = partial
         ordered = sorted(issues, key=lambda i: (i.mark or Mark(0, 0), i.message))
         self.origin = origin
         self.issues = tuple(dict.fromkeys(ordered))
