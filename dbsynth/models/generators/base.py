@@ -177,7 +177,13 @@ def column_value(value: Any, column: Column) -> Scalar:
         return value
     if kind in DATE_TYPES:
         return _date_text(value, column)
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
+    if isinstance(value, bool):
+        # YAML 1.1 reads NO (Norway), off, yes ... as booleans: say so, the user meant text.
+        raise ValueError(
+            f"{_show(value)} is not text ({describe_type(column)}); "
+            "YAML reads yes/no/on/off as true/false: quote it"
+        )
+    if not isinstance(value, str | int | float):
         raise ValueError(f"{_show(value)} is not text ({describe_type(column)})")
     text = str(value)
     if kind is LogicalType.ENUM and column.enum_labels is not None and text not in column.enum_labels:
@@ -242,6 +248,8 @@ def filled(value: Any, n: int) -> Any:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return f"'{value}'" if isinstance(value, str) else repr(value) if value is not None else "null"
 
 
