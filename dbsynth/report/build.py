@@ -244,9 +244,10 @@ def _sampling_statement(samples: Sequence[SampleNote], sample_rows: int) -> str:
         for s in partial[:6]
     )
     more = f" and {len(partial) - 6} more" if len(partial) > 6 else ""
+    rest = ", the other tables read whole" if len(partial) < len(samples) else ""
     return (
         f"Fidelity and privacy were measured on samples of at most {sample_rows:,} rows per table: "
-        f"{listed}{more} were sampled, the other tables read whole. {exact}"
+        f"{listed}{more} were sampled{rest}. {exact}"
     )
 
 

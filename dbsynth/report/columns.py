@@ -157,21 +157,39 @@ def as_numbers(values: pd.Series) -> np.ndarray:
 def as_labels(values: pd.Series) -> pd.Series:
     """``values`` as comparable text labels (object dtype, ``None`` for NULL): booleans as
     ``true``/``false`` whatever the driver returned, MySQL SETs as comma-joined labels, numbers
-    and Decimals in their shortest form (``12.50`` and ``12.5`` are one category)."""
+    and Decimals in their shortest form (``12.50`` and ``12.5`` are one category).
 
-    def label(v: object) -> str | None:
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            return None
-        if isinstance(v, bool | np.bool_):
-            return "true" if v else "false"
-        if isinstance(v, tuple | list | frozenset | set):
-            return ",".join(str(x) for x in v)
-        if isinstance(v, float | np.floating | decimal.Decimal):
-            f = float(v)
-            return str(int(f)) if f.is_integer() else repr(f)
-        return str(v)
+    Typed columns are converted column-wise (a sample has 10⁵ rows per column); only object
+    columns (Decimals, tuples, mixed values) go value by value."""
+    dtype = values.dtype
+    present = values.notna().to_numpy()
+    out = np.full(len(values), None, dtype=object)
+    if isinstance(dtype, pd.StringDtype):
+        out[present] = values[present].to_numpy(dtype=object)
+    elif pd.api.types.is_bool_dtype(dtype):
+        out[present] = np.where(values[present].to_numpy(dtype=bool), "true", "false")
+    elif pd.api.types.is_integer_dtype(dtype):
+        out[present] = values[present].to_numpy(dtype="int64").astype(str)
+    elif pd.api.types.is_float_dtype(dtype):
+        numbers = values[present].to_numpy(dtype="float64")
+        whole = np.isfinite(numbers) & (numbers == np.floor(numbers)) & (np.abs(numbers) < 2**62)
+        text = numbers.astype(str).astype(object)
+        text[whole] = numbers[whole].astype("int64").astype(str)
+        out[present] = text
+    else:
+        out[present] = [_label(v) for v in values[present].tolist()]
+    return pd.Series(out, index=values.index, dtype=object)
 
-    return pd.Series([label(v) for v in values.tolist()], index=values.index, dtype=object)
+
+def _label(v: object) -> str:
+    if isinstance(v, bool | np.bool_):
+        return "true" if v else "false"
+    if isinstance(v, tuple | list | frozenset | set):
+        return ",".join(str(x) for x in v)
+    if isinstance(v, float | np.floating | decimal.Decimal):
+        f = float(v)
+        return str(int(f)) if f.is_integer() else repr(f)
+    return str(v)
 
 
 def comparable(values: pd.Series, kind: ColumnKind) -> pd.Series:

@@ -257,9 +257,11 @@ def distance_to_closest(
 
 
 def normalize(values: pd.Series) -> pd.Series:
-    """Text as compared for leaks: trimmed, case-folded, inner whitespace collapsed."""
+    """Text as compared for leaks: trimmed, case-folded, inner whitespace collapsed. Object
+    dtype: membership tests on Python strings are an order of magnitude faster than on Arrow
+    strings against a large lookup."""
     text = values.dropna().astype(str).str.strip().str.casefold().str.replace(r"\s+", " ", regex=True)
-    return text[text.str.len() >= MIN_LEAK_LENGTH]
+    return text[text.str.len() >= MIN_LEAK_LENGTH].astype(object)
 
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:
@@ -303,12 +305,14 @@ def pii_scan(
     # (source table, column) -> matched value -> target "table.column" it was found in
     hits: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     emails = {v for v, o in owners.items() if any(k is PiiKind.EMAIL for *_, k in o)}
+    known = np.array(list(owners), dtype=object)
     for key, frame in targets.items():
         for col in _text_columns(frame):
             text = normalize(frame[col])
-            found = set(text[text.isin(owners.keys())])
+            hit = text.isin(known)
+            found = set(text[hit])
             if emails:
-                embedded = text[text.str.contains("@", regex=False) & ~text.isin(owners.keys())]
+                embedded = text[text.str.contains("@", regex=False) & ~hit]
                 found |= {e for e in embedded.str.findall(EMAIL.pattern).explode().dropna() if e in emails}
             for value in found:
                 for s_table, s_col, _ in owners[value]:
