@@ -350,8 +350,12 @@ def test_faker_messages() -> None:
     )
     # The tail is Python's own wording of the provider's error, which changes between versions.
     assert failure.startswith("Faker provider pyint fails with these args: ValueError: empty range")
-    (misfit,) = problems(FakerGenerator, {"provider": "name"}, QTY)
-    assert re.fullmatch(r"Faker provider name returns str values such as '[^']+'; qty is integer", misfit)
+    assert problems(FakerGenerator, {"provider": "name"}, QTY) == [
+        "Faker provider name returns text; qty is integer"
+    ]
+    assert problems(FakerGenerator, {"provider": "date_time"}, QTY) == [
+        "Faker provider date_time returns timestamps; qty is integer"
+    ]
 
 
 # -- expression -------------------------------------------------------------------------------

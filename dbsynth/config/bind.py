@@ -278,6 +278,14 @@ class _Binder:
             if fk.columns == names and fk.ref_table == parent.key:
                 self.problem(vfk.mark, f"{where}: the database already declares this foreign key")
                 return None
+            # One column filled from two parents would have to hold a key of each at once.
+            shared = [c for c in names if c in fk.columns]
+            if shared:
+                self.problem(
+                    vfk.marks["columns"],
+                    f"{where}: {child.key}.{shared[0]} already references {fk.ref_table}",
+                )
+                return None
         return ForeignKey(names, parent.key, ref_names, name=None, virtual=True)
 
     def known_columns(self, table: Table, names: Iterable[str], mark: Mark) -> tuple[Column, ...] | None:

@@ -173,10 +173,24 @@ def _keyword_names(method: Any) -> list[str] | None:
     return [n for n, p in sig.parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL]
 
 
+_TYPE_WORDS: dict[type, str] = {
+    str: "text",
+    int: "integers",
+    float: "numbers",
+    decimal.Decimal: "numbers",
+    bool: "booleans",
+    dt.date: "dates",
+    dt.datetime: "timestamps",
+    dt.time: "times",
+    list: "lists",
+    dict: "mappings",
+}
+
+
 def _misfit(value: Any, column: Column) -> str | None:
-    """What is wrong with ``value`` for ``column`` ("text such as 'abc'"), or None."""
+    """What ``value`` is when it does not fit ``column`` ("text", "dates"), or None."""
     kind = column.logical
-    shown = f"{type(value).__name__} values such as {value!r}"
+    shown = _TYPE_WORDS.get(type(value), f"{type(value).__name__} values")
     if kind in TEXT_TYPES or kind in (LogicalType.JSON, LogicalType.OTHER):
         return None
     if kind is LogicalType.INTEGER:
