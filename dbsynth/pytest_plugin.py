@@ -41,9 +41,8 @@ A server URL names a PostgreSQL or MySQL/MariaDB server and a database to connec
 databases are dropped ``WITH (FORCE)`` (PostgreSQL 13 or later), so a connection the test left
 open does not keep one alive.
 
-This module imports only the standard library and pytest at collection time: dbsynth itself
-(pandas, SQLAlchemy) is imported when a test first asks for a database, so the plugin costs
-nothing to test suites that do not use it.
+The fixtures import dbsynth's engine (pandas, SQLAlchemy) when a test first asks for a
+database; what pytest loads at start-up is this module and the ``dbsynth`` package it lives in.
 """
 
 from __future__ import annotations
@@ -97,6 +96,7 @@ def dbsynth_empty_database(dbsynth_server_url: str | None, tmp_path: Path) -> It
     drops: list[Callable[[], None]] = []
 
     def create(server_url: str | None = None) -> str:
+        __tracebackhide__ = True  # a failure shows the test's line, not ours (nor our arguments)
         url, drop = _new_database(server_url or dbsynth_server_url, tmp_path)
         drops.append(drop)
         return url
@@ -126,6 +126,7 @@ def dbsynth_database(dbsynth_empty_database: EmptyDatabase, pytestconfig: pytest
         rows: Mapping[str, int] | None = None,
         server_url: str | None = None,
     ) -> str:
+        __tracebackhide__ = True
         import dbsynth
 
         loaded = model if isinstance(model, dbsynth.Model) else _load_model(pytestconfig, Path(model))
@@ -154,6 +155,7 @@ def _load_model(config: pytest.Config, path: Path) -> Model:
 
 def _new_database(server_url: str | None, tmp_path: Path) -> tuple[str, Callable[[], None]]:
     """``(url, drop)`` of a new empty database on ``server_url``, or a SQLite file path."""
+    __tracebackhide__ = True  # its arguments hold the server URL, password included
     name = f"{NAME_PREFIX}{uuid.uuid4().hex[:12]}"
     if server_url is None:
         path = tmp_path / f"{name}.sqlite"
@@ -178,6 +180,7 @@ def _new_database(server_url: str | None, tmp_path: Path) -> tuple[str, Callable
 def _admin(server_url: str, statement: str) -> None:
     """Run one CREATE/DROP DATABASE statement outside a transaction (both refuse to run in one);
     a server that cannot be reached is a one-line, password-free error."""
+    __tracebackhide__ = True
     import sqlalchemy as sa
     from sqlalchemy.exc import DBAPIError
 
