@@ -212,9 +212,7 @@ def _grid(title: str, headers: Sequence[str]) -> RichTable:
 
 def _properties(report: Report) -> RichTable:
     f = report.fidelity
-    table = _grid(
-        f"Overall score {_pct(f.overall)}  (mean of the four SDMetrics properties)", ["property", "score"]
-    )
+    table = _grid("Scores", ["property", "score"])
     rows = [
         ("column shapes", f.column_shapes),
         ("column pair trends", f.column_pair_trends),

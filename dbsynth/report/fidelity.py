@@ -200,9 +200,9 @@ def _table_notes(
     elif len(frames.source) == 0:
         notes.append("the source table is empty: nothing to compare against")
     if not any(c.kind in SCORED for c in columns):
-        notes.append("nothing to score: only keys, text, personal data or unmodelled types")
+        notes.append("nothing to score: keys, text and personal data only")
     elif pairs and not any(p.contributes for p in pairs):
-        notes.append("no pair related enough in the source to count (|ρ| > 0.5 or V > 0.3)")
+        notes.append("no pair related in the source (|ρ| > 0.5 or V > 0.3)")
     return tuple(notes)
 
 
