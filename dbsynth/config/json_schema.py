@@ -68,7 +68,7 @@ def _column() -> dict[str, Any]:
 
 def build_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of the config file."""
-    table = {
+    table: dict[str, Any] = {
         "type": ["object", "null"],
         "additionalProperties": False,
         "properties": {
@@ -81,7 +81,7 @@ def build_json_schema() -> dict[str, Any]:
         },
         "not": {"type": "object", "required": ["rows", "scale"]},
     }
-    fk = {
+    fk: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,
         "required": ["table", "columns", "references"],
@@ -110,8 +110,8 @@ def build_json_schema() -> dict[str, Any]:
     }
     # The vocabulary is the loader's: fail loudly here rather than ship a schema that drifted.
     assert set(schema["properties"]) == set(GLOBAL_KEYS)
-    assert set(table["properties"]) == set(TABLE_KEYS)  # type: ignore[arg-type]
-    assert set(fk["properties"]) >= set(FK_KEYS)  # type: ignore[arg-type]
+    assert set(table["properties"]) == set(TABLE_KEYS)
+    assert set(fk["properties"]) >= set(FK_KEYS)
     assert set(COLUMN_KEYS) <= set(schema["$defs"]["column"]["properties"])
     return schema
 

@@ -171,7 +171,8 @@ class _Walker:
             return None if name is None else (name,)
         if isinstance(node, SequenceNode) and node.value:
             items = [self.text(item, what) for item in node.value]
-            return None if any(i is None for i in items) else tuple(items)  # type: ignore[misc]
+            names = [i for i in items if i is not None]
+            return tuple(names) if len(names) == len(items) else None
         self.problem(node, f"{what} must be a column name or a list of them")
         return None
 

@@ -414,12 +414,12 @@ class Compiler:
             return Kind.BOOL, _binary(fns, _comparison(op))
         if not {a, b} <= NUMERIC | {Kind.NULL}:
             raise TypeProblem(f"'{op}' needs numbers, got {a} and {b}", e.pos)
-        kind = (
+        result: Kind = (
             Kind.FLOAT
             if op == "/"
             else _numeric_result(a if a is not Kind.NULL else Kind.INT, b if b is not Kind.NULL else Kind.INT)
         )
-        return kind, _binary(fns, _arithmetic(op, kind))
+        return result, _binary(fns, _arithmetic(op, result))
 
     def _call(self, e: Call) -> tuple[Kind, Fn]:
         spec = FUNCTIONS.get(e.name)

@@ -241,7 +241,8 @@ class _Parser:
                 raise PatternError(f"the repeat {{{body}}} has its maximum below its minimum", at)
         if self.peek() in ("?", "+"):  # lazy / possessive: the same strings
             self.i += 1
-        if self.peek() is not None and self.peek() in "*+?{":
+        following = self.peek()
+        if following is not None and following in "*+?{":
             raise PatternError("a repeat cannot be repeated", self.i)
         return Repeat(node, low, high)
 
