@@ -223,6 +223,16 @@ def test_column_overrides_carry_built_generators(bound: BoundConfig) -> None:
     assert tax is not None and tax.model is not None and tax.model.locale == "de_DE"  # type: ignore[attr-defined]
 
 
+def test_unique_true_adds_a_unique_constraint(bound: BoundConfig, shop: Schema) -> None:
+    before = {u.columns for u in shop.table("customers").uniques}
+    after = {u.columns for u in bound.schema.table("customers").uniques}
+    assert after - before == set()  # email and code are unique in shop.sql already
+    column = "invoice_no: {generator: regex, pattern: '[0-9]{6}', unique: true}"
+    text = f"tables:\n  orders:\n    columns:\n      {column}\n"
+    added = parse_config(text).bind(shop).schema.table("orders").uniques
+    assert [u.columns for u in added] == [("invoice_no",)]
+
+
 def test_a_column_unique_in_the_database_is_generated_unique(shop: Schema) -> None:
     bound = parse_config(
         "tables:\n  customers:\n    columns:\n      code: {generator: regex, pattern: '[0-9]{8}'}\n"

@@ -37,7 +37,7 @@ from dbsynth.errors import SchemaError, did_you_mean
 from dbsynth.models.base import FitContext
 from dbsynth.models.generators import ExpressionGenerator, ParamProblems, generators
 from dbsynth.models.pii import PiiKind
-from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table
+from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table, UniqueConstraint
 
 TEXT = frozenset({LogicalType.STRING, LogicalType.TEXT})
 DATES = frozenset({LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ})
@@ -68,6 +68,8 @@ class BoundConfig:
       copied too); ``excluded``: the tables left out;
     * ``rows``, ``scale``, ``where``: per table key, only the tables that set them;
     * :meth:`column`: the override of one column, None when the config does not mention it;
+    * ``unique: true`` on a column the database does not declare unique adds a single-column
+      :class:`UniqueConstraint` to ``schema`` (so generation treats it as declared);
     * ``seed``, ``locale``, ``min_count``, ``sample_rows``: the global settings (None: unset);
     * ``warnings``: what binding changed that the user should hear about (also appended to
       ``schema.warnings`` so the model file keeps them).
@@ -145,9 +147,20 @@ class _Binder:
             if key in excluded:
                 continue
             table = schema.table(key)
-            overrides.update(self.columns(table, tc))
+            found = self.columns(table, tc)
+            overrides.update(found)
             if tc.where is not None:
                 self.check_where(table, tc, schema.dialect)
+            # unique: true becomes a UNIQUE constraint of the bound schema: the engine then makes
+            # the values distinct by construction, exactly as for a declared one, and a target
+            # created from the schema enforces it.
+            extra = tuple(
+                UniqueConstraint((column,))
+                for (_, column), o in found.items()
+                if o.unique and not _unique(table, column)
+            )
+            if extra:
+                schema = schema.replace_table(replace(table, uniques=(*table.uniques, *extra)))
         if self.issues:
             raise ConfigError(self.config.origin, self.issues)
         if self.warnings:
