@@ -324,28 +324,28 @@ def pii_scan(
         leaked = sorted(
             v for v, places in located.items() if kind in DIRECT and (own in places or distinctive(v))
         )
-        values = leaked or sorted(located)
-        places = sorted({p for v in values for p in located[v]})
+        shown = leaked or sorted(located)
+        found_in = sorted({p for v in shown for p in located[v]})
         if leaked:
             text = f"LEAK: {len(leaked):,} {kind.value} value(s) of {own} found in the target"
         elif kind in DIRECT:
             text = (
-                f"{len(values):,} short {kind.value} value(s) of {own} occur in other target columns "
-                f"({', '.join(places[:3])}): common words, not a leak on their own"
+                f"{len(shown):,} short {kind.value} value(s) of {own} occur in other target columns "
+                f"({', '.join(found_in[:3])}): common words, not a leak on their own"
             )
         else:
             text = (
-                f"{len(values):,} of {sizes[(s_table, s_col)]:,} {kind.value} values of {own} "
+                f"{len(shown):,} of {sizes[(s_table, s_col)]:,} {kind.value} values of {own} "
                 "also occur in the target: common values shared by chance, not a leak on their own"
             )
-        examples = tuple(mask(v) for v in values[:3])
+        examples = tuple(mask(v) for v in shown[:3])
         finding = PiiFinding(
             s_table,
             s_col,
             kind,
             sizes[(s_table, s_col)],
-            len(values),
-            tuple(places),
+            len(shown),
+            tuple(found_in),
             examples,
             bool(leaked),
             text,

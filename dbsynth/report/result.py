@@ -26,6 +26,7 @@ from dbsynth.serde import to_data
 REPORT_FORMAT = 1
 
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
+CheckKind = Literal["foreign_key", "primary_key", "unique", "not_null", "check", "range"]
 Verdict = Literal["ok", "warn", "leak"]
 
 
@@ -158,7 +159,7 @@ class ValidityCheck:
     """One SQL check run in the target. ``violations`` counts offending rows (or duplicated key
     values); ``sql`` is the statement that was run, so anyone can rerun it."""
 
-    kind: Literal["foreign_key", "primary_key", "unique", "not_null", "check", "range"]
+    kind: CheckKind
     table: str
     name: str
     status: Status
@@ -317,6 +318,7 @@ def mask(value: object) -> str:
 __all__ = [
     "REPORT_FORMAT",
     "CardinalityScore",
+    "CheckKind",
     "ColumnScore",
     "DistanceToClosest",
     "ExactCopies",

@@ -29,10 +29,11 @@ import sqlalchemy as sa
 import sqlglot
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.sql import ClauseElement
 
 from dbsynth.report.columns import ColumnInfo
 from dbsynth.report.overlap import Overlap
-from dbsynth.report.result import Status, Validity, ValidityCheck
+from dbsynth.report.result import CheckKind, Status, Validity, ValidityCheck
 from dbsynth.schema import CheckConstraint, Schema, Table
 
 SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
@@ -45,7 +46,7 @@ class _Runner:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def sql(self, stmt: sa.Executable | str) -> str:
+    def sql(self, stmt: ClauseElement | str) -> str:
         if isinstance(stmt, str):
             return stmt
         try:
@@ -53,7 +54,7 @@ class _Runner:
         except (SQLAlchemyError, NotImplementedError, TypeError, ValueError):
             return str(stmt.compile(dialect=self.conn.dialect))
 
-    def scalar(self, stmt: sa.Executable | str) -> Any:
+    def scalar(self, stmt: ClauseElement | str) -> Any:
         query = sa.text(stmt) if isinstance(stmt, str) else stmt
         try:
             return self.conn.execute(query).scalar()  # type: ignore[call-overload]
@@ -81,10 +82,10 @@ def _clause(table: Table, columns: Sequence[str], alias: str | None = None) -> A
 
 def _count_check(
     runner: _Runner,
-    kind: Any,
+    kind: CheckKind,
     table: str,
     name: str,
-    stmt: sa.Executable | str,
+    stmt: ClauseElement | str,
     describe: Callable[[int], str],
 ) -> ValidityCheck:
     sql = runner.sql(stmt)
@@ -125,7 +126,7 @@ class _Checker:
         return out
 
     def duplicates(
-        self, s: Table, t: Table, columns: Sequence[str], kind: str, where: str | None
+        self, s: Table, t: Table, columns: Sequence[str], kind: CheckKind, where: str | None
     ) -> ValidityCheck:
         cols = self.mapped(s.key, columns)
         name = f"{'primary key' if kind == 'primary_key' else 'unique'} {_cols(list(columns))}"
@@ -145,7 +146,7 @@ class _Checker:
             conds.append(sa.text(f"({where})"))
         groups = sa.select(*(tc.c[c] for c in cols)).where(*conds).group_by(*(tc.c[c] for c in cols))
         dup = sa.select(sa.func.count()).select_from(groups.having(sa.func.count() > 1).subquery("d"))
-        stmt: sa.Executable = dup
+        stmt: ClauseElement = dup
         if kind == "primary_key":
             nulls = (
                 sa.select(sa.func.count()).select_from(tc).where(sa.or_(*(tc.c[c].is_(None) for c in cols)))
