@@ -106,7 +106,9 @@ def column_score(name: str, info: ColumnInfo, frames: TableFrames, min_count: in
         null_rate_target=null_rate(tgt),
         null_similarity=null_similarity(src, tgt),
         note=note,
-        histogram=histogram(src, tgt, info.kind, min_count),
+        histogram=histogram(
+            src, tgt, info.kind, min_count, pd.api.types.is_timedelta64_dtype(frames.source[name])
+        ),
     )
 
 

@@ -22,19 +22,23 @@ HEATMAP_MAX = 16
 OTHER = "(other)"
 
 
-def histogram(source: pd.Series, target: pd.Series, kind: ColumnKind, min_count: int) -> Histogram | None:
-    """Overlaid distributions of one column (values in the comparable form of ``kind``)."""
+def histogram(
+    source: pd.Series, target: pd.Series, kind: ColumnKind, min_count: int, durations: bool = False
+) -> Histogram | None:
+    """Overlaid distributions of one column (values in the comparable form of ``kind``);
+    ``durations`` labels microsecond numbers as times of day or intervals, not dates."""
     if kind in CONTINUOUS:
-        return _bins(source.to_numpy("float64"), target.to_numpy("float64"), kind == "datetime", "values")
+        unit = "durations" if durations else "dates" if kind == "datetime" else None
+        return _bins(source.to_numpy("float64"), target.to_numpy("float64"), unit, "values")
     if kind in DISCRETE:
         return _categories(source, target, min_count)
     if kind in ("text", "pii"):
         lengths = [s.dropna().astype(str).str.len().to_numpy("float64") for s in (source, target)]
-        return _bins(lengths[0], lengths[1], False, "length of the values (the values are not shown)")
+        return _bins(lengths[0], lengths[1], None, "length of the values (the values are not shown)")
     return None
 
 
-def _bins(source: np.ndarray, target: np.ndarray, dates: bool, caption: str) -> Histogram | None:
+def _bins(source: np.ndarray, target: np.ndarray, unit: str | None, caption: str) -> Histogram | None:
     src, tgt = source[np.isfinite(source)], target[np.isfinite(target)]
     if len(src) == 0 and len(tgt) == 0:
         return None
@@ -51,13 +55,18 @@ def _bins(source: np.ndarray, target: np.ndarray, dates: bool, caption: str) -> 
         idx = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, HIST_BINS - 1)
         return tuple(float(x) for x in np.bincount(idx, minlength=HIST_BINS) / len(values))
 
-    labels = tuple(f"{_fmt(edges[i], dates)} – {_fmt(edges[i + 1], dates)}" for i in range(HIST_BINS))
+    labels = tuple(f"{_fmt(edges[i], unit)} – {_fmt(edges[i + 1], unit)}" for i in range(HIST_BINS))
     note = " (outer bins include the values beyond the source's 0.5% and 99.5% points)"
     return Histogram("bins", labels, shares(src), shares(tgt), caption + note)
 
 
-def _fmt(value: float, dates: bool) -> str:
-    if dates:
+def _fmt(value: float, unit: str | None) -> str:
+    """A bin edge: a date (and time when it has one), a duration, or a number."""
+    if unit == "durations":
+        minutes = int(value // 60_000_000)
+        days, (hours, mins) = minutes // 1440, divmod(minutes % 1440, 60)
+        return (f"{days}d " if days else "") + f"{hours:02d}:{mins:02d}"
+    if unit == "dates":
         try:
             stamp = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=float(value))
         except OverflowError:

@@ -15,6 +15,7 @@ Invariants:
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -299,10 +300,22 @@ class Report:
         return self.fidelity.overall
 
     def to_data(self) -> dict[str, Any]:
-        return to_data(self)  # type: ignore[no-any-return]
+        """Plain JSON data; a non-finite float (which no score should be) becomes ``null``
+        rather than invalid JSON."""
+        return _finite(to_data(self))  # type: ignore[no-any-return]
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_data(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_finite(v) for v in data]
+    return data
 
 
 def mask(value: object) -> str:
