@@ -36,8 +36,8 @@ def generate_command(model: Path, target: str, **options: object) -> None:
     \b
     Example:
         dbsynth generate shop.model.json postgresql://localhost/shop_qa --create-schema
-        dbsynth generate shop.model.json postgresql://localhost/load --scale 10 --seed 7 \\
-            --rows customers=100000 --if-exists truncate
+        dbsynth generate shop.model.json postgresql://localhost/load --scale 10 --seed 7
+        dbsynth generate shop.model.json postgresql://localhost/qa --rows customers=1000 --if-exists truncate
         dbsynth generate shop.model.json ./out --format parquet
         dbsynth generate shop.model.json sqlite:///sandbox.db --create-schema --dry-run
     """
