@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 
-from dbsynth.db import connect, display_url, parse_url
+from dbsynth.db import backend, connect, display_url, parse_url
 from dbsynth.errors import UsageError
 from dbsynth.introspect import introspect
 from dbsynth.report.cardinality import Counts, cardinality_score, counts_from_frames, fetch_counts
@@ -76,15 +76,15 @@ def build_report(
     the samples; cardinality and validity are exact SQL). ``holdout_fraction`` of the source
     sample is held out as the privacy baseline. ``min_count`` is the rare-value threshold.
     ``scale`` is the requested target/source row ratio (default: the median ratio observed).
-    ``schemas`` restricts both databases to these PostgreSQL schemas.
+    ``schemas`` restricts each PostgreSQL side to these namespaces (ignored for MySQL/SQLite).
     """
     check_options(sample_rows, holdout_fraction, min_count, scale)
     say = on_step or (lambda message: None)
     started = time.perf_counter()
     source, target = parse_url(source_url), parse_url(target_url)
     say(f"Inspecting {display_url(source)} and {display_url(target)}")
-    source_schema = introspect(source, list(schemas) if schemas else None)
-    target_schema = introspect(target, list(schemas) if schemas else None)
+    source_schema = introspect(source, _namespaces(source, schemas))
+    target_schema = introspect(target, _namespaces(target, schemas))
     overlap = match(source_schema, target_schema)
 
     say(f"Sampling both databases read-only (up to {sample_rows:,} rows per table)")
@@ -140,6 +140,12 @@ def build_report(
         warnings=warnings,
         format=REPORT_FORMAT,
     )
+
+
+def _namespaces(url: URL, schemas: Sequence[str] | None) -> list[str] | None:
+    """``--schema`` names PostgreSQL namespaces; a MySQL or SQLite side has none (its URL's
+    database is the unit), so a PostgreSQL source can be compared with a MariaDB target."""
+    return list(schemas) if schemas and backend(url) == "postgresql" else None
 
 
 def _table_frames(
