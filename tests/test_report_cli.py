@@ -143,7 +143,7 @@ def test_help_examples_parse() -> None:
     result = CliRunner().invoke(cli, ["report", "--help"], prog_name="dbsynth", terminal_width=200)
     assert result.exit_code == 0
     block = re.split(r"\n\s*Example:\n", result.output, maxsplit=1)[1].split("\n\n", 1)[0]
-    lines = [line.strip() for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+    lines = [line.strip() for line in block.splitlines() if line.strip()]
     assert len(lines) == 3
     for line in lines:
         words = shlex.split(line)

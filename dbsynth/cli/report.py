@@ -155,9 +155,8 @@ def report_command(
     \b
     Example:
         dbsynth report postgresql://readonly@prod/shop postgresql://localhost/shop_qa
-        dbsynth report postgresql://readonly@prod/shop postgresql://localhost/shop_qa \\
-            --html report.html --json report.json --fail-under 0.8
-        dbsynth report shop.sqlite sqlite:///synthetic.db --sample-rows 20000 --holdout-fraction 0.2
+        dbsynth report postgresql://prod/shop postgresql://localhost/qa --html r.html --fail-under 0.8
+        dbsynth report shop.sqlite sqlite:///synthetic.db --json r.json --sample-rows 20000
     """
     threshold = parse_fail_under(fail_under)
     check_options(sample_rows, holdout_fraction, min_count, scale)
