@@ -10,8 +10,8 @@ The public API is what this module exports (``__all__``); everything else is int
 
 __version__ = "0.1.0"
 
-from dbsynth.api import CloneResult, GenerateResult, clone, generate  # noqa: E402
-from dbsynth.errors import (  # noqa: E402
+from dbsynth.api import CloneResult, GenerateResult, clone, generate
+from dbsynth.errors import (
     ConnectionFailed,
     CycleError,
     DbsynthError,
@@ -22,11 +22,11 @@ from dbsynth.errors import (  # noqa: E402
     UnsupportedDatabase,
     UsageError,
 )
-from dbsynth.fit import fit  # noqa: E402
-from dbsynth.introspect import introspect  # noqa: E402
-from dbsynth.model import Model  # noqa: E402
-from dbsynth.plan import Plan, make_plan  # noqa: E402
-from dbsynth.schema import Schema  # noqa: E402
+from dbsynth.fit import fit
+from dbsynth.introspect import introspect
+from dbsynth.model import Model
+from dbsynth.plan import Plan, make_plan
+from dbsynth.schema import Schema
 
 __all__ = [
     "CloneResult",

@@ -13,6 +13,7 @@ error says what was left behind.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -22,13 +23,16 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from dbsynth.errors import DbsynthError, GenerationError, TargetError
+from dbsynth.config import Config
+from dbsynth.db import parse_url
+from dbsynth.errors import DbsynthError, GenerationError, UnsupportedDatabase
 from dbsynth.fit import fit
 from dbsynth.generate import Generator
 from dbsynth.model import Model
 from dbsynth.plan import DEFAULT_CHUNK_ROWS, Plan, make_plan
 from dbsynth.writers import open_target
 from dbsynth.writers.base import Batch, IfExists, LoadResult, Target
+from dbsynth.writers.safety import refuse_source
 
 Progress = Callable[[str, int, int], None]  # (table, rows written so far, rows planned)
 QUEUE_BATCHES = 4  # batches generated ahead of the writer: overlap without unbounded memory
@@ -63,14 +67,22 @@ def generate(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     source: str | URL | None = None,
     file_format: str | None = None,
+    config: Config | None = None,
     progress: Progress | None = None,
 ) -> GenerateResult:
     """Generate synthetic rows from ``model`` into ``target`` (a URL, a directory, or a Target).
 
     ``source`` is the database the model came from, when known: a target that is the source is
-    refused. With ``dry_run`` the plan is returned and nothing is opened or written.
+    refused, and tables the config copies verbatim are read from it. ``config`` adds per-table
+    ``rows``/``scale`` and a default ``seed`` (arguments win). With ``dry_run`` the plan is
+    returned and nothing is opened or written.
     """
     model = load_model(model)
+    table_scale: dict[str, float] = {}
+    if config is not None:
+        config_rows, table_scale = _config_counts(config, model)
+        rows = {**config_rows, **(rows or {})}
+        seed = seed if seed is not None else config.seed
     plan = make_plan(
         model,
         scale=scale,
@@ -79,6 +91,7 @@ def generate(
         chunk_rows=chunk_rows,
         if_exists=if_exists,
         create_schema=create_schema,
+        table_scale=table_scale,
     )
     if dry_run:
         return GenerateResult(plan=plan, load=None)
@@ -93,7 +106,8 @@ def generate(
     planned = {t.table: t.rows for t in plan.tables}
     try:
         updates = bool(getattr(tgt, "supports_updates", True))
-        for item in _overlapped(Generator(model, plan, sink.key_start, updates=updates).run()):
+        generator = Generator(model, plan, sink.key_start, updates=updates, source=source)
+        for item in _overlapped(generator.run()):
             sink.write(item)
             if isinstance(item, Batch):
                 written[item.table] += len(item.frame)
@@ -104,6 +118,22 @@ def generate(
         raise _failed(exc, result) from (None if isinstance(exc, DbsynthError) else exc)
     load = sink.close(ok=True)
     return GenerateResult(plan=plan, load=load, seconds=time.perf_counter() - started, rows=written)
+
+
+def _config_counts(config: Config, model: Model) -> tuple[dict[str, int], dict[str, float]]:
+    """Per-table ``rows`` and ``scale`` of a config, by the model's table keys. The config was
+    checked against the live schema at fit time; excluded tables are simply not in the model."""
+    rows: dict[str, int] = {}
+    scale: dict[str, float] = {}
+    for t in config.tables:
+        if t.exclude:
+            continue
+        key = model.schema.table(t.name).key
+        if t.rows is not None:
+            rows[key] = t.rows
+        if t.scale is not None:
+            scale[key] = t.scale
+    return rows, scale
 
 
 def _failed(exc: BaseException, result: LoadResult) -> BaseException:
@@ -176,23 +206,25 @@ def clone(
     *,
     schemas: str | Sequence[str] | None = None,
     tables: Sequence[str] | None = None,
-    sample_rows: int = 100_000,
-    min_count: int = 5,
-    locale: str = "en_US",
+    sample_rows: int | None = None,
+    min_count: int | None = None,
+    locale: str | None = None,
     scale: float = 1.0,
     rows: Mapping[str, int] | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     create_schema: bool = False,
     if_exists: IfExists = "fail",
     dry_run: bool = False,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     model_path: str | Path | None = None,
     file_format: str | None = None,
+    config: Config | None = None,
     progress: Progress | None = None,
 ) -> CloneResult:
     """Fit ``source`` and generate into ``target`` in one go (the model can be kept)."""
-    if isinstance(target, str | URL) and _same_database(source, target):
-        raise TargetError("the target is the source database; choose another target")
+    if isinstance(target, str | URL):
+        with contextlib.suppress(UnsupportedDatabase):  # a directory of files is never the source
+            refuse_source(parse_url(target), source)
     model = fit(
         source,
         schemas=schemas,
@@ -201,6 +233,7 @@ def clone(
         min_count=min_count,
         seed=seed,
         locale=locale,
+        config=config,
     )
     if model_path is not None:
         model.save(model_path)
@@ -216,12 +249,7 @@ def clone(
         chunk_rows=chunk_rows,
         source=source,
         file_format=file_format,
+        config=config,
         progress=progress,
     )
     return CloneResult(model=model, generated=result)
-
-
-def _same_database(a: str | URL, b: str | URL) -> bool:
-    from dbsynth.writers.safety import same_database
-
-    return same_database(a, b)

@@ -31,6 +31,7 @@ import pandas as pd
 from sqlalchemy.engine import URL
 
 from dbsynth import __version__
+from dbsynth.config import BoundConfig, ColumnOverride, Config
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
 from dbsynth.graph import plan_insertion
@@ -47,10 +48,12 @@ from dbsynth.model import (
     stratum_key,
 )
 from dbsynth.models.base import FitContext, encode
-from dbsynth.models.choose import COPULA_KINDS, choose_model
+from dbsynth.models.choose import COPULA_KINDS, Choice, choose_model
 from dbsynth.models.copula import GaussianCopula, to_normal
+from dbsynth.models.generators.pii import choose_with_pii
 from dbsynth.models.numeric import NumericModel
 from dbsynth.models.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
+from dbsynth.models.pii import PiiKind
 from dbsynth.sampling import Sample, sample_database
 from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table
 
@@ -67,22 +70,56 @@ def fit(
     *,
     schemas: str | Sequence[str] | None = None,
     tables: Sequence[str] | None = None,
-    sample_rows: int = 100_000,
-    min_count: int = 5,
-    seed: int = 0,
-    locale: str = "en_US",
+    sample_rows: int | None = None,
+    min_count: int | None = None,
+    seed: int | None = None,
+    locale: str | None = None,
     where: Mapping[str, str] | None = None,
     schema: Schema | None = None,
+    config: Config | None = None,
     on_table: Callable[[str, int], None] | None = None,
 ) -> Model:
-    """Introspect and sample ``source`` read-only, then fit a model of it."""
-    settings = FitSettings(sample_rows=sample_rows, min_count=min_count, seed=seed, locale=locale)
-    check_settings(settings)
+    """Introspect and sample ``source`` read-only, then fit a model of it.
+
+    Settings left at None come from ``config`` (a ``dbsynth.yaml``), else the defaults of
+    :class:`~dbsynth.model.FitSettings`. The config is validated against the live schema before
+    anything is sampled.
+    """
     schema = schema or introspect(source, schemas)
+    bound = config.bind(schema) if config is not None else None
+    settings = resolve_settings(bound, sample_rows=sample_rows, min_count=min_count, seed=seed, locale=locale)
+    check_settings(settings)
+    if bound is not None:
+        schema = bound.schema
+        where = {**bound.where, **(where or {})}
+        if tables is None:
+            tables = [*bound.tables_to_fit, *bound.copy_tables]
     sample = sample_database(
-        source, schema, sample_rows=sample_rows, tables=tables, seed=seed, where=where, on_table=on_table
+        source,
+        schema,
+        sample_rows=settings.sample_rows,
+        tables=tables,
+        seed=settings.seed,
+        where=where,
+        on_table=on_table,
     )
-    return fit_sample(schema, sample, settings, source=display_url(source))
+    return fit_sample(schema, sample, settings, source=display_url(source), config=bound)
+
+
+def resolve_settings(bound: BoundConfig | None, **given: object) -> FitSettings:
+    """Explicit arguments win over the config, the config over the defaults."""
+    defaults = FitSettings()
+    values = {}
+    for name, value in given.items():
+        from_config = getattr(bound, name, None) if bound is not None else None
+        values[name] = (
+            value
+            if value is not None
+            else from_config
+            if from_config is not None
+            else getattr(defaults, name)
+        )
+    return FitSettings(**values)  # type: ignore[arg-type]
 
 
 def check_settings(settings: FitSettings) -> None:
@@ -92,15 +129,24 @@ def check_settings(settings: FitSettings) -> None:
         raise UsageError(f"--min-count must be at least 1, got {settings.min_count}")
 
 
-def fit_sample(schema: Schema, sample: Sample, settings: FitSettings, source: str | None = None) -> Model:
+def fit_sample(
+    schema: Schema,
+    sample: Sample,
+    settings: FitSettings,
+    source: str | None = None,
+    config: BoundConfig | None = None,
+) -> Model:
     """Fit every table and relationship of ``schema`` present in ``sample`` (no I/O)."""
     schema = _only_sampled(schema, sample)
     rng = np.random.default_rng(settings.seed)
-    state = _State(schema, sample, settings, rng)
+    state = _State(schema, sample, settings, rng, config)
     for key in state.insertion.order:
         state.fit_columns(schema.table(key))
     relationships = tuple(state.fit_relationship(t, fk) for t in schema.tables for fk in t.foreign_keys)
-    tables = tuple(state.table_model(schema.table(key)) for key in schema.table_keys)
+    copied = set(config.copy_tables) if config is not None else set()
+    tables = tuple(
+        replace(state.table_model(schema.table(key)), copy=key in copied) for key in schema.table_keys
+    )
     warnings = [*schema.warnings]
     for info in sample.info.values():
         warnings.extend(info.warnings)
@@ -125,6 +171,16 @@ def _only_sampled(schema: Schema, sample: Sample) -> Schema:
         if t.key in keys
     )
     return replace(schema, tables=kept)
+
+
+def _choose(column: Column, values: pd.Series, ctx: FitContext, override: ColumnOverride | None) -> Choice:
+    """The configured generator, else the fitted model (with the config's PII verdict)."""
+    if override is not None and override.model is not None:
+        pii = override.pii if isinstance(override.pii, PiiKind) else None
+        return Choice(override.model, pii)
+    if override is not None and override.pii is not None:
+        return choose_with_pii(column, values, ctx, override.pii)
+    return choose_model(column, values, ctx)
 
 
 def column_roles(table: Table) -> dict[str, ColumnRole]:
@@ -167,9 +223,11 @@ class _State:
     sample: Sample
     settings: FitSettings
     rng: np.random.Generator
+    config: BoundConfig | None = None
     columns: dict[str, tuple[ColumnFit, ...]] = field(default_factory=dict)
     dims: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     value_dims: dict[str, list[str]] = field(default_factory=dict)
+    own: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.insertion = plan_insertion(self.schema)
@@ -184,16 +242,21 @@ class _State:
         dims: dict[str, np.ndarray] = {}
         order: list[str] = []
         n = len(frame)
+        # Statistics come from the table's own sampled rows only: rows appended afterwards as
+        # parents of sampled children over-represent popular parents and ignore --where.
+        own = np.zeros(n, dtype=bool)
+        own[: self.sample.info[table.key].rows_sampled or n] = True
         for col in table.columns:
             series = frame[col.name] if col.name in frame.columns else pd.Series([], dtype=object)
             nulls = series.isna().to_numpy(dtype=bool) if n else np.zeros(0, dtype=bool)
-            null_rate = round(float(nulls.mean()), 6) if n else 0.0
+            null_rate = round(float(nulls[own].mean()), 6) if own.any() else 0.0
             role = roles[col.name]
             if role != "value":
                 fits.append(ColumnFit(name=col.name, role=role, null_rate=null_rate))
                 continue
-            values = series[~nulls]
-            if values.empty:
+            values = series[~nulls & own]
+            override = self.config.column(table.key, col.name) if self.config is not None else None
+            if values.empty and (override is None or override.model is None):
                 note = "no non-NULL value in the sample" if n else "empty table in the sample"
                 fits.append(ColumnFit(name=col.name, role="unmodelled", null_rate=null_rate, note=note))
                 continue
@@ -204,7 +267,9 @@ class _State:
                 table=table.key,
                 seed=self.settings.seed,
             )
-            choice = choose_model(col, values.reset_index(drop=True), ctx)
+            choice = _choose(col, values.reset_index(drop=True), ctx, override)
+            if override is not None and override.null_rate is not None:
+                null_rate = override.null_rate
             fits.append(
                 ColumnFit(
                     name=col.name,
@@ -212,16 +277,18 @@ class _State:
                     null_rate=null_rate,
                     model=encode(choice.model),
                     pii=str(choice.pii) if choice.pii is not None else None,
+                    note="set in the config" if override is not None and override.model is not None else None,
                 )
             )
             if choice.model.kind in COPULA_KINDS:
                 z = self.rng.standard_normal(n)
-                z[~nulls] = to_normal(choice.model.to_uniform(values, self.rng))
+                z[~nulls] = to_normal(choice.model.to_uniform(series[~nulls], self.rng))
                 dims[col.name] = z
                 order.append(col.name)
             if 0.0 < null_rate < 1.0:
                 dims[f"{col.name}?null"] = self._flag_scores(nulls)
         self.columns[table.key] = tuple(fits)
+        self.own[table.key] = own
         self.dims[table.key] = dims
         self.value_dims[table.key] = order
 
@@ -372,8 +439,9 @@ class _State:
         copula = None
         if dims:
             names = list(dims)
-            z = np.column_stack([dims[n] for n in names]) if len(frame) else np.zeros((0, len(names)))
-            copula = GaussianCopula.fit(z, names) if len(frame) >= 2 else GaussianCopula.independent(names)
+            own = self.own[table.key]
+            z = np.column_stack([dims[n][own] for n in names]) if own.any() else np.zeros((0, len(names)))
+            copula = GaussianCopula.fit(z, names) if len(z) >= 2 else GaussianCopula.independent(names)
         roles = column_roles(table)
         comparable = [(c.name, c.logical) for c in table.columns if roles[c.name] == "value"]
         support = max(MIN_ORDERING_SUPPORT, self.settings.min_count)
@@ -384,5 +452,5 @@ class _State:
             columns=self.columns[table.key],
             copula=copula,
             driving_fk=fk_id(table.key, driver.columns) if driver is not None else None,
-            orderings=row_orderings(frame, comparable, min_support=support),
+            orderings=row_orderings(frame[self.own[table.key]], comparable, min_support=support),
         )

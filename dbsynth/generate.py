@@ -34,7 +34,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sqlalchemy.engine import URL
 
+from dbsynth.copying import copy_rows
 from dbsynth.cycles import BreakStrategy
 from dbsynth.errors import GenerationError
 from dbsynth.keys import KeySource, distinct_within_groups, pick_weighted, self_parents, spread_counts
@@ -86,7 +88,10 @@ class Generator:
         key_start: Mapping[tuple[str, str], int] | None = None,
         *,
         updates: bool = True,
+        source: str | URL | None = None,
     ):
+        # ``source``: where tables copied verbatim (config ``copy: true``) are read from.
+        self.source = source
         # ``updates=False``: the target cannot apply UPDATEs (files); cut nullable FKs are then
         # written directly, which is fine where no constraint is checked while loading.
         self.updates = updates
@@ -309,10 +314,27 @@ class TableGenerator:
     # -- chunks ---------------------------------------------------------------------------------
 
     def batches(self) -> Iterator[Batch]:
+        if self.tp.copy:
+            yield from self._copied()
+            return
         for c in range(self.tp.chunks):
             lo = c * self.tp.chunk_rows
             hi = min(self.n, lo + self.tp.chunk_rows)
             yield Batch(self.table.key, self.chunk(c, lo, hi))
+
+    def _copied(self) -> Iterator[Batch]:
+        """Rows of a copied reference table, kept for children like generated ones."""
+        written = 0
+        for frame in copy_rows(self.gen.source, self.table, self.tp.chunk_rows):
+            rows = np.arange(written, written + len(frame), dtype=np.int64)
+            written += len(frame)
+            self._keep(frame, {}, rows, self._rng(len(rows) and int(rows[0])))
+            yield Batch(self.table.key, frame[list(self.tp.columns)])
+        if written != self.n:
+            raise GenerationError(
+                f"table {self.table.key} is copied from the source, which now has {written} rows "
+                f"where the model counted {self.n}; fit the model again"
+            )
 
     def chunk(self, c: int, lo: int, hi: int) -> pd.DataFrame:
         rng = self._rng(c)
@@ -321,6 +343,7 @@ class TableGenerator:
         z = self._copula(rows, rng)
         values: dict[str, object] = {}
         nulls: dict[str, np.ndarray] = {}
+        derived: list[str] = []
         for cf in self.tm.columns:
             col = self.table.column(cf.name)
             if col.generated is not None or cf.role == "foreign_key":
@@ -336,7 +359,10 @@ class TableGenerator:
                     values[cf.name] = _type_default(col, n)
                 continue
             u = to_uniform(z[cf.name]) if cf.name in z else rng.random(n)
-            if self._unique(col) and hasattr(model, "from_index"):
+            if getattr(model, "derived", False):
+                values[cf.name] = np.full(n, None, dtype=object)  # computed once the row exists
+                derived.append(cf.name)
+            elif getattr(model, "by_index", False) or (self._unique(col) and hasattr(model, "from_index")):
                 values[cf.name] = model.from_index(rows, rng)  # type: ignore[attr-defined]
             else:
                 values[cf.name] = model.from_uniform(u, rng)
@@ -345,6 +371,7 @@ class TableGenerator:
             {k: coerce_column(self.table.column(k), v, nulls.get(k)) for k, v in values.items()}
         )
         self._fill_fks(frame, rows, rng)
+        self._derive(frame, derived, nulls, rng)
         enforce_orderings(frame, self.tm.orderings)
         self._parent_orderings(frame, rows)
         if self.checks is not None:
@@ -352,6 +379,15 @@ class TableGenerator:
         self._unique_fallback(frame, rows, rng)
         self._keep(frame, z, rows, rng)
         return frame[[c for c in self.tp.columns]]
+
+    def _derive(
+        self, frame: pd.DataFrame, names: list[str], nulls: dict[str, np.ndarray], rng: np.random.Generator
+    ) -> None:
+        """Columns computed from the others of the same row (config ``expression``)."""
+        for name in names:
+            model = self.tm.column(name).column_model
+            values = model.derive(frame, rng)  # type: ignore[union-attr]
+            frame[name] = coerce_column(self.table.column(name), values, nulls.get(name))
 
     def _copula(self, rows: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
         cop = self.tm.copula
@@ -456,18 +492,22 @@ class TableGenerator:
         """Fresh candidates for the rows in ``mask`` (independent draws, same models)."""
         out = frame.loc[mask].copy()
         k = int(mask.sum())
+        derived: list[str] = []
         for cf in self.tm.columns:
             col = self.table.column(cf.name)
             model = cf.column_model
             if cf.role != "value" or model is None or col.generated is not None:
                 continue
-            fresh = (
-                model.from_index(rows[mask], rng)
-                if self._unique(col) and hasattr(model, "from_index")
-                else model.from_uniform(rng.random(k), rng)
-            )  # type: ignore[attr-defined]
+            if getattr(model, "derived", False):
+                derived.append(cf.name)
+                continue
+            by_index = getattr(model, "by_index", False) or (
+                self._unique(col) and hasattr(model, "from_index")
+            )
+            fresh = model.from_index(rows[mask], rng) if by_index else model.from_uniform(rng.random(k), rng)  # type: ignore[attr-defined]
             null = self._nulls(col, cf.null_rate, {}, rng, k)
             out[cf.name] = coerce_column(col, fresh, null).to_numpy()
+        self._derive(out, derived, {}, rng)
         enforce_orderings(out, self.tm.orderings)
         return out
 

@@ -86,6 +86,7 @@ class TableModel:
     copula: GaussianCopula | None = None
     driving_fk: str | None = None
     orderings: tuple[Ordering, ...] = ()
+    copy: bool = False  # rows are copied verbatim from the source at generation (config: copy)
 
     def column(self, name: str) -> ColumnFit:
         for c in self.columns:

@@ -49,6 +49,7 @@ class TablePlan:
     driving_fk: str | None = None
     deferred: tuple[str, ...] = ()
     stream: int = 0
+    copy: bool = False
 
     @property
     def chunks(self) -> int:
@@ -98,6 +99,8 @@ class Plan:
                 extra.append("NULL then UPDATE: " + ", ".join(t.deferred))
             if t.key_columns:
                 extra.append("numbered: " + ", ".join(t.key_columns))
+            if t.copy:
+                extra.insert(0, "copied from the source")
             tail = f" ({'; '.join(extra)})" if extra else ""
             lines.append(f"  {t.table}: {t.rows:,} rows in {t.chunks} chunk(s){tail}")
         for b in self.breaks:
@@ -125,7 +128,10 @@ def make_plan(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     if_exists: IfExists = "fail",
     create_schema: bool = False,
+    table_scale: Mapping[str, float] | None = None,
 ) -> Plan:
+    """The plan for ``model``; ``table_scale`` overrides ``scale`` per table (config ``scale``).
+    Tables copied from the source (``copy: true``) keep their source row count."""
     if not math.isfinite(scale) or scale < 0:
         raise UsageError(f"--scale must be a non-negative number, got {scale:g}")
     if chunk_rows < 1:
@@ -140,13 +146,18 @@ def make_plan(
         tm = model.table(key)
         driver = tm.driving_fk
         rel = model.relationship(driver) if driver is not None else None
-        if key in overrides:
+        own_scale = (table_scale or {}).get(key, scale)
+        if tm.copy:
+            n = tm.row_count
+        elif key in overrides:
             n = overrides[key]
+        elif key in (table_scale or {}):
+            n = round(tm.row_count * own_scale)  # its own scale wins over following a parent
         elif rel is not None and rel.parent in follows and rel.parent in counts and rel.null_rate < 1.0:
             n = round(counts[rel.parent] * rel.mean_children / (1.0 - rel.null_rate))
             follows.add(key)
         else:
-            n = round(tm.row_count * scale)
+            n = round(tm.row_count * own_scale)
         counts[key] = n
         tables.append(
             TablePlan(
@@ -162,6 +173,7 @@ def make_plan(
                     if b.strategy == BreakStrategy.NULL_THEN_UPDATE
                 ),
                 stream=zlib.crc32(key.encode()),
+                copy=tm.copy,
             )
         )
     return Plan(

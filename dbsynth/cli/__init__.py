@@ -31,6 +31,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from dbsynth import __version__
+from dbsynth.cli.config import config_group
 from dbsynth.cli.demo import demo_command
 from dbsynth.cli.fit import fit_command
 from dbsynth.cli.generate import clone_command, generate_command
@@ -73,7 +74,9 @@ def _failure(ctx: click.Context, exc: BaseException, message: str) -> click.Clic
     urls: list[str] = ctx.meta.get(URLS_SEEN, [])
     if ctx.meta.get(TRACEBACK):
         click.echo(redact("".join(tb.format_exception(exc)), urls).rstrip(), err=True)
-    return click.ClickException(" ".join(redact(message, urls).split()))
+    # One line per problem: most errors are one line; a config error lists every problem.
+    lines = (" ".join(line.split()) for line in redact(message, urls).splitlines())
+    return click.ClickException("\n".join(line for line in lines if line))
 
 
 def redact(text: str, urls: list[str]) -> str:
@@ -114,7 +117,7 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.meta[TRACEBACK] = traceback
 
 
-for command in (inspect_command, fit_command, generate_command, clone_command, demo_command):
+for command in (inspect_command, fit_command, generate_command, clone_command, config_group, demo_command):
     cli.add_command(command)
 
 

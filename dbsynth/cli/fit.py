@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from dbsynth.cli.options import fit_options, schema_option, source_url_argument
+from dbsynth.cli.options import config_option, fit_options, schema_option, source_url_argument
 from dbsynth.cli.render import status, stderr_console, stdout_console
+from dbsynth.config import Config
 from dbsynth.db import display_url, parse_url
 from dbsynth.explain import explain
-from dbsynth.fit import check_settings, fit
-from dbsynth.model import FitSettings, Model, check_writable
+from dbsynth.fit import check_settings, fit, resolve_settings
+from dbsynth.model import Model, check_writable
 
 
 @click.command("fit")
@@ -26,17 +27,19 @@ from dbsynth.model import FitSettings, Model, check_writable
 @click.option("--explain", "show", is_flag=True, help="Print what was fitted, in words.")
 @schema_option
 @fit_options
-@click.option("--seed", type=int, default=0, show_default=True, metavar="N", help="Seed of the sample.")
+@click.option("--seed", type=int, default=None, metavar="N", help="Seed of the sample [default: 0].")
+@config_option
 def fit_command(
     url: str,
     output: Path | None,
     show: bool,
     schemas: tuple[str, ...],
     tables: tuple[str, ...],
-    sample_rows: int,
-    min_count: int,
-    locale: str,
-    seed: int,
+    sample_rows: int | None,
+    min_count: int | None,
+    locale: str | None,
+    seed: int | None,
+    config: Config | None,
 ) -> None:
     """Fit a model of the database at URL and write it to FILE.
 
@@ -48,16 +51,19 @@ def fit_command(
     Example:
         dbsynth fit postgresql://readonly@prod.example.com/shop -o shop.model.json --explain
         dbsynth fit shop.sqlite --table customers --table orders --sample-rows 20000 -o m.json
+        dbsynth fit postgresql://readonly@prod/shop --config dbsynth.yaml -o shop.model.json
     """
     if output is None and not show:
         raise click.UsageError("give --output FILE (or --explain to only look)")
     # Bad options fail before the source is touched, not after minutes of sampling.
-    check_settings(FitSettings(sample_rows=sample_rows, min_count=min_count, seed=seed, locale=locale))
+    check_settings(
+        resolve_settings(None, sample_rows=sample_rows, min_count=min_count, seed=seed, locale=locale)
+    )
     if output is not None:
         check_writable(output)
     err = stderr_console()
     shown = display_url(parse_url(url))
-    status(err, f"Fitting {shown} (read-only, up to {sample_rows:,} rows per table) ...")
+    status(err, f"Fitting {shown} (read-only) ...")
     model = fit(
         url,
         schemas=list(schemas) or None,
@@ -66,6 +72,7 @@ def fit_command(
         min_count=min_count,
         seed=seed,
         locale=locale,
+        config=config,
         on_table=lambda table, rows: status(err, f"  sampled {table}: {rows:,} rows"),
     )
     if output is not None:

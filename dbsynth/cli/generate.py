@@ -13,6 +13,7 @@ from dbsynth.api import GenerateResult, clone, generate
 from dbsynth.api import Progress as ProgressFn
 from dbsynth.cli.options import (
     DatabaseUrl,
+    config_option,
     fit_options,
     generation_options,
     parse_rows_option,
@@ -20,13 +21,23 @@ from dbsynth.cli.options import (
     source_url_argument,
 )
 from dbsynth.cli.render import status, stderr_console, stdout_console
+from dbsynth.config import Config
 
 
 @click.command("generate")
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("target", type=DatabaseUrl())
+@click.option(
+    "--source",
+    type=DatabaseUrl(),
+    metavar="URL",
+    help="The source database: refused as a target, and read for tables the config copies.",
+)
+@config_option
 @generation_options
-def generate_command(model: Path, target: str, **options: object) -> None:
+def generate_command(
+    model: Path, target: str, source: str | None, config: Config | None, **options: object
+) -> None:
     """Write synthetic rows from MODEL into TARGET (a database URL or a directory).
 
     Every key, unique, NOT NULL and CHECK constraint of the source holds in the target. A
@@ -40,10 +51,11 @@ def generate_command(model: Path, target: str, **options: object) -> None:
         dbsynth generate shop.model.json postgresql://localhost/qa --rows customers=1000 --if-exists truncate
         dbsynth generate shop.model.json ./out --format parquet
         dbsynth generate shop.model.json sqlite:///sandbox.db --create-schema --dry-run
+        dbsynth generate shop.model.json postgresql://localhost/qa --config dbsynth.yaml --source shop.sqlite
     """
     opts = _generation_kwargs(options)
     with _progress(opts.pop("quiet")) as progress:  # type: ignore[arg-type]
-        result = generate(model, target, progress=progress, **opts)  # type: ignore[arg-type]
+        result = generate(model, target, progress=progress, source=source, config=config, **opts)  # type: ignore[arg-type]
     _report(result, target)
 
 
@@ -58,6 +70,7 @@ def generate_command(model: Path, target: str, **options: object) -> None:
 )
 @schema_option
 @fit_options
+@config_option
 @generation_options
 def clone_command(
     url: str,
@@ -65,9 +78,10 @@ def clone_command(
     model_out: Path | None,
     schemas: tuple[str, ...],
     tables: tuple[str, ...],
-    sample_rows: int,
-    min_count: int,
-    locale: str,
+    sample_rows: int | None,
+    min_count: int | None,
+    locale: str | None,
+    config: Config | None,
     **options: object,
 ) -> None:
     """Clone the database at URL into TARGET: inspect, fit and generate in one go.
@@ -80,6 +94,7 @@ def clone_command(
         dbsynth clone postgresql://readonly@prod/shop postgresql://localhost/shop_qa --create-schema
         dbsynth clone mysql://root@127.0.0.1/Chinook sqlite:///chinook_copy.db --create-schema
         dbsynth clone shop.sqlite sqlite:///big.db --create-schema --scale 10 --seed 3
+        dbsynth clone postgresql://readonly@prod/shop postgresql://localhost/qa --config dbsynth.yaml
     """
     opts = _generation_kwargs(options)
     err = stderr_console()
@@ -94,6 +109,7 @@ def clone_command(
             min_count=min_count,
             locale=locale,
             model_path=model_out,
+            config=config,
             progress=progress,
             **opts,  # type: ignore[arg-type]
         )

@@ -105,29 +105,47 @@ def fit_options(func: F) -> F:
         click.option(
             "--sample-rows",
             type=int,
-            default=100_000,
-            show_default=True,
+            default=None,
             metavar="N",
-            help="Rows read per table at most (whole families of children are kept together).",
+            help="Rows read per table at most; whole families of children are kept together "
+            "[default: 100000, or the config's].",
         ),
         click.option(
             "--min-count",
             type=int,
-            default=5,
-            show_default=True,
+            default=None,
             metavar="K",
-            help="A value seen fewer than K times in the sample never enters the model.",
+            help="A value seen fewer than K times in the sample never enters the model "
+            "[default: 5, or the config's].",
         ),
         click.option(
             "--locale",
-            default="en_US",
-            show_default=True,
-            help="Faker locale for personal-data columns (names, addresses, phones).",
+            default=None,
+            help="Faker locale for personal-data columns [default: en_US, or the config's].",
         ),
     ]
     for option in reversed(options):
         func = option(func)
     return func
+
+
+def config_option(func: F) -> F:
+    """``--config FILE``: a dbsynth.yaml, loaded and checked before anything else runs."""
+
+    def load(ctx: click.Context, param: click.Parameter, value: Path | None) -> object:
+        if value is None:
+            return None
+        from dbsynth.config import load_config
+
+        return load_config(value)
+
+    return click.option(
+        "--config",
+        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        metavar="FILE",
+        callback=load,
+        help="A dbsynth.yaml with per-table and per-column settings (see `dbsynth config init`).",
+    )(func)
 
 
 def generation_options(func: F) -> F:
@@ -198,6 +216,7 @@ def parse_rows_option(items: tuple[str, ...]) -> dict[str, int]:
 __all__ = [
     "URLS_SEEN",
     "DatabaseUrl",
+    "config_option",
     "fit_options",
     "generation_options",
     "output_options",
