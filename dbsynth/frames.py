@@ -19,8 +19,11 @@ Two ways in, one result:
   converter as a driver row, so its values are exactly what a psycopg fetch would give.
 
 Both record their warnings in a :class:`Notes`, so a table read in several parts gets one
-warning per column with the counts summed. :func:`python_values` goes the other way: a frame
-column back to the Python values a driver binds (keys sent back in ``IN`` lists).
+warning per column with the counts summed. :func:`read_copy` runs the COPY and splits its CSV
+into columns (pyarrow). Keys: :func:`key_index` / :func:`known` compare keys of frames by value
+in C (a parent's sampled keys, a child's references), and :func:`key_tuples` /
+:func:`python_values` go the other way, from a frame column back to the Python values a driver
+binds (keys sent back in ``IN`` lists).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -327,63 +331,6 @@ def _loaded(column: Column, text: Text, load: Loader, notes: Notes) -> pd.Series
     return convert(column, values, notes, bad)
 
 
-# -- back to driver values --------------------------------------------------------------------
-
-
-def _py_dates(series: pd.Series) -> list[Any]:
-    return list(series.dt.date)
-
-
-def _py_datetimes(series: pd.Series) -> list[Any]:
-    return list(series.dt.to_pydatetime())
-
-
-def _py_times(series: pd.Series) -> list[Any]:
-    midnight = dt.datetime(2000, 1, 1)
-    return [(midnight + td).time() for td in series.dt.to_pytimedelta()]
-
-
-def _py_timedeltas(series: pd.Series) -> list[Any]:
-    return list(series.dt.to_pytimedelta())
-
-
-def _py_plain(series: pd.Series) -> list[Any]:
-    return series.tolist()
-
-
-# Per logical type, how a driver gave the value back: PostgreSQL's TIME is a time of day and its
-# UUID a uuid.UUID (SQLAlchemy then casts the parameter to uuid); MySQL's TIME is a duration.
-PY_VALUES: dict[str, dict[LogicalType, Callable[[pd.Series], list[Any]]]] = {
-    "postgresql": {LogicalType.TIME: _py_times},
-    "mysql": {LogicalType.TIME: _py_timedeltas},
-    "sqlite": {},
-}
-_PY_COMMON: dict[LogicalType, Callable[[pd.Series], list[Any]]] = {
-    LogicalType.DATE: _py_dates,
-    LogicalType.TIMESTAMP: _py_datetimes,
-    LogicalType.TIMESTAMPTZ: _py_datetimes,
-    LogicalType.TIME: _py_timedeltas,
-    LogicalType.INTERVAL: _py_timedeltas,
-}
-
-
-def python_values(series: pd.Series, column: Column, backend: str) -> list[Any]:
-    """The non-NULL values of a frame column as the ``backend``'s driver returns them (ints,
-    Decimals, strs, dates, datetimes, times...), to bind as query parameters."""
-    if column.logical is LogicalType.UUID and backend == "postgresql":
-        import uuid
-
-        return [uuid.UUID(v) for v in series.tolist()]
-    if series.dtype.kind in "mM":
-        convert_ = PY_VALUES.get(backend, {}).get(column.logical) or _PY_COMMON.get(column.logical)
-        if convert_ is not None:
-            return convert_(series)
-    values = series.tolist()
-    if series.dtype.kind == "O" or isinstance(series.dtype, pd.BooleanDtype):
-        return [v.item() if isinstance(v, np.generic) else v for v in values]
-    return values
-
-
 # -- reading a COPY ---------------------------------------------------------------------------
 
 
@@ -447,6 +394,57 @@ def known(frame: pd.DataFrame, columns: Sequence[str], index: pd.Index) -> np.nd
     else:
         hit = np.asarray(pd.MultiIndex.from_frame(keys).isin(index), dtype=bool)
     return hit & present(frame, columns)
+
+
+# -- keys back to driver values ------------------------------------------------------------
+
+
+def _py_dates(series: pd.Series) -> list[Any]:
+    return list(series.dt.date)
+
+
+def _py_datetimes(series: pd.Series) -> list[Any]:
+    return list(series.dt.to_pydatetime())
+
+
+def _py_times(series: pd.Series) -> list[Any]:
+    midnight = dt.datetime(2000, 1, 1)
+    return [(midnight + td).time() for td in series.dt.to_pytimedelta()]
+
+
+def _py_timedeltas(series: pd.Series) -> list[Any]:
+    return list(series.dt.to_pytimedelta())
+
+
+# Per logical type, how a driver gave the value back: PostgreSQL's TIME is a time of day and its
+# UUID a uuid.UUID (SQLAlchemy then casts the parameter to uuid); MySQL's TIME is a duration.
+PY_VALUES: dict[str, dict[LogicalType, Callable[[pd.Series], list[Any]]]] = {
+    "postgresql": {LogicalType.TIME: _py_times},
+    "mysql": {LogicalType.TIME: _py_timedeltas},
+    "sqlite": {},
+}
+_PY_COMMON: dict[LogicalType, Callable[[pd.Series], list[Any]]] = {
+    LogicalType.DATE: _py_dates,
+    LogicalType.TIMESTAMP: _py_datetimes,
+    LogicalType.TIMESTAMPTZ: _py_datetimes,
+    LogicalType.TIME: _py_timedeltas,
+    LogicalType.INTERVAL: _py_timedeltas,
+}
+
+
+def python_values(series: pd.Series, column: Column, backend: str) -> list[Any]:
+    """The non-NULL values of a frame column as the ``backend``'s driver returns them (ints,
+    Decimals, strs, dates, datetimes, times...), to bind as query parameters."""
+    if column.logical is LogicalType.UUID and backend == "postgresql":
+        return [uuid.UUID(v) for v in series.tolist()]
+    if series.dtype.kind in "mM":
+        convert_ = PY_VALUES.get(backend, {}).get(column.logical) or _PY_COMMON.get(column.logical)
+        if convert_ is not None:
+            return convert_(series)
+    values = series.tolist()
+    if series.dtype.kind == "O" or isinstance(series.dtype, pd.BooleanDtype):
+        return [v.item() if isinstance(v, np.generic) else v for v in values]
+    return values
 
 
 def key_tuples(

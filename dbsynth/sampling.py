@@ -10,7 +10,9 @@ How rows are chosen, table by table in FK order (parents first; ``dbsynth.graph`
 ``sample_rows`` applies to each table's *own* rows; closure (below) may add parents on top.
 
 * **whole** — a table with at most ``sample_rows`` rows is read entirely (with a ``where``
-  filter, all matching rows are read and the method is ``random``: not every row is there);
+  filter, all matching rows are read and the method is ``random``: not every row is there).
+  When the count or estimate says it fits, any ``sample_rows + 1`` rows are asked for without
+  a server-side sort; fewer came, so that is the table, ordered by hash here;
 * **random** — a larger table none of whose parents was cut is sampled uniformly: the
   ``sample_rows`` rows with the smallest ``md5(seed:key)``. Ordering by a hash of the key and the
   seed (not ``random()`` or ``TABLESAMPLE``) makes the sample depend only on the data and the
