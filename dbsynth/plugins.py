@@ -5,7 +5,9 @@ Two entry-point groups, read with :mod:`importlib.metadata` from every installed
 ``dbsynth.generators``
     name: a column-model kind; value: a :class:`~dbsynth.models.base.ColumnModel` subclass
     (``"pkg.module:GeometryModel"``). A class that carries no ``kind`` of its own is registered
-    under the entry point's name; a class decorated with ``@register(kind)`` keeps its kind.
+    under the entry point's name; a class decorated with ``@register(kind)`` keeps its kind. A
+    :class:`~dbsynth.models.generators.GeneratorModel` named ``generator.<name>`` is also a
+    config generator (``generator: <name>`` in ``dbsynth.yaml``), as with ``register_generator``.
 ``dbsynth.types``
     name: anything; value: a :class:`TypeHandler` saying which SQL types (by bare name:
     ``geometry`` for ``geometry(Point,4326)``) a registered column model generates, in which
@@ -307,14 +309,21 @@ def _load_generator(ep: metadata.EntryPoint) -> Plugin:
     if not (isinstance(obj, type) and issubclass(obj, ColumnModel)) or obj is ColumnModel:
         what = obj.__name__ if isinstance(obj, type) else f"a {type(obj).__name__}"
         return _plugin(ep, GENERATORS, "", f"{ep.value} is {what}, not a ColumnModel subclass")
+    from dbsynth.models.generators.base import KIND_PREFIX, GeneratorModel, register_generator
+
     # A kind inherited from a parent model is not the class's own: register it under the name.
     kind = obj.__dict__.get("kind") or ep.name
     holder = registered_kinds().get(kind)
     if holder is not None and holder is not obj:
         taken = f"{holder.__module__}.{holder.__qualname__}"
         return _plugin(ep, GENERATORS, "", f"column model kind '{kind}' is already provided by {taken}")
-    if holder is None:
+    config_name = kind.removeprefix(KIND_PREFIX)
+    if holder is None and issubclass(obj, GeneratorModel) and kind.startswith(KIND_PREFIX) and config_name:
+        register_generator(config_name)(obj)  # also known to dbsynth.yaml as `generator: <name>`
+    elif holder is None:
         register(kind)(obj)
+    if issubclass(obj, GeneratorModel) and kind.startswith(KIND_PREFIX):
+        return _plugin(ep, GENERATORS, f"config generator '{config_name}' (column model '{kind}')")
     return _plugin(ep, GENERATORS, f"column model '{kind}'")
 
 

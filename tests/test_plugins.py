@@ -27,9 +27,11 @@ from click.testing import CliRunner, Result
 import dbsynth.models  # noqa: F401  (registers the built-in kinds)
 from dbsynth.cli import DbsynthGroup
 from dbsynth.cli.plugins import plugins_command
-from dbsynth.introspect import introspect
+from dbsynth.db import connect
+from dbsynth.introspect.postgres import reflect as reflect_postgres
 from dbsynth.models.base import ColumnModel, FitContext, clip_unit, register, registered_kinds
 from dbsynth.models.choose import SQL_TYPE_MODELS, choose_model
+from dbsynth.models.generators import generators
 from dbsynth.models.numeric import NumericModel
 from dbsynth.plugins import (
     GENERATORS,
@@ -51,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dbsynth.models.base import ColumnModel, clip_unit
+from dbsynth.models.generators import GeneratorModel
 from dbsynth.plugins import TypeHandler
 
 
@@ -71,6 +74,16 @@ class WordModel(ColumnModel):
         return np.array([f"{self.word}{i}" for i in rng.integers(0, 9, len(u))], dtype=object)
 
 
+@dataclass(frozen=True)
+class ShoutGenerator(GeneratorModel):
+    """A config generator declared only through its entry point (no register_generator)."""
+
+    summary = "the word, upper case"
+
+    def from_uniform(self, u, rng):
+        return np.array(["HEY"] * len(u), dtype=object)
+
+
 class OtherNumeric(ColumnModel):
     kind = "numeric"  # already dbsynth's
 
@@ -84,6 +97,7 @@ BAD_NAMES = TypeHandler(("Tri(3)",), "fake_words", dialects=("oracle",))
 FAKE_ENTRY_POINTS = """
 [dbsynth.generators]
 fake_words = fake_dbsynth_plugin:WordModel
+generator.fake_shout = fake_dbsynth_plugin:ShoutGenerator
 missing = fake_dbsynth_missing:Model
 not_a_model = fake_dbsynth_plugin:NOT_A_MODEL
 numeric_again = fake_dbsynth_plugin:OtherNumeric
@@ -184,6 +198,9 @@ def test_broken_plugins_are_reported_and_skipped(fake_plugins: Path) -> None:
     words = plugins[(GENERATORS, "fake_words")]
     assert (words.status, words.provides) == (Status.OK, "column model 'fake_words'")  # type: ignore[attr-defined]
     assert registered_kinds()["fake_words"].__module__ == "fake_dbsynth_plugin"
+    shout = plugins[(GENERATORS, "generator.fake_shout")]
+    assert shout.provides == "config generator 'fake_shout' (column model 'generator.fake_shout')"  # type: ignore[attr-defined]
+    assert generators()["fake_shout"] is registered_kinds()["generator.fake_shout"]
     assert registered_kinds()["numeric"] is NumericModel
     assert SQL_TYPE_MODELS["tsvector"] == "fake_words"
     assert "tri" not in SQL_TYPE_MODELS
@@ -237,8 +254,9 @@ def test_plugins_command_lists_builtins() -> None:
         "'numeric'",
         "ok",
     ]
-    n = len([p for p in load_plugins().plugins if p.builtin])
-    assert lines[-1] == f"{n} plugins ({n} built into dbsynth), 0 broken"
+    plugins = load_plugins().plugins
+    builtin = len([p for p in plugins if p.builtin])
+    assert lines[-1] == f"{len(plugins)} plugins ({builtin} built into dbsynth), 0 broken"
     assert run_plugins("--check").exit_code == 0
 
 
@@ -300,7 +318,8 @@ def test_plugins_command_json_to_a_file(fake_plugins: Path, tmp_path: Path) -> N
 def test_type_hooks_on_a_real_schema(fake_plugins: Path, make_pg: Callable[[str], str]) -> None:
     loaded_with_fakes()
     url = make_pg("CREATE TABLE docs (id int PRIMARY KEY, body tsvector, at point)")
-    schema = introspect(url)
+    with connect(url, read_only=True) as conn:  # the reflector's own warnings, before any hook
+        schema = reflect_postgres(conn, None)
     unmodelled = "is not modelled; its SQL type is kept and it is generated as NULL or a constant"
     assert list(schema.warnings) == [
         f"public.docs.at: type 'point' {unmodelled}",
