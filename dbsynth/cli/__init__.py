@@ -37,6 +37,7 @@ from dbsynth.cli.fit import fit_command
 from dbsynth.cli.generate import clone_command, generate_command
 from dbsynth.cli.inspect import inspect_command
 from dbsynth.cli.options import URLS_SEEN
+from dbsynth.cli.report import report_command
 from dbsynth.errors import DbsynthError
 
 TRACEBACK = "dbsynth.traceback"
@@ -117,7 +118,15 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.meta[TRACEBACK] = traceback
 
 
-for command in (inspect_command, fit_command, generate_command, clone_command, config_group, demo_command):
+for command in (
+    inspect_command,
+    fit_command,
+    generate_command,
+    report_command,
+    clone_command,
+    config_group,
+    demo_command,
+):
     cli.add_command(command)
 
 

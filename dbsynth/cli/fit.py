@@ -6,9 +6,8 @@ from pathlib import Path
 
 import click
 
-from dbsynth.cli.options import config_option, fit_options, schema_option, source_url_argument
+from dbsynth.cli.options import config_option, fit_options, read_config, schema_option, source_url_argument
 from dbsynth.cli.render import status, stderr_console, stdout_console
-from dbsynth.config import Config
 from dbsynth.db import display_url, parse_url
 from dbsynth.explain import explain
 from dbsynth.fit import check_settings, fit, resolve_settings
@@ -39,7 +38,7 @@ def fit_command(
     min_count: int | None,
     locale: str | None,
     seed: int | None,
-    config: Config | None,
+    config: Path | None,
 ) -> None:
     """Fit a model of the database at URL and write it to FILE.
 
@@ -72,7 +71,7 @@ def fit_command(
         min_count=min_count,
         seed=seed,
         locale=locale,
-        config=config,
+        config=read_config(config),
         on_table=lambda table, rows: status(err, f"  sampled {table}: {rows:,} rows"),
     )
     if output is not None:

@@ -17,11 +17,15 @@ from dbsynth.cli.options import (
     fit_options,
     generation_options,
     parse_rows_option,
+    read_config,
     schema_option,
     source_url_argument,
 )
-from dbsynth.cli.render import status, stderr_console, stdout_console
-from dbsynth.config import Config
+from dbsynth.cli.render import print_all, status, stderr_console, stdout_console
+from dbsynth.cli.report import report_summary, write_report_files
+from dbsynth.db import parse_url
+from dbsynth.errors import UnsupportedDatabase
+from dbsynth.report import build_report
 
 
 @click.command("generate")
@@ -36,7 +40,7 @@ from dbsynth.config import Config
 @config_option
 @generation_options
 def generate_command(
-    model: Path, target: str, source: str | None, config: Config | None, **options: object
+    model: Path, target: str, source: str | None, config: Path | None, **options: object
 ) -> None:
     """Write synthetic rows from MODEL into TARGET (a database URL or a directory).
 
@@ -55,7 +59,7 @@ def generate_command(
     """
     opts = _generation_kwargs(options)
     with _progress(opts.pop("quiet")) as progress:  # type: ignore[arg-type]
-        result = generate(model, target, progress=progress, source=source, config=config, **opts)  # type: ignore[arg-type]
+        result = generate(model, target, progress=progress, source=source, config=read_config(config), **opts)  # type: ignore[arg-type]
     _report(result, target)
 
 
@@ -68,6 +72,20 @@ def generate_command(
     metavar="FILE",
     help="Also keep the fitted model in FILE.",
 )
+@click.option("--no-report", is_flag=True, help="Skip the report that compares the clone with the source.")
+@click.option(
+    "--html",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write the report as HTML.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Write it as JSON.",
+)
 @schema_option
 @fit_options
 @config_option
@@ -76,18 +94,23 @@ def clone_command(
     url: str,
     target: str,
     model_out: Path | None,
+    no_report: bool,
+    html: Path | None,
+    json_path: Path | None,
     schemas: tuple[str, ...],
     tables: tuple[str, ...],
     sample_rows: int | None,
     min_count: int | None,
     locale: str | None,
-    config: Config | None,
+    config: Path | None,
     **options: object,
 ) -> None:
-    """Clone the database at URL into TARGET: inspect, fit and generate in one go.
+    """Clone the database at URL into TARGET: inspect, fit, generate and report in one go.
 
     The source is only read. TARGET gets synthetic rows with the source's shape: the same
-    distributions, correlations and children per parent, scaled with --scale.
+    distributions, correlations and children per parent, scaled with --scale. At the end the
+    clone is measured against the source (fidelity, validity, privacy) and the summary printed;
+    --html/--json keep the full report.
 
     \b
     Example:
@@ -109,13 +132,28 @@ def clone_command(
             min_count=min_count,
             locale=locale,
             model_path=model_out,
-            config=config,
+            config=read_config(config),
             progress=progress,
             **opts,  # type: ignore[arg-type]
         )
     if model_out is not None:
         status(err, f"Kept the model in {model_out}")
     _report(result.generated, target)
+    if no_report or result.generated.load is None or opts.get("file_format") or not _is_database(target):
+        return
+    status(err, "Comparing the clone with the source (read-only on both sides) ...")
+    report = build_report(url, target, schemas=list(schemas) or None, scale=float(opts.get("scale", 1.0)))  # type: ignore[arg-type]
+    print_all(stdout_console(), report_summary(report))
+    for path in write_report_files(report, html, json_path):
+        status(err, f"Wrote {path}")
+
+
+def _is_database(target: str) -> bool:
+    try:
+        parse_url(target)
+    except UnsupportedDatabase:
+        return False
+    return True
 
 
 def _generation_kwargs(options: dict[str, object]) -> dict[str, object]:

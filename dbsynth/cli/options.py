@@ -130,22 +130,23 @@ def fit_options(func: F) -> F:
 
 
 def config_option(func: F) -> F:
-    """``--config FILE``: a dbsynth.yaml, loaded and checked before anything else runs."""
-
-    def load(ctx: click.Context, param: click.Parameter, value: Path | None) -> object:
-        if value is None:
-            return None
-        from dbsynth.config import load_config
-
-        return load_config(value)
-
+    """``--config FILE``: a dbsynth.yaml; the command loads it (:func:`read_config`) before it
+    touches any database, so every problem in the file is reported first."""
     return click.option(
         "--config",
-        type=click.Path(dir_okay=False, exists=True, path_type=Path),
+        type=click.Path(dir_okay=False, path_type=Path),
         metavar="FILE",
-        callback=load,
         help="A dbsynth.yaml with per-table and per-column settings (see `dbsynth config init`).",
     )(func)
+
+
+def read_config(path: Path | None) -> Any:
+    """The loaded config at ``path`` (a ``dbsynth.config.Config``), or None."""
+    if path is None:
+        return None
+    from dbsynth.config import load_config
+
+    return load_config(path)
 
 
 def generation_options(func: F) -> F:
@@ -221,6 +222,7 @@ __all__ = [
     "generation_options",
     "output_options",
     "parse_rows_option",
+    "read_config",
     "schema_option",
     "source_url_argument",
     "workdir_option",
