@@ -61,7 +61,9 @@ def _zero_rows(model_path: Path) -> dict[str, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--memory-scale", type=float, default=10.0)
@@ -80,7 +82,9 @@ def main() -> None:
     db1 = _fresh(args.server)
     _schema_only(model_path, _url(args.server, db1))
     started = time.perf_counter()
-    result = dbsynth.generate(model_path, _url(args.server, db1), scale=args.scale, seed=1, if_exists="truncate")
+    result = dbsynth.generate(
+        model_path, _url(args.server, db1), scale=args.scale, seed=1, if_exists="truncate"
+    )
     ours = time.perf_counter() - started
     rows = result.total_rows
 
@@ -106,7 +110,8 @@ def main() -> None:
     script = (
         "import dbsynth, json, resource, sys, time\n"
         "t = time.perf_counter()\n"
-        "r = dbsynth.generate(sys.argv[1], sys.argv[2], scale=float(sys.argv[3]), seed=1, file_format='csv')\n"
+        "r = dbsynth.generate(sys.argv[1], sys.argv[2], scale=float(sys.argv[3]), seed=1,\n"
+        "                     file_format='csv')\n"
         "print(json.dumps({'rows': r.total_rows, 'seconds': time.perf_counter() - t,\n"
         "  'peak_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))\n"
     )
@@ -122,7 +127,10 @@ def main() -> None:
         _admin(args.server, f'DROP DATABASE "{db}" WITH (FORCE)')
     print(f"rows: {rows:,} in {len(order)} tables (scale {args.scale:g} of {SOURCE_DB})")
     print(f"psql \\copy from CSV:        {raw:6.2f} s  {rows / raw:>10,.0f} rows/s")
-    print(f"dbsynth generate (COPY):    {ours:6.2f} s  {rows / ours:>10,.0f} rows/s  ({raw / ours:.2f}x of raw COPY)")
+    print(
+        f"dbsynth generate (COPY):    {ours:6.2f} s  {rows / ours:>10,.0f} rows/s  "
+        f"({raw / ours:.2f}x of raw COPY)"
+    )
     print(
         f"dbsynth generate to CSV:    {mem['rows']:,} rows in {mem['seconds']:.1f} s, "
         f"peak {mem['peak_mb']:.0f} MB"

@@ -63,6 +63,7 @@ from dbsynth.ddl_types import (
     target_type,
 )
 from dbsynth.errors import SchemaError, TargetError, UnsupportedDatabase, UsageError, did_you_mean
+from dbsynth.plugins import extension_statements
 from dbsynth.schema import CheckConstraint, Column, Domain, ForeignKey, Index, LogicalType, Schema, Table
 
 L = LogicalType
@@ -256,6 +257,8 @@ class _Builder:
     def build(self) -> DdlScript:
         tables = _parents_first(self.schema)
         self._claim_tables(tables)
+        # Extension types (PostGIS geometry) must exist before any table that uses them.
+        self.groups[0].extend(extension_statements(self.schema, self.t.name))
         self._namespaces(tables)
         if self.same:
             self._enums()

@@ -26,6 +26,7 @@ from dbsynth.config import (
 )
 from dbsynth.config.json_schema import build_json_schema
 from dbsynth.config.starter import starter_config, survey, yaml_name
+from dbsynth.errors import UsageError
 from dbsynth.introspect import introspect
 from dbsynth.models.generators import ChoiceGenerator, ExpressionGenerator, RegexGenerator
 from dbsynth.models.pii import PiiKind
@@ -139,7 +140,7 @@ def test_load_config_reads_files_and_names_missing_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path / "nope.yaml")
     assert str(info.value) == f"{tmp_path / 'nope.yaml'}: the config file does not exist"
-    assert isinstance(info.value, pytest.importorskip("dbsynth.errors").UsageError)
+    assert isinstance(info.value, UsageError)
 
 
 def test_global_settings_are_read() -> None:
@@ -261,7 +262,7 @@ def test_the_shipped_json_schema_is_the_built_one() -> None:
 
 
 def test_the_json_schema_accepts_valid_configs_and_rejects_wrong_keys() -> None:
-    jsonschema = pytest.importorskip("jsonschema")
+    import jsonschema
     validator = jsonschema.Draft202012Validator(build_json_schema())
     assert list(validator.iter_errors(yaml.safe_load(VALID))) == []
     bad = yaml.safe_load(

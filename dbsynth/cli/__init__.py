@@ -37,6 +37,7 @@ from dbsynth.cli.fit import fit_command
 from dbsynth.cli.generate import clone_command, generate_command
 from dbsynth.cli.inspect import inspect_command
 from dbsynth.cli.options import URLS_SEEN
+from dbsynth.cli.plugins import plugins_command
 from dbsynth.cli.report import report_command
 from dbsynth.errors import DbsynthError
 
@@ -125,6 +126,7 @@ for command in (
     report_command,
     clone_command,
     config_group,
+    plugins_command,
     demo_command,
 ):
     cli.add_command(command)

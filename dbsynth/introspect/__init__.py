@@ -60,7 +60,9 @@ def introspect(url: str | URL, schemas: str | Sequence[str] | None = None) -> Sc
             raise
         except DBAPIError as exc:
             raise connection_error(exc, parsed) from None
-    return drop_dangling_fks(schema)
+    from dbsynth.plugins import annotate_warnings  # loads the plugins (models, L2) only when used
+
+    return annotate_warnings(drop_dangling_fks(schema))
 
 
 def drop_dangling_fks(schema: Schema) -> Schema:

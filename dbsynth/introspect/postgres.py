@@ -48,6 +48,9 @@ _TABLES_SQL = text(
     LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
     WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
       AND n.nspname = ANY(CAST(:schemas AS text[]))
+      -- tables an extension owns (PostGIS's spatial_ref_sys) come with CREATE EXTENSION
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d
+                      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
     ORDER BY n.nspname, c.relname
     """
 )
