@@ -25,7 +25,7 @@ import pandas as pd
 from dbsynth.models.base import ColumnModel, FitContext, registered_kinds
 from dbsynth.models.categorical import choose_categorical
 from dbsynth.models.pii import QUASI_KINDS, PiiKind, detect_pii
-from dbsynth.models.text import FakerModel, choose_text_model
+from dbsynth.models.text import FakerModel, text_model_for
 from dbsynth.schema import Column, LogicalType
 
 # Kinds whose values carry an order the copula can use; the others (Faker, free text, UUIDs,
@@ -64,7 +64,7 @@ def _text(column: Column, values: pd.Series, ctx: FitContext) -> Choice:
         return Choice(model, match.kind)
     if choose_categorical(values, column, ctx):
         return Choice(_kind("categorical").fit(values, column, ctx))
-    model = choose_text_model(column, values, ctx)
+    model = text_model_for(column, values, ctx, match)
     if isinstance(model, FakerModel):
         return Choice(model, model.pii)
     return Choice(model, match.kind if match is not None else None)

@@ -236,17 +236,29 @@ class GaussianCopula:
         out[:, g_idx] = z_g
         if not x_idx:
             return out
-        s = self._matrix
-        s_gg = s[np.ix_(g_idx, g_idx)]
-        s_gx = s[np.ix_(g_idx, x_idx)]
-        try:
-            weights = scipy.linalg.cho_solve(scipy.linalg.cho_factor(s_gg), s_gx)  # Σ_gg⁻¹ Σ_gx
-        except np.linalg.LinAlgError:
-            weights = np.linalg.pinv(s_gg, rcond=1e-10, hermitian=True) @ s_gx
-        cov = s[np.ix_(x_idx, x_idx)] - s_gx.T @ weights
-        noise = rng.standard_normal((n, len(x_idx))) @ _factor((cov + cov.T) / 2.0).T
+        weights, factor = self._conditional(tuple(g_idx), tuple(x_idx))
+        noise = rng.standard_normal((n, len(x_idx))) @ factor.T
         out[:, x_idx] = z_g @ weights + noise
         return out
+
+    def _conditional(self, g_idx: tuple[int, ...], x_idx: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """Regression weights Σ_gg⁻¹ Σ_gx and the Cholesky factor of the conditional covariance,
+        cached per set of given dims: the engine conditions every chunk of a table on the same
+        parent dims, and the factorisation costs more than the sampling."""
+        cache: dict[tuple[tuple[int, ...], tuple[int, ...]], tuple[np.ndarray, np.ndarray]]
+        cache = self.__dict__.setdefault("_conditional_cache", {})
+        key = (g_idx, x_idx)
+        if key not in cache:
+            s = self._matrix
+            s_gg = s[np.ix_(g_idx, g_idx)]
+            s_gx = s[np.ix_(g_idx, x_idx)]
+            try:
+                weights = scipy.linalg.cho_solve(scipy.linalg.cho_factor(s_gg), s_gx)  # Σ_gg⁻¹ Σ_gx
+            except np.linalg.LinAlgError:
+                weights = np.linalg.pinv(s_gg, rcond=1e-10, hermitian=True) @ s_gx
+            cov = s[np.ix_(x_idx, x_idx)] - s_gx.T @ weights
+            cache[key] = (weights, _factor((cov + cov.T) / 2.0))
+        return cache[key]
 
     def subset(self, names: Sequence[str]) -> GaussianCopula:
         """The marginal copula of ``names`` (in that order): a Gaussian's marginals are its

@@ -129,6 +129,24 @@ def _locale_ok(locale: str) -> None:
         raise UsageError(f"unknown Faker locale '{locale}'." + did_you_mean(locale, AVAILABLE_LOCALES))
 
 
+POOL_SIZE = 4096  # Faker calls per chunk at most; rows draw from that pool
+
+
+def _pooled(n: int, rng: np.random.Generator, make: Callable[[], str]) -> list[str]:
+    """``n`` values drawn from a pool of at most ``POOL_SIZE`` Faker values.
+
+    A Faker call costs tens of microseconds, which would make Faker the bottleneck of a COPY-speed
+    load (50k rows per chunk). Faker's own lists are smaller than the pool (a locale has about a
+    thousand first names), so drawing from a pool loses no variety; uniqueness, where required, is
+    added by the callers from the row index as before.
+    """
+    m = min(n, POOL_SIZE)
+    pool = [make() for _ in range(m)]
+    if m == n:
+        return pool
+    return [pool[i] for i in rng.integers(0, m, n).tolist()]
+
+
 def _faker(locale: str, rng: np.random.Generator) -> Any:
     """A fresh Faker for ``locale`` seeded from ``rng`` (no shared state between calls).
 
@@ -379,7 +397,7 @@ class FakerModel(ColumnModel):
         index as their last word ("Acme Ltd 1234"), which no other value can share."""
         fake = _faker(self.locale, rng)
         call = _FAKER_CALLS[self.pii]
-        base = [self._cased(call(fake, self.variant)) for _ in range(n)]
+        base = _pooled(n, rng, lambda: self._cased(call(fake, self.variant)))
         if index is None:
             return [_cut(v, self.max_length) for v in base]
         return [_cut(v, self._room(len(f" {i}"))) + f" {i}" for v, i in zip(base, index, strict=True)]
@@ -387,11 +405,17 @@ class FakerModel(ColumnModel):
     def _emails(self, n: int, rng: np.random.Generator, index: np.ndarray | None) -> list[str]:
         fake = _faker(self.locale, rng)
         domains = rng.choice(len(_EMAIL_DOMAINS), n)
+        if index is None:
+            locals_ = _pooled(n, rng, fake.user_name)
+        else:  # no digit left in the name: the digits before '@' are the index
+            locals_ = _pooled(
+                n, rng, lambda: re.sub(r"[^A-Za-z._]", "", fake.user_name()).strip("._") or "user"
+            )
         out = []
         for row in range(n):
-            local, suffix = fake.user_name(), ""
-            if index is not None:  # no digit left in the name: the digits before '@' are the index
-                local, suffix = re.sub(r"[^A-Za-z._]", "", local).strip("._") or "user", str(index[row])
+            local, suffix = locals_[row], ""
+            if index is not None:
+                suffix = str(index[row])
             domain = _EMAIL_DOMAINS[domains[row]]
             if self.max_length is not None and len(domain) + 2 + len(suffix) > self.max_length:
                 domain = _SHORT_DOMAIN
@@ -401,7 +425,7 @@ class FakerModel(ColumnModel):
 
     def _usernames(self, n: int, rng: np.random.Generator, index: np.ndarray | None) -> list[str]:
         fake = _faker(self.locale, rng)
-        names = [self._cased(fake.user_name()) for _ in range(n)]
+        names = _pooled(n, rng, lambda: self._cased(fake.user_name()))
         if index is None:
             return [v[: self.max_length] if self.max_length else v for v in names]
         out = []
@@ -414,9 +438,10 @@ class FakerModel(ColumnModel):
         fake = _faker(self.locale, rng)
         domains = rng.choice(len(_EMAIL_DOMAINS), n)
         out = []
+        slugs = _pooled(n, rng, lambda: self._cased(fake.slug()))
         for row in range(n):
             head = f"https://www.{_EMAIL_DOMAINS[domains[row]]}/"
-            slug = self._cased(fake.slug())
+            slug = slugs[row]
             suffix = "" if index is None else f"-{index[row]}"  # the text after the last '-'
             out.append(head + slug[: self._room(len(head) + len(suffix), index is not None)] + suffix)
         return self._sized(out, unique=False) if index is None else out
@@ -430,7 +455,7 @@ class FakerModel(ColumnModel):
             masks = [self.formats[m] for m in rng.choice(len(self.formats), n, p=weights)]
         else:
             fake = _faker(self.locale, rng)
-            numbers = [re.split(r"(?i)x|ext", fake.phone_number())[0].strip() for _ in range(n)]
+            numbers = _pooled(n, rng, lambda: re.split(r"(?i)x|ext", fake.phone_number())[0].strip())
             if index is None and all(len(v) <= (self.max_length or 10**9) for v in numbers):
                 return numbers
             masks = [re.sub(r"\d", "#", v) for v in numbers]
