@@ -32,7 +32,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -841,6 +841,27 @@ def _random_run(seg: Segment, n: int, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
+def _widened(shape: Shape, need: int) -> tuple[Shape, int]:
+    """``shape`` with its last run one character longer at a time until it numbers ``need``
+    unique values (``C-99`` becomes ``C-100``): scaling past the source must not fail on codes.
+    The added length has weight 0, so only unique generation uses it."""
+    runs = [i for i, seg in enumerate(shape.segments) if seg.kind in RUN_KINDS]
+    if not runs:
+        return shape, 1
+    segments = list(shape.segments)
+    last = runs[-1]
+    cap = 1
+    for _ in range(19):
+        cap = min(math.prod(_radix(segments[i]) for i in runs), MAX_KEY)
+        if cap >= need:
+            break
+        seg = segments[last]
+        segments[last] = replace(
+            seg, lengths=(*seg.lengths, max(seg.lengths) + 1), length_weights=(*seg.length_weights, 0.0)
+        )
+    return replace(shape, segments=tuple(segments)), cap
+
+
 def _radix(seg: Segment) -> int:
     """How many distinct strings a run makes at its longest length (case does not count)."""
     length = max(seg.lengths)
@@ -928,6 +949,9 @@ class ShapeModel(ColumnModel):
         alternate and words are cut by literal separators, so a value parses back into its runs
         and equal values would spell equal keys."""
         shape, cap = self.capacity()
+        need = int(np.max(index)) + 1 if len(index) else 0
+        if need > cap:  # more rows than the source's shape can number (a 10x load test)
+            shape, cap = _widened(shape, need)
         keys = permute(index, cap, f"values of shape '{shape_regex(shape)}'")
         n = len(keys)
         runs = [s for s in shape.segments if s.kind in RUN_KINDS]
