@@ -163,6 +163,7 @@ class TableGenerator:
         self.numbered = {c for c in tp.key_columns}
         self._prepare_keys()
         self.fks = self._prepare_fks()
+        self.within = self._numbered_within_parent()
         self.checks = _compile_checks(self.table, self.model)
         self.seen_unique: dict[tuple[str, ...], set[tuple[object, ...]]] = {}
 
@@ -424,7 +425,37 @@ class TableGenerator:
             single.append(self.table.primary_key.columns)
         return (col.name,) in single
 
+    def _numbered_within_parent(self) -> dict[str, np.ndarray]:
+        """Line numbers: an integer key column that shares a composite primary key with the
+        driving FK (``order_items (order_id, line_no)``) counts 1, 2, ... within each parent, as
+        applications number lines, so ``CHECK (line_no BETWEEN 1 AND 3)`` holds and the key
+        stays unique by construction."""
+        pk = self.table.primary_key
+        driving = next((f for f in self.fks if f.mode == "driving" and f.index is not None), None)
+        if (
+            pk is None
+            or len(pk.columns) < 2
+            or driving is None
+            or not set(driving.fk.columns) <= set(pk.columns)
+        ):
+            return {}
+        cols = [c for c in pk.columns if c in self.numbered and c not in driving.fk.columns]
+        if len(cols) != 1:
+            return {}
+        parents = driving.index
+        order = np.argsort(parents, kind="stable")
+        sorted_parents = parents[order]
+        first = np.r_[True, sorted_parents[1:] != sorted_parents[:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - start
+        # Rows without a parent (NULL key) keep a number past any group's, still unique.
+        rank[parents < 0] = np.arange(int((parents < 0).sum())) + len(order)
+        return {cols[0]: rank}
+
     def _key(self, col: Column, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if col.name in self.within:
+            return (self._start(col.name) + self.within[col.name][rows]).astype(np.int64)
         if col.name in self.numbered:
             return (self._start(col.name) + rows).astype(np.int64)
         if col.logical == LogicalType.UUID:

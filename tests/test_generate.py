@@ -15,7 +15,7 @@ from dbsynth import Model, fit, generate
 from dbsynth.cli import cli
 from dbsynth.examples import SHOP_TABLES, build_shop
 
-from conftest import sa_url
+from conftest import _fresh_database, sa_url
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +163,27 @@ def test_target_without_create_permission(shop_model: Path, make_pg: Callable[[s
             c.exec_driver_sql(f"DROP OWNED BY {role}")
             c.exec_driver_sql(f"DROP ROLE {role}")
         admin.dispose()
+
+
+def test_line_numbers_count_within_their_parent(make_pg: Callable[[str], str], pg_url: str) -> None:
+    """A composite key (order_id, line_no) numbers lines 1, 2, ... per order, so a CHECK on the
+    line number holds in a clone twice the size."""
+    source = make_pg(
+        "CREATE TABLE orders (id int PRIMARY KEY, placed date NOT NULL);"
+        "CREATE TABLE lines (order_id int NOT NULL REFERENCES orders, line_no int NOT NULL"
+        " CHECK (line_no BETWEEN 1 AND 3), qty int NOT NULL, PRIMARY KEY (order_id, line_no));"
+        "INSERT INTO orders SELECT g, date '2024-01-01' + g FROM generate_series(1, 200) g;"
+        "INSERT INTO lines SELECT o, l, 1 + mod(o * l, 5) FROM generate_series(1, 200) o,"
+        " generate_series(1, 3) l WHERE l <= 1 + mod(o, 3);"
+    )
+    target = _fresh_database(pg_url, "postgresql")
+    url = next(target)
+    try:
+        generate(fit(source), url, scale=2, seed=4, create_schema=True)
+        engine = sa.create_engine(sa_url(url), poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:
+            lines = conn.exec_driver_sql("SELECT min(line_no), max(line_no), count(*) FROM lines").one()
+        engine.dispose()
+    finally:
+        target.close()
+    assert lines[0] == 1 and lines[1] <= 3 and lines[2] > 0
