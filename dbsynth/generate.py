@@ -185,7 +185,7 @@ class TableGenerator:
 
     def _prepare_fks(self) -> list[_Fk]:
         rng = self._rng(TABLE_STREAM)
-        breaks = {fk_id(self.table.key, b.foreign_key.columns): b for b in self.gen.plan.breaks}
+        breaks = {fk_id(b.table, b.foreign_key.columns): b for b in self.gen.plan.breaks}
         out: list[_Fk] = []
         for fk in self.table.foreign_keys:
             rid = fk_id(self.table.key, fk.columns)

@@ -456,7 +456,10 @@ class PostgresSink:
             return self._finish(committed=False)
         try:
             self._end_copy()
-            for cut in self.cuts:
+            # Deferred checks first: PostgreSQL refuses ALTER TABLE (re-adding a dropped FK) on a
+            # table that still has pending deferred trigger events.
+            deferred_first = sorted(self.cuts, key=lambda c: c.strategy is not BreakStrategy.DEFERRED)
+            for cut in deferred_first:
                 self._validate(cut)
             self._reset_sequences()
         except psycopg.Error as exc:
