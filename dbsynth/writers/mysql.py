@@ -25,11 +25,10 @@ from typing import Any
 
 import pymysql
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from dbsynth.cycles import BreakStrategy
-from dbsynth.db import connection_error, create_engine, parse_url
+from dbsynth.db import connection_error, create_engine
 from dbsynth.ddl import create_schema, target_table_name
 from dbsynth.errors import DbsynthError, TargetError
 from dbsynth.schema import Column
@@ -85,20 +84,11 @@ class _Fk:
     ref_columns: tuple[str, ...]
 
 
-class MySQLTarget:
+class MySQLTarget(safety.DatabaseTarget):
     """Rows into a MySQL or MariaDB database (see the module docstring)."""
 
-    supports_updates = True
-
-    def __init__(self, url: str | URL, *, source: str | URL | None = None) -> None:
-        self.url = parse_url(url)
-        self.source = source
-
-    def describe(self) -> str:
-        return safety.shown(self.url)
-
     def open(self, spec: LoadSpec) -> MySQLSink:
-        safety.refuse_source(self.url, self.source)
+        self.refuse()
         engine = create_engine(self.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
         try:
             conn = engine.connect()

@@ -32,7 +32,7 @@ from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.engine import URL
 
 from dbsynth.cycles import BreakStrategy, CycleBreak
-from dbsynth.db import connection_error, parse_url
+from dbsynth.db import connection_error
 from dbsynth.ddl import create_schema, target_table_name
 from dbsynth.errors import TargetError
 from dbsynth.schema import Column
@@ -167,20 +167,11 @@ class _SeqUse:
     increment: int
 
 
-class PostgresTarget:
+class PostgresTarget(safety.DatabaseTarget):
     """Rows into a PostgreSQL database with COPY (see the module docstring)."""
 
-    supports_updates = True
-
-    def __init__(self, url: str | URL, *, source: str | URL | None = None) -> None:
-        self.url = parse_url(url)
-        self.source = source
-
-    def describe(self) -> str:
-        return safety.shown(self.url)
-
     def open(self, spec: LoadSpec) -> PostgresSink:
-        safety.refuse_source(self.url, self.source)
+        self.refuse()
         try:
             conn = psycopg.connect(conninfo(self.url), autocommit=False)
         except psycopg.Error as exc:

@@ -151,3 +151,20 @@ def orphans_sql(child: str, parent: str, columns: Sequence[str], ref_columns: Se
     match = " AND ".join(f"p.{r} = c.{col}" for col, r in zip(columns, ref_columns, strict=True))
     missing = f"NOT EXISTS (SELECT 1 FROM {parent} p WHERE {match})"
     return f"SELECT count(*) FROM {child} c WHERE {present} AND {missing}"
+
+
+class DatabaseTarget:
+    """What every database target shares: its URL, the source it must not be, and how it is
+    shown. ``open`` starts with :meth:`refuse` (subclasses implement the load itself)."""
+
+    supports_updates = True
+
+    def __init__(self, url: str | URL, *, source: str | URL | None = None) -> None:
+        self.url = parse_url(url)
+        self.source = source
+
+    def describe(self) -> str:
+        return shown(self.url)
+
+    def refuse(self) -> None:
+        refuse_source(self.url, self.source)

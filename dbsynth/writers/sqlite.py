@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from dbsynth.cycles import BreakStrategy
-from dbsynth.db import connection_error, create_engine, parse_url
+from dbsynth.db import connection_error, create_engine
 from dbsynth.ddl import create_schema, target_table_name
 from dbsynth.errors import TargetError
 from dbsynth.schema import Column
@@ -50,20 +49,11 @@ class _Table:
         return ident(self.name)
 
 
-class SQLiteTarget:
+class SQLiteTarget(safety.DatabaseTarget):
     """Rows into a SQLite file (see the module docstring)."""
 
-    supports_updates = True
-
-    def __init__(self, url: str | URL, *, source: str | URL | None = None) -> None:
-        self.url = parse_url(url)
-        self.source = source
-
-    def describe(self) -> str:
-        return safety.shown(self.url)
-
     def open(self, spec: LoadSpec) -> SQLiteSink:
-        safety.refuse_source(self.url, self.source)
+        self.refuse()
         path = self.url.database or ""
         created = path not in ("", ":memory:") and not Path(path).exists()
         if created and not spec.create_schema:
