@@ -33,10 +33,10 @@ import pandas as pd
 import psycopg
 
 from dbsynth.db import parse_url
-from dbsynth.introspect import introspect
-from dbsynth.writers import Batch, LoadSpec, TableLoad, open_target
-from dbsynth.writers.encode import copy_csv
-from dbsynth.writers.postgres import conninfo
+from dbsynth.introspection import introspect
+from dbsynth.writing import Batch, LoadSpec, TableLoad, open_target
+from dbsynth.writing.encode import copy_csv
+from dbsynth.writing.postgres import conninfo
 
 TABLE_SQL = """
 CREATE TABLE bench (

@@ -8,8 +8,7 @@
 The public API is what this module exports (``__all__``); everything else is internal.
 """
 
-__version__ = "0.1.0"
-
+from dbsynth._version import __version__
 from dbsynth.api import CloneResult, GenerateResult, clone, generate
 from dbsynth.errors import (
     ConnectionFailed,
@@ -22,10 +21,10 @@ from dbsynth.errors import (
     UnsupportedDatabase,
     UsageError,
 )
-from dbsynth.fit import fit
-from dbsynth.introspect import introspect
+from dbsynth.fitting.fit import fit
+from dbsynth.introspection import introspect
 from dbsynth.model import Model
-from dbsynth.plan import Plan, make_plan
+from dbsynth.planning.plan import Plan, make_plan
 from dbsynth.schema import Schema
 
 __all__ = [

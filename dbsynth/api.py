@@ -26,13 +26,13 @@ from sqlalchemy.engine import URL
 from dbsynth.config import Config
 from dbsynth.db import parse_url
 from dbsynth.errors import DbsynthError, GenerationError, UnsupportedDatabase
-from dbsynth.fit import fit
-from dbsynth.generate import Generator
+from dbsynth.fitting.fit import fit
+from dbsynth.generation.engine import Generator
 from dbsynth.model import Model
-from dbsynth.plan import DEFAULT_CHUNK_ROWS, Plan, make_plan
-from dbsynth.writers import open_target
-from dbsynth.writers.base import Batch, IfExists, LoadResult, Target
-from dbsynth.writers.safety import refuse_source
+from dbsynth.planning.plan import DEFAULT_CHUNK_ROWS, Plan, make_plan
+from dbsynth.writing import open_target
+from dbsynth.writing.base import Batch, IfExists, LoadResult, Target
+from dbsynth.writing.safety import refuse_source
 
 Progress = Callable[[str, int, int], None]  # (table, rows written so far, rows planned)
 QUEUE_BATCHES = 4  # batches generated ahead of the writer: overlap without unbounded memory

@@ -22,9 +22,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from dbsynth.columns.base import ColumnModel, decode
+from dbsynth.columns.copula import GaussianCopula
 from dbsynth.errors import ModelError, UsageError, did_you_mean
-from dbsynth.models.base import ColumnModel, decode
-from dbsynth.models.copula import GaussianCopula
 from dbsynth.schema import Schema
 from dbsynth.serde import from_data, to_data
 

@@ -3,10 +3,10 @@
 Two entry-point groups, read with :mod:`importlib.metadata` from every installed distribution:
 
 ``dbsynth.generators``
-    name: a column-model kind; value: a :class:`~dbsynth.models.base.ColumnModel` subclass
+    name: a column-model kind; value: a :class:`~dbsynth.columns.base.ColumnModel` subclass
     (``"pkg.module:GeometryModel"``). A class that carries no ``kind`` of its own is registered
     under the entry point's name; a class decorated with ``@register(kind)`` keeps its kind. A
-    :class:`~dbsynth.models.generators.GeneratorModel` named ``generator.<name>`` is also a
+    :class:`~dbsynth.columns.generators.GeneratorModel` named ``generator.<name>`` is also a
     config generator (``generator: <name>`` in ``dbsynth.yaml``), as with ``register_generator``.
 ``dbsynth.types``
     name: anything; value: a :class:`TypeHandler` saying which SQL types (by bare name:
@@ -24,12 +24,12 @@ before type handlers, because a handler names a model kind that must exist.
 
 What the loaded type handlers feed:
 
-* :data:`dbsynth.models.choose.SQL_TYPE_MODELS` (SQL type name -> model kind), which
+* :data:`dbsynth.columns.choose.SQL_TYPE_MODELS` (SQL type name -> model kind), which
   ``choose_model`` consults before the logical type;
 * :func:`annotate_warnings`, which rewords the introspection warning "type ... is not
   modelled" for a type a plugin generates;
 * :func:`extension_statements`, the ``CREATE EXTENSION IF NOT EXISTS`` lines a PostgreSQL
-  target needs before its tables (for ``dbsynth.ddl``).
+  target needs before its tables (for ``dbsynth.writing.ddl``).
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ def plugin_warnings() -> list[str]:
 def type_handler(sql_type: str, dialect: str | None = None) -> tuple[TypeHandler, Plugin] | None:
     """The handler (and its plugin) for a column's SQL type text (``geometry(Point,4326)``,
     ``public.geometry``), if a loaded plugin claims it for ``dialect`` (any dialect if None)."""
-    from dbsynth.models.choose import sql_type_name
+    from dbsynth.columns.choose import sql_type_name
 
     load_plugins()
     claim = _CLAIMS.get(sql_type_name(sql_type))
@@ -209,7 +209,7 @@ def type_handler(sql_type: str, dialect: str | None = None) -> tuple[TypeHandler
 
 # -- hooks for introspection and DDL ---------------------------------------------------------------
 
-# The warning every reflector records for a type it cannot model (dbsynth.introspect). The test
+# The warning every reflector records for a type it cannot model (dbsynth.introspection). The test
 # of annotate_warnings reads a real schema, so a change of that wording fails it loudly.
 _UNMODELLED = re.compile(
     r"(?P<where>.+?): type '(?P<type>[^']+)' is not modelled; "
@@ -261,7 +261,7 @@ def extension_statements(schema: Schema, target_dialect: str) -> tuple[str, ...]
 
 
 def _load_all() -> PluginReport:
-    from dbsynth.models.choose import SQL_TYPE_MODELS
+    from dbsynth.columns.choose import SQL_TYPE_MODELS
 
     # A reload forgets the previous type claims (a removed plugin's types go back to OTHER);
     # registered model kinds stay, the registry has no removal and re-registering is a no-op.
@@ -301,7 +301,7 @@ def _import(ep: metadata.EntryPoint) -> tuple[object, str]:
 
 
 def _load_generator(ep: metadata.EntryPoint) -> Plugin:
-    from dbsynth.models.base import ColumnModel, register, registered_kinds
+    from dbsynth.columns.base import ColumnModel, register, registered_kinds
 
     obj, error = _import(ep)
     if error:
@@ -309,7 +309,7 @@ def _load_generator(ep: metadata.EntryPoint) -> Plugin:
     if not (isinstance(obj, type) and issubclass(obj, ColumnModel)) or obj is ColumnModel:
         what = obj.__name__ if isinstance(obj, type) else f"a {type(obj).__name__}"
         return _plugin(ep, GENERATORS, "", f"{ep.value} is {what}, not a ColumnModel subclass")
-    from dbsynth.models.generators.base import KIND_PREFIX, GeneratorModel, register_generator
+    from dbsynth.columns.generators.base import KIND_PREFIX, GeneratorModel, register_generator
 
     # A kind inherited from a parent model is not the class's own: register it under the name.
     kind = obj.__dict__.get("kind") or ep.name
@@ -328,7 +328,7 @@ def _load_generator(ep: metadata.EntryPoint) -> Plugin:
 
 
 def _load_type(ep: metadata.EntryPoint, sql_type_models: dict[str, str]) -> Plugin:
-    from dbsynth.models.base import registered_kinds
+    from dbsynth.columns.base import registered_kinds
 
     obj, error = _import(ep)
     if error:

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dbsynth.models.base import ColumnModel, FitContext, decode, encode, registered_kinds
+from dbsynth.columns.base import ColumnModel, FitContext, decode, encode, registered_kinds
 from dbsynth.schema import Column
 
 CHECK_TABLE = "dbsynth_conformance"
@@ -110,7 +110,7 @@ def _check_registered(model: ColumnModel, name: str) -> None:
     if registered_kinds().get(model.kind) is not type(model):
         raise AssertionError(
             f"{name} is not registered under its kind: decorate the class with "
-            "@dbsynth.models.base.register(kind) and declare it under the dbsynth.generators entry point"
+            "@dbsynth.columns.base.register(kind) and declare it under the dbsynth.generators entry point"
         )
     text = json.dumps(encode(model), allow_nan=False)
     back = decode(json.loads(text))
@@ -192,7 +192,7 @@ def load_into_database(url: str, column: Column, values: Sequence[Any], name: st
 
 
 def _load_postgres(conn: Any, column: Column, frame: pd.DataFrame) -> None:
-    from dbsynth.writers.encode import copy_csv
+    from dbsynth.writing.encode import copy_csv
 
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {CHECK_TABLE} (v {column.sql_type})")
     raw = conn.connection.driver_connection  # psycopg: COPY as the PostgreSQL writer sends it
@@ -201,8 +201,8 @@ def _load_postgres(conn: Any, column: Column, frame: pd.DataFrame) -> None:
 
 
 def _load_mysql(conn: Any, column: Column, frame: pd.DataFrame) -> None:
-    from dbsynth.writers.encode import MYSQL_VALUES, python_rows
-    from dbsynth.writers.mysql import SESSION_SQL
+    from dbsynth.writing.encode import MYSQL_VALUES, python_rows
+    from dbsynth.writing.mysql import SESSION_SQL
 
     for statement in SESSION_SQL:  # strict mode: a bad value is an error, not a warning
         conn.exec_driver_sql(statement)
@@ -214,7 +214,7 @@ def _load_mysql(conn: Any, column: Column, frame: pd.DataFrame) -> None:
 
 
 def _load_sqlite(conn: Any, column: Column, frame: pd.DataFrame) -> None:
-    from dbsynth.writers.encode import SQLITE_VALUES, python_rows
+    from dbsynth.writing.encode import SQLITE_VALUES, python_rows
 
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {CHECK_TABLE} (v {column.sql_type})")
     conn.connection.driver_connection.executemany(

@@ -27,7 +27,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dbsynth.checks import (
+from dbsynth.errors import GenerationError, SchemaError, UnsupportedDatabase
+from dbsynth.generation.checks import (
     ColumnHints,
     CompiledCheck,
     Hints,
@@ -38,8 +39,7 @@ from dbsynth.checks import (
     repair,
     table_checks,
 )
-from dbsynth.errors import GenerationError, SchemaError, UnsupportedDatabase
-from dbsynth.introspect import introspect
+from dbsynth.introspection import introspect
 from dbsynth.schema import CheckConstraint, Column, LogicalType, Schema, Table
 
 from conftest import MYSQL_DATASETS, PG_DATASETS, sa_url
@@ -63,7 +63,7 @@ def fixture_column(name: str, spec: str) -> Column:
 
 
 def typed(column: Column, values: list[Any]) -> pd.Series:
-    """Values in the generator's dtypes (``dbsynth.writers.base``)."""
+    """Values in the generator's dtypes (``dbsynth.writing.base``)."""
     kind = column.logical
     if kind is LogicalType.INTEGER:
         return pd.Series(values, dtype="Int64")

@@ -20,7 +20,7 @@ import dbsynth.cli.inspect as inspect_module
 from dbsynth.cli import cli, redact
 from dbsynth.db import display_url, parse_url
 from dbsynth.examples import SHOP_TABLES, build_shop
-from dbsynth.introspect import introspect
+from dbsynth.introspection import introspect
 from dbsynth.schema import Schema
 
 SECRET = "Pw-7f3k9-Zq"  # a password that must never appear in any output

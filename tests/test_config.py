@@ -16,6 +16,8 @@ import sqlalchemy as sa
 import yaml
 from click.testing import CliRunner
 
+from dbsynth.columns.generators import ChoiceGenerator, ExpressionGenerator, RegexGenerator
+from dbsynth.columns.pii import PiiKind
 from dbsynth.config import (
     BoundConfig,
     ConfigError,
@@ -27,9 +29,7 @@ from dbsynth.config import (
 from dbsynth.config.json_schema import build_json_schema
 from dbsynth.config.starter import starter_config, survey, yaml_name
 from dbsynth.errors import UsageError
-from dbsynth.introspect import introspect
-from dbsynth.models.generators import ChoiceGenerator, ExpressionGenerator, RegexGenerator
-from dbsynth.models.pii import PiiKind
+from dbsynth.introspection import introspect
 from dbsynth.schema import Schema
 
 from conftest import _fresh_database, sa_url

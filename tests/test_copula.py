@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import rankdata
 
-from dbsynth.models.copula import (
+from dbsynth.columns.copula import (
     GaussianCopula,
     nearest_correlation,
     shrinkage_intensity,

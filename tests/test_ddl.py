@@ -16,10 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from dbsynth.db import create_engine, parse_url
-from dbsynth.ddl import DdlScript, create_schema, schema_ddl, target_table_name
 from dbsynth.errors import SchemaError, TargetError, UnsupportedDatabase, UsageError
 from dbsynth.examples import shop_sql
-from dbsynth.introspect import introspect
+from dbsynth.introspection import introspect
 from dbsynth.schema import (
     CheckConstraint,
     Column,
@@ -31,6 +30,7 @@ from dbsynth.schema import (
     Schema,
     Table,
 )
+from dbsynth.writing.ddl import DdlScript, create_schema, schema_ddl, target_table_name
 
 L = LogicalType
 DATASETS = ["pagila", "sakila_pg", "chinook", "northwind", "world", "chinook_mysql", "sakila_mysql"]

@@ -15,9 +15,9 @@ import pytest
 import sqlalchemy as sa
 from scipy import stats
 
-from dbsynth.fit import fit
+from dbsynth.columns.copula import to_uniform
+from dbsynth.fitting.fit import fit
 from dbsynth.model import Model
-from dbsynth.models.copula import to_uniform
 
 N = 4000
 

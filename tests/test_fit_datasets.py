@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from dbsynth.cli import cli
-from dbsynth.fit import fit
+from dbsynth.fitting.fit import fit
 from dbsynth.model import Model
 
 from conftest import DATASET_INFO, sa_url, with_database

@@ -11,14 +11,14 @@ import pytest
 import sqlalchemy as sa
 
 from dbsynth import fit, generate
-from dbsynth.fit import column_roles
+from dbsynth.fitting.fit import column_roles
 from dbsynth.model import Model
 from dbsynth.schema import Schema, Table
 
 from conftest import DATASET_INFO, _fresh_database, sa_url
 
 SCALES = (0.5, 1.0, 3.0)
-# Every table gets exactly round(source rows × scale) (``dbsynth.plan``); children-per-parent
+# Every table gets exactly round(source rows × scale) (``dbsynth.planning.plan``); children-per-parent
 # shape is measured by the report's cardinality score, not here.
 
 
@@ -125,7 +125,7 @@ def test_chinook_from_mariadb_into(models: dict[str, Model], pg_url: str, tmp_pa
 
 
 def test_sakila_store_staff_cycle_is_in_the_plan(models: dict[str, Model]) -> None:
-    from dbsynth.plan import make_plan
+    from dbsynth.planning.plan import make_plan
 
     for name in ("sakila_pg", "sakila_mysql"):
         plan = make_plan(models[name])

@@ -12,9 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dbsynth.errors import GenerationError, ModelError, UsageError
-from dbsynth.models.base import FitContext, decode, encode, registered_kinds
-from dbsynth.models.generators import (
+from dbsynth.columns.base import FitContext, decode, encode, registered_kinds
+from dbsynth.columns.generators import (
     ChoiceGenerator,
     ConstantGenerator,
     ExpressionGenerator,
@@ -28,10 +27,11 @@ from dbsynth.models.generators import (
     generator,
     generators,
 )
-from dbsynth.models.generators.regex import PatternError, parse_pattern
-from dbsynth.models.pii import PiiKind
+from dbsynth.columns.generators.regex import PatternError, parse_pattern
+from dbsynth.columns.pii import PiiKind
+from dbsynth.errors import GenerationError, ModelError, UsageError
+from dbsynth.generation.values import coerce_column
 from dbsynth.schema import Column, LogicalType, Table
-from dbsynth.values import coerce_column
 
 L = LogicalType
 CTX = FitContext()

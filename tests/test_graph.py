@@ -225,7 +225,7 @@ DATASETS = ["pagila", "sakila_pg", "chinook", "northwind", "world", "chinook_mys
 
 
 def introspected(dataset_url: Callable[[str], str], name: str) -> Schema:
-    from dbsynth.introspect import introspect
+    from dbsynth.introspection import introspect
 
     return introspect(dataset_url(name))
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from dbsynth.db import create_engine, parse_url
 from dbsynth.errors import SchemaError
-from dbsynth.introspect import introspect
-from dbsynth.introspect.mysql import mentioned_columns
+from dbsynth.introspection import introspect
+from dbsynth.introspection.mysql import mentioned_columns
 from dbsynth.schema import (
     CheckConstraint,
     Column,

@@ -1,7 +1,7 @@
 """PostgreSQL introspection against the real server.
 
 The sample datasets are counted twice: by dbsynth, and by this file's own catalog SQL (which
-never calls dbsynth.introspect). A fixture database (``fixtures/introspect/pg_every_type.sql``)
+never calls dbsynth.introspection). A fixture database (``fixtures/introspect/pg_every_type.sql``)
 holds every supported shape and is checked against exact expectations.
 """
 
@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 
 from dbsynth.errors import SchemaError
-from dbsynth.introspect import introspect
+from dbsynth.introspection import introspect
 from dbsynth.schema import (
     CheckConstraint,
     Column,

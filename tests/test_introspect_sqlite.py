@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 
 from dbsynth.errors import SchemaError
-from dbsynth.introspect import introspect
-from dbsynth.introspect.sqlite import affinity, declared_logical, scan_create_index, scan_create_table
+from dbsynth.introspection import introspect
+from dbsynth.introspection.sqlite import affinity, declared_logical, scan_create_index, scan_create_table
 from dbsynth.schema import (
     CheckConstraint,
     Column,

@@ -13,9 +13,9 @@ import pytest
 import sqlalchemy as sa
 from scipy import stats
 
-from dbsynth.models.base import ColumnModel, FitContext, decode, encode
-from dbsynth.models.categorical import CategoricalModel, choose_categorical, reshape, shape_of
-from dbsynth.models.simple import BooleanModel, ConstantModel
+from dbsynth.columns.base import ColumnModel, FitContext, decode, encode
+from dbsynth.columns.categorical import CategoricalModel, choose_categorical, reshape, shape_of
+from dbsynth.columns.simple import BooleanModel, ConstantModel
 from dbsynth.schema import Column, LogicalType
 
 CTX = FitContext(min_count=5, seed=1)

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from dbsynth.models.base import ColumnModel, FitContext, decode, encode
-from dbsynth.models.numeric import NumericModel, base_type_name, fit_counts, infer_scale, type_bounds
+from dbsynth.columns.base import ColumnModel, FitContext, decode, encode
+from dbsynth.columns.numeric import NumericModel, base_type_name, fit_counts, infer_scale, type_bounds
 from dbsynth.schema import Column, LogicalType
 
 CTX = FitContext(min_count=5, seed=7)

@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 from faker import Faker
 
-from dbsynth.db import create_engine
-from dbsynth.models.pii import (
+from dbsynth.columns.pii import (
     PiiKind,
     detect_pii,
     iban_check_digits,
@@ -23,6 +22,7 @@ from dbsynth.models.pii import (
     name_hint,
     name_tokens,
 )
+from dbsynth.db import create_engine
 from dbsynth.schema import Column, LogicalType
 
 N = 400

@@ -14,11 +14,11 @@ import pytest
 import sqlalchemy as sa
 from scipy import stats
 
-from dbsynth.models.base import ColumnModel, FitContext, decode, encode
-from dbsynth.models.categorical import CategoricalModel
-from dbsynth.models.numeric import NumericModel
-from dbsynth.models.simple import BytesModel, UuidModel
-from dbsynth.models.structured import MAX_DEPTH, ArrayModel, JsonModel, SetModel
+from dbsynth.columns.base import ColumnModel, FitContext, decode, encode
+from dbsynth.columns.categorical import CategoricalModel
+from dbsynth.columns.numeric import NumericModel
+from dbsynth.columns.simple import BytesModel, UuidModel
+from dbsynth.columns.structured import MAX_DEPTH, ArrayModel, JsonModel, SetModel
 from dbsynth.schema import Column, LogicalType
 
 CTX = FitContext(min_count=5, seed=2)

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from scipy import stats
 
-from dbsynth.models.base import ColumnModel, FitContext, decode, encode
-from dbsynth.models.temporal import DAY, MINUTE, SECOND, TemporalModel, to_microseconds
+from dbsynth.columns.base import ColumnModel, FitContext, decode, encode
+from dbsynth.columns.temporal import DAY, MINUTE, SECOND, TemporalModel, to_microseconds
 from dbsynth.schema import Column, LogicalType
 
 CTX = FitContext(min_count=5, seed=3)

@@ -13,10 +13,9 @@ import pandas as pd
 import pytest
 from faker import Faker
 
-from dbsynth.errors import GenerationError, ModelError, UsageError
-from dbsynth.models.base import ColumnModel, FitContext, decode, encode
-from dbsynth.models.pii import PiiKind, iban_valid, luhn_valid
-from dbsynth.models.text import (
+from dbsynth.columns.base import ColumnModel, FitContext, decode, encode
+from dbsynth.columns.pii import PiiKind, iban_valid, luhn_valid
+from dbsynth.columns.text import (
     FakerModel,
     FreeTextModel,
     IndexedModel,
@@ -27,6 +26,7 @@ from dbsynth.models.text import (
     shape_regex,
     syllable_text,
 )
+from dbsynth.errors import GenerationError, ModelError, UsageError
 from dbsynth.schema import Column, LogicalType
 
 CTX = FitContext(min_count=5, locale="en_US", table="customer")

@@ -24,15 +24,15 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-import dbsynth.models  # noqa: F401  (registers the built-in kinds)
+import dbsynth.columns  # noqa: F401  (registers the built-in kinds)
 from dbsynth.cli import DbsynthGroup
 from dbsynth.cli.plugins import plugins_command
+from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register, registered_kinds
+from dbsynth.columns.choose import SQL_TYPE_MODELS, choose_model
+from dbsynth.columns.generators import generators
+from dbsynth.columns.numeric import NumericModel
 from dbsynth.db import connect
-from dbsynth.introspect.postgres import reflect as reflect_postgres
-from dbsynth.models.base import ColumnModel, FitContext, clip_unit, register, registered_kinds
-from dbsynth.models.choose import SQL_TYPE_MODELS, choose_model
-from dbsynth.models.generators import generators
-from dbsynth.models.numeric import NumericModel
+from dbsynth.introspection.postgres import reflect as reflect_postgres
 from dbsynth.plugins import (
     GENERATORS,
     TYPES,
@@ -52,8 +52,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dbsynth.models.base import ColumnModel, clip_unit
-from dbsynth.models.generators import GeneratorModel
+from dbsynth.columns.base import ColumnModel, clip_unit
+from dbsynth.columns.generators import GeneratorModel
 from dbsynth.plugins import TypeHandler
 
 
@@ -114,7 +114,7 @@ EXPECTED_ERRORS = {
     "No module named 'fake_dbsynth_missing'",
     (GENERATORS, "not_a_model"): "fake_dbsynth_plugin:NOT_A_MODEL is a dict, not a ColumnModel subclass",
     (GENERATORS, "numeric_again"): "column model kind 'numeric' is already provided by "
-    "dbsynth.models.numeric.NumericModel",
+    "dbsynth.columns.numeric.NumericModel",
     (TYPES, "tsvector_again"): "SQL type 'tsvector' is already handled by plugin 'tsvector'",
     (
         TYPES,
@@ -171,7 +171,7 @@ def test_builtins_are_declared_and_loaded_as_entry_points() -> None:
     numeric = builtin["numeric"]
     assert (numeric.group, numeric.value, numeric.distribution, numeric.status) == (
         GENERATORS,
-        "dbsynth.models.numeric:NumericModel",
+        "dbsynth.columns.numeric:NumericModel",
         "dbsynth",
         Status.OK,
     )
@@ -471,7 +471,7 @@ def test_unregistered_model_is_caught() -> None:
         check_generator(UnregisteredModel(), NUMBER)
     assert str(err.value) == (
         "column model 'test_unregistered' (UnregisteredModel) for x double precision is not registered "
-        "under its kind: decorate the class with @dbsynth.models.base.register(kind) and declare it under "
+        "under its kind: decorate the class with @dbsynth.columns.base.register(kind) and declare it under "
         "the dbsynth.generators entry point"
     )
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from faker import Faker
 
-from dbsynth.models.pii import PiiKind
+from dbsynth.columns.pii import PiiKind
 from dbsynth.report.columns import ColumnInfo, classify_table, comparable_frame
 from dbsynth.report.privacy import (
     PrivacyTable,

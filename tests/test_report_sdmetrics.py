@@ -20,10 +20,10 @@ import pandas as pd
 import pytest
 
 from dbsynth.api import clone
-from dbsynth.introspect import introspect
+from dbsynth.introspection import introspect
 from dbsynth.report import fidelity_of_frames
 from dbsynth.report.columns import ColumnInfo, comparable_frame
-from dbsynth.sampling import sample_database
+from dbsynth.sampling.sampler import sample_database
 from dbsynth.schema import Schema
 
 sdmetrics_reports = pytest.importorskip("sdmetrics.reports")

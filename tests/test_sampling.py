@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from dbsynth.db import display_url, parse_url
 from dbsynth.errors import ConnectionFailed, SchemaError, UsageError
-from dbsynth.introspect import introspect
-from dbsynth.sampling import Sample, fk_text, sample_database, to_frame
+from dbsynth.introspection import introspect
+from dbsynth.sampling.sampler import Sample, fk_text, sample_database, to_frame
 from dbsynth.schema import Column, ForeignKey, LogicalType, PrimaryKey, Schema, Table
 
 # -- a small shop, the same data on every backend ---------------------------------------------

@@ -12,10 +12,10 @@ import sqlalchemy as sa
 
 from dbsynth.db import parse_url
 from dbsynth.graph import plan_insertion
-from dbsynth.introspect import introspect
-from dbsynth.sampling import Sample, sample_database
+from dbsynth.introspection import introspect
+from dbsynth.sampling.sampler import Sample, sample_database
 from dbsynth.schema import Schema
-from dbsynth.writers import Batch, LoadResult, LoadSpec, TableLoad, open_target
+from dbsynth.writing import Batch, LoadResult, LoadSpec, TableLoad, open_target
 
 
 def sampled(url: str, rows: int) -> tuple[Schema, Sample]:

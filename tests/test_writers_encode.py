@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from dbsynth.db import parse_url
 from dbsynth.schema import Column, LogicalType
-from dbsynth.writers.encode import (
+from dbsynth.writing.encode import (
     MYSQL_VALUES,
     SQLITE_VALUES,
     copy_csv,
@@ -26,7 +26,7 @@ from dbsynth.writers.encode import (
     python_rows,
     time_text,
 )
-from dbsynth.writers.postgres import conninfo
+from dbsynth.writing.postgres import conninfo
 
 L = LogicalType
 

@@ -13,13 +13,13 @@ import pytest
 
 from dbsynth.errors import TargetError, UnsupportedDatabase, UsageError
 from dbsynth.schema import Column, LogicalType, Schema, Table
-from dbsynth.writers import Batch, LoadResult, LoadSpec, TableLoad, Update, open_target
-from dbsynth.writers.files import FilesTarget
-from dbsynth.writers.memory import MemoryTarget, Record
-from dbsynth.writers.mysql import MySQLTarget
-from dbsynth.writers.postgres import PostgresTarget
-from dbsynth.writers.safety import same_database
-from dbsynth.writers.sqlite import SQLiteTarget
+from dbsynth.writing import Batch, LoadResult, LoadSpec, TableLoad, Update, open_target
+from dbsynth.writing.files import FilesTarget
+from dbsynth.writing.memory import MemoryTarget, Record
+from dbsynth.writing.mysql import MySQLTarget
+from dbsynth.writing.postgres import PostgresTarget
+from dbsynth.writing.safety import same_database
+from dbsynth.writing.sqlite import SQLiteTarget
 
 L = LogicalType
 SCHEMA = Schema(

@@ -18,10 +18,10 @@ from dbsynth.cycles import BreakStrategy
 from dbsynth.db import parse_url
 from dbsynth.errors import ConnectionFailed, TargetError
 from dbsynth.graph import plan_insertion
-from dbsynth.introspect import introspect
+from dbsynth.introspection import introspect
 from dbsynth.schema import Schema
-from dbsynth.writers import Batch, LoadResult, LoadSpec, TableLoad, Update, open_target
-from dbsynth.writers.postgres import conninfo
+from dbsynth.writing import Batch, LoadResult, LoadSpec, TableLoad, Update, open_target
+from dbsynth.writing.postgres import conninfo
 
 pytestmark = pytest.mark.postgres
 

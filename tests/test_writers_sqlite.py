@@ -17,9 +17,9 @@ from dbsynth.cycles import BreakStrategy
 from dbsynth.db import parse_url
 from dbsynth.errors import TargetError
 from dbsynth.graph import plan_insertion
-from dbsynth.introspect import introspect
+from dbsynth.introspection import introspect
 from dbsynth.schema import LogicalType, Schema
-from dbsynth.writers import Batch, LoadResult, LoadSpec, TableLoad, Update, open_target
+from dbsynth.writing import Batch, LoadResult, LoadSpec, TableLoad, Update, open_target
 
 TRICKY = "a,\"b'\n\\ c\tNULL ünï"
 

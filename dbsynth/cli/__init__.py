@@ -30,7 +30,7 @@ from typing import Any
 import click
 from sqlalchemy.engine import make_url
 
-from dbsynth import __version__
+from dbsynth._version import __version__
 from dbsynth.cli.config import config_group
 from dbsynth.cli.demo import demo_command
 from dbsynth.cli.fit import fit_command

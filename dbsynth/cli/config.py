@@ -13,7 +13,7 @@ from dbsynth.config import ConfigError, json_schema_path, load_and_bind, load_co
 from dbsynth.config.starter import INIT_SAMPLE_ROWS, starter_config, survey
 from dbsynth.db import display_url, parse_url
 from dbsynth.errors import UsageError
-from dbsynth.introspect import introspect
+from dbsynth.introspection import introspect
 
 DEFAULT_FILE = "dbsynth.yaml"
 

@@ -24,8 +24,8 @@ from dbsynth.cli.options import workdir_option
 from dbsynth.cli.render import print_all, status, stderr_console, stdout_console
 from dbsynth.db import display_url, parse_url
 from dbsynth.examples import SHOP_TABLES, build_shop
-from dbsynth.fit import fit
-from dbsynth.introspect import introspect
+from dbsynth.fitting.fit import fit
+from dbsynth.introspection import introspect
 from dbsynth.schema import Schema
 
 SOURCE_FILE = "shop.sqlite"

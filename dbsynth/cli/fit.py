@@ -9,8 +9,8 @@ import click
 from dbsynth.cli.options import config_option, fit_options, read_config, schema_option, source_url_argument
 from dbsynth.cli.render import status, stderr_console, stdout_console
 from dbsynth.db import display_url, parse_url
-from dbsynth.explain import explain
-from dbsynth.fit import check_settings, fit, resolve_settings
+from dbsynth.fitting.explain import explain
+from dbsynth.fitting.fit import check_settings, fit, resolve_settings
 from dbsynth.model import Model, check_writable
 
 

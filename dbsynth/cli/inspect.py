@@ -20,8 +20,8 @@ from dbsynth.cli.render import (
 from dbsynth.db import display_url, parse_url
 from dbsynth.errors import UsageError
 from dbsynth.graph import describe_plan, plan_insertion
-from dbsynth.introspect import introspect
-from dbsynth.mermaid import to_mermaid
+from dbsynth.introspection import introspect
+from dbsynth.introspection.mermaid import to_mermaid
 from dbsynth.schema import Schema
 
 

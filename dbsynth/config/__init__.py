@@ -21,7 +21,7 @@ Two passes, each reporting every problem at once with ``file:line:column`` and "
 :meth:`Config.bind` checks the config against a live :class:`~dbsynth.schema.Schema` and
 resolves it into a :class:`BoundConfig` for fit and generate; :func:`load_and_bind` does both
 and reports the problems of both passes together. Generators are column models
-(``dbsynth.models.generators``). The JSON Schema of the file, for editors, is
+(``dbsynth.columns.generators``). The JSON Schema of the file, for editors, is
 :func:`json_schema_path`. ``dbsynth config init`` writes a starting file
 (:func:`dbsynth.config.starter.starter_config`).
 """

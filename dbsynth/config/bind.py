@@ -23,6 +23,9 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
+from dbsynth.columns.base import FitContext
+from dbsynth.columns.generators import ExpressionGenerator, ParamProblems, generators
+from dbsynth.columns.pii import PiiKind
 from dbsynth.config.types import (
     ColumnConfig,
     ColumnOverride,
@@ -34,9 +37,6 @@ from dbsynth.config.types import (
     VirtualForeignKey,
 )
 from dbsynth.errors import SchemaError, did_you_mean
-from dbsynth.models.base import FitContext
-from dbsynth.models.generators import ExpressionGenerator, ParamProblems, generators
-from dbsynth.models.pii import PiiKind
 from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table, UniqueConstraint
 
 TEXT = frozenset({LogicalType.STRING, LogicalType.TEXT})
@@ -442,7 +442,7 @@ def _unique(table: Table, column: str) -> bool:
 def filled_by_dbsynth(table: Table, col: Column) -> str | None:
     """Why dbsynth fills ``col`` itself (a phrase), or None for a column the config may set.
 
-    Mirrors ``dbsynth.fit.column_roles``: a foreign key is filled from its parent's keys, an
+    Mirrors ``dbsynth.fitting.fit.column_roles``: a foreign key is filled from its parent's keys, an
     identity or integer/UUID primary key is numbered by the engine, a generated column is
     computed by the database."""
     if col.generated is not None:

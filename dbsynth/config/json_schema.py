@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dbsynth.columns.generators import generators
+from dbsynth.columns.pii import PiiKind
 from dbsynth.config.load import COLUMN_KEYS, FK_KEYS, GLOBAL_KEYS, TABLE_KEYS
-from dbsynth.models.generators import generators
-from dbsynth.models.pii import PiiKind
 
 _SHAPES: dict[str, dict[str, Any]] = {
     "integer": {"type": "integer"},

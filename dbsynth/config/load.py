@@ -18,6 +18,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from dbsynth.columns.base import FitContext
+from dbsynth.columns.generators import GeneratorModel, generators
+from dbsynth.columns.pii import PiiKind
 from dbsynth.config.types import (
     ColumnConfig,
     Config,
@@ -29,9 +32,6 @@ from dbsynth.config.types import (
     VirtualForeignKey,
 )
 from dbsynth.errors import did_you_mean
-from dbsynth.models.base import FitContext
-from dbsynth.models.generators import GeneratorModel, generators
-from dbsynth.models.pii import PiiKind
 
 GLOBAL_KEYS = ("seed", "locale", "min_count", "sample_rows", "tables", "foreign_keys")
 TABLE_KEYS = ("rows", "scale", "where", "copy", "exclude", "columns")

@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy.engine import URL
 
+from dbsynth.columns.pii import DATE_TYPES, QUASI_KINDS, TEXT_TYPES, PiiKind, detect_pii
 from dbsynth.config.bind import KEY_FAMILY, filled_by_dbsynth
-from dbsynth.models.pii import DATE_TYPES, QUASI_KINDS, TEXT_TYPES, PiiKind, detect_pii
 from dbsynth.schema import Schema, Table
 
 SMALL_TABLE = 1000  # rows: at most this many for a table to be suggested as reference data
@@ -77,8 +77,8 @@ def survey(
 ) -> Survey:
     """Introspect and sample ``url`` read-only and survey every table (see the module doc)."""
     from dbsynth.db import display_url
-    from dbsynth.introspect import introspect
-    from dbsynth.sampling import sample_database
+    from dbsynth.introspection import introspect
+    from dbsynth.sampling.sampler import sample_database
 
     schema = introspect(url, schemas)
     sample = sample_database(url, schema, sample_rows=sample_rows)

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dbsynth.columns.base import ColumnModel
+from dbsynth.columns.pii import PiiKind
 from dbsynth.errors import UsageError
-from dbsynth.models.base import ColumnModel
-from dbsynth.models.pii import PiiKind
 from dbsynth.schema import Schema
 
 if TYPE_CHECKING:

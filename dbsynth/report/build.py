@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dbsynth.db import backend, connect, display_url, parse_url
 from dbsynth.errors import UsageError
-from dbsynth.introspect import introspect
+from dbsynth.introspection import introspect
 from dbsynth.report.cardinality import Counts, cardinality_score, counts_from_frames, fetch_counts
 from dbsynth.report.columns import ColumnInfo, classify_table, comparable_frame
 from dbsynth.report.fidelity import TableFrames, assemble, inter_table_scores, score_table
@@ -38,7 +38,7 @@ from dbsynth.report.overlap import Overlap, match
 from dbsynth.report.privacy import PrivacyTable, measure_privacy
 from dbsynth.report.result import REPORT_FORMAT, CardinalityScore, Fidelity, Report, SampleNote
 from dbsynth.report.validity import run_checks
-from dbsynth.sampling import Sample, sample_database
+from dbsynth.sampling.sampler import Sample, sample_database
 from dbsynth.schema import Schema
 
 Step = Callable[[str], None]

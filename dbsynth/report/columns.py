@@ -12,7 +12,7 @@ kind            which columns                                                   
 ``datetime``    dates, times, timestamps, intervals (as integers of their epoch)       1 − KS
 ``boolean``     booleans                                                               1 − TVD
 ``categorical`` enums, MySQL SETs, and text with few distinct values (see below)       1 − TVD
-``pii``         text detected as personal data (:func:`dbsynth.models.pii.detect_pii`)  not scored
+``pii``         text detected as personal data (:func:`dbsynth.columns.pii.detect_pii`)  not scored
 ``text``        other text: too many distinct values to be a category                  not scored
 ``other``       JSON, arrays, bytes, unknown types                                     not scored
 ==============  =====================================================================  ==========
@@ -37,7 +37,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from dbsynth.models.pii import PiiKind, detect_pii
+from dbsynth.columns.pii import PiiKind, detect_pii
 from dbsynth.schema import Column, LogicalType, Table
 
 ColumnKind = Literal["id", "numerical", "datetime", "boolean", "categorical", "pii", "text", "other"]

@@ -15,7 +15,7 @@ Four measurements, each with a plain-language verdict (``ok`` / ``warn`` / ``lea
   row. ``closer_share`` is the share of target rows closer than the baseline's 5th percentile:
   about 5% is what fresh real data gives.
 * **Personal-data leak scan** — every source value of a personal-data column
-  (:func:`dbsynth.models.pii.detect_pii`) looked up in every text column of every target table,
+  (:func:`dbsynth.columns.pii.detect_pii`) looked up in every text column of every target table,
   e-mail addresses also inside longer text. Direct identifiers (e-mail, phone, full name, street
   address, card, IBAN, IP, username, URL, password hash, free text) are leaks when found in their
   own column or when distinctive anywhere else (:func:`distinctive`); common values
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dbsynth.models.pii import PiiKind
+from dbsynth.columns.pii import PiiKind
 from dbsynth.report.columns import CONTINUOUS, ColumnInfo
 from dbsynth.report.result import (
     DistanceToClosest,

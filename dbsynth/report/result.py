@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from dbsynth.models.pii import PiiKind
+from dbsynth.columns.pii import PiiKind
 from dbsynth.report.columns import ColumnKind
 from dbsynth.report.metrics import PairMetric
 from dbsynth.serde import to_data

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dbsynth.models.base import ColumnModel, FitContext, clip_unit, register
+from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
 from dbsynth.schema import Column
 from dbsynth_postgis.wkb import ANY, KINDS, ColumnType, Shape, ewkt, parse_type, read_ewkb
 

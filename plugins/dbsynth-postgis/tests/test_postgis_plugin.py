@@ -15,8 +15,8 @@ from dbsynth_postgis import GeometryModel
 from dbsynth_postgis.model import LEVELS
 
 import dbsynth
-from dbsynth.introspect import introspect
-from dbsynth.models.base import FitContext, registered_kinds
+from dbsynth.columns.base import FitContext, registered_kinds
+from dbsynth.introspection import introspect
 from dbsynth.plugins import load_plugins
 from dbsynth.schema import Column, LogicalType
 from dbsynth.testing import check_generator
