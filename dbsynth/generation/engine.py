@@ -39,6 +39,7 @@ from sqlalchemy.engine import URL
 from dbsynth.columns.copula import to_uniform
 from dbsynth.cycles import BreakStrategy
 from dbsynth.errors import GenerationError
+from dbsynth.generation.batch import Batch, Update
 from dbsynth.generation.copying import copy_rows
 from dbsynth.generation.keys import (
     KeySource,
@@ -51,7 +52,6 @@ from dbsynth.generation.values import coerce_column, enforce_orderings, reflect_
 from dbsynth.model import Model, RelationshipModel, TableModel, fk_id
 from dbsynth.planning.plan import Plan, TablePlan
 from dbsynth.schema import Column, ForeignKey, LogicalType, Table
-from dbsynth.writing.base import Batch, Update
 
 TABLE_STREAM = 1 << 30  # spawn-key slot of per-table (not per-chunk) randomness
 

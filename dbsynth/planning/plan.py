@@ -26,8 +26,8 @@ from dbsynth.errors import UsageError
 from dbsynth.fitting.fit import column_roles
 from dbsynth.graph import plan_insertion
 from dbsynth.model import Model, fk_id
+from dbsynth.planning.load import IfExists, LoadSpec, TableLoad
 from dbsynth.schema import LogicalType, Table
-from dbsynth.writing.base import IfExists, LoadSpec, TableLoad
 
 DEFAULT_CHUNK_ROWS = 50_000
 

@@ -42,59 +42,14 @@ product, used by the Python API and by tests that check generation without a dat
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from dataclasses import dataclass
+from typing import Protocol
 
-import pandas as pd
-
-from dbsynth.cycles import CycleBreak
-from dbsynth.schema import Schema
-
-IfExists = Literal["fail", "truncate", "append"]
-
-
-@dataclass(frozen=True)
-class TableLoad:
-    """One table of a load: its key, the columns written (generated columns excluded, in schema
-    order), and how many rows the plan will write."""
-
-    table: str
-    columns: tuple[str, ...]
-    rows: int
-
-
-@dataclass(frozen=True)
-class LoadSpec:
-    """Everything a target must know before the first batch (plain data, printed by --dry-run).
-
-    ``schema`` is the source schema: table keys, columns and constraints to create or expect.
-    ``breaks`` are the cut foreign keys and how to honour each. ``key_columns`` lists, per table,
-    the columns the engine numbers itself (sequences, identities), so ``append`` can start past
-    the target's existing values and ``close`` can reset sequences.
-    """
-
-    schema: Schema
-    tables: tuple[TableLoad, ...]
-    breaks: tuple[CycleBreak, ...] = ()
-    if_exists: IfExists = "fail"
-    create_schema: bool = False
-    key_columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Batch:
-    table: str
-    frame: pd.DataFrame
-
-
-@dataclass(frozen=True)
-class Update:
-    """``UPDATE table SET set_columns = ... WHERE key_columns = ...`` for every row of ``frame``."""
-
-    table: str
-    key_columns: tuple[str, ...]
-    set_columns: tuple[str, ...]
-    frame: pd.DataFrame
+# The engine's output and the planner's load spec are part of this contract, but they are
+# defined by the layers that make them (a sink may import the engine's types; the engine may
+# not import the sinks). Re-exported here so a sink finds its whole contract in one module.
+from dbsynth.generation.batch import Batch, Update
+from dbsynth.planning.load import IfExists, LoadSpec, TableLoad
 
 
 @dataclass(frozen=True)
@@ -126,3 +81,6 @@ class Target(Protocol):
     def describe(self) -> str:
         """Where the rows go, safe to print (no password)."""
         ...
+
+
+__all__ = ["Batch", "IfExists", "LoadResult", "LoadSpec", "Sink", "TableLoad", "Target", "Update"]
