@@ -21,6 +21,7 @@ from dbsynth.columns.pii import PiiKind
 from dbsynth.config import (
     BoundConfig,
     ConfigError,
+    bind,
     json_schema_path,
     load_and_bind,
     load_config,
@@ -85,7 +86,7 @@ def shop(shop_url: str) -> Schema:
 
 @pytest.fixture(scope="module")
 def bound(shop: Schema) -> BoundConfig:
-    return parse_config(VALID).bind(shop)
+    return bind(parse_config(VALID), shop)
 
 
 # -- loading ----------------------------------------------------------------------------------
@@ -185,7 +186,7 @@ def test_copy_and_exclude_split_the_tables(bound: BoundConfig) -> None:
 
 
 def test_excluding_a_parent_drops_the_foreign_keys_to_it_with_a_warning(shop: Schema) -> None:
-    bound = parse_config("tables:\n  orders: {exclude: true}\n").bind(shop)
+    bound = bind(parse_config("tables:\n  orders: {exclude: true}\n"), shop)
     assert [fk.ref_table for fk in bound.schema.table("audit_log").foreign_keys] == []
     warning = (
         "table public.audit_log references excluded table public.orders through (order_id): "
@@ -230,15 +231,15 @@ def test_unique_true_adds_a_unique_constraint(bound: BoundConfig, shop: Schema) 
     assert after - before == set()  # email and code are unique in shop.sql already
     column = "invoice_no: {generator: regex, pattern: '[0-9]{6}', unique: true}"
     text = f"tables:\n  orders:\n    columns:\n      {column}\n"
-    added = parse_config(text).bind(shop).schema.table("orders").uniques
+    added = bind(parse_config(text), shop).schema.table("orders").uniques
     assert [u.columns for u in added] == [("invoice_no",)]
 
 
 def test_a_column_unique_in_the_database_is_generated_unique(shop: Schema) -> None:
-    bound = parse_config(
+    config = parse_config(
         "tables:\n  customers:\n    columns:\n      code: {generator: regex, pattern: '[0-9]{8}'}\n"
     )
-    override = bound.bind(shop).column("public.customers", "code")
+    override = bind(config, shop).column("public.customers", "code")
     assert override is not None and override.model is not None
     assert len(set(override.model.from_index(__import__("numpy").arange(1000), None))) == 1000  # type: ignore[attr-defined]
 
@@ -248,7 +249,7 @@ def test_virtual_foreign_key_on_world(dataset_url) -> None:  # type: ignore[no-u
     text = (
         "foreign_keys:\n  - {table: city, columns: [countrycode], references: country, ref_columns: [code]}\n"
     )
-    bound = parse_config(text).bind(schema)
+    bound = bind(parse_config(text), schema)
     fks = {fk.ref_table: fk for fk in bound.schema.table("city").foreign_keys}
     assert fks["public.country"].virtual and fks["public.country"].ref_columns == ("code",)
 
@@ -283,7 +284,7 @@ def test_the_json_schema_accepts_valid_configs_and_rejects_wrong_keys() -> None:
 def test_init_writes_a_config_that_loads_and_binds(shop_url: str, shop: Schema) -> None:
     found = survey(shop_url)
     text = starter_config(found)
-    bound = parse_config(text).bind(shop)
+    bound = bind(parse_config(text), shop)
     assert bound.copy_tables == ("public.countries", "public.currencies")
     assert "  public.countries: {copy: true}   # reference data: 3 rows, no personal data found, " in text
     assert "  public.customers:   # 200 rows\n    # rows: 200   # or scale: 2\n    columns:\n" in text
@@ -305,14 +306,14 @@ def test_init_suggests_undeclared_relations_that_the_data_shows(dataset_url) -> 
     )
     assert line in text
     enabled = text.replace("# foreign_keys:\n#   -", "foreign_keys:\n  -")
-    bound = parse_config(enabled).bind(found.schema)
+    bound = bind(parse_config(enabled), found.schema)
     assert any(fk.virtual for fk in bound.schema.table("city").foreign_keys)
 
 
 def test_init_on_mysql_quotes_nothing_it_need_not(dataset_url) -> None:  # type: ignore[no-untyped-def]
     found = survey(dataset_url("sakila_mysql"))
     text = starter_config(found)
-    bound = parse_config(text).bind(found.schema)
+    bound = bind(parse_config(text), found.schema)
     assert "language" in bound.copy_tables and "category" in bound.copy_tables
     assert yaml_name("order items") == '"order items"' and yaml_name("no") == '"no"'
 

@@ -18,7 +18,7 @@
 
 Two passes, each reporting every problem at once with ``file:line:column`` and "did you mean":
 :func:`load_config` checks the YAML and the shape of every key (no database needed);
-:meth:`Config.bind` checks the config against a live :class:`~dbsynth.schema.Schema` and
+:func:`bind` checks the config against a live :class:`~dbsynth.schema.Schema` and
 resolves it into a :class:`BoundConfig` for fit and generate; :func:`load_and_bind` does both
 and reports the problems of both passes together. Generators are column models
 (``dbsynth.columns.generators``). The JSON Schema of the file, for editors, is
@@ -31,7 +31,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from dbsynth.config.bind import BoundConfig, load_and_bind
+from dbsynth.config.bind import BoundConfig, bind, load_and_bind
 from dbsynth.config.load import load_config, parse_config
 from dbsynth.config.types import (
     ColumnConfig,
@@ -62,6 +62,7 @@ __all__ = [
     "Mark",
     "TableConfig",
     "VirtualForeignKey",
+    "bind",
     "json_schema_path",
     "load_and_bind",
     "load_config",

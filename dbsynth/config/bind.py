@@ -26,6 +26,7 @@ from sqlglot import exp
 from dbsynth.columns.base import FitContext
 from dbsynth.columns.generators import ExpressionGenerator, ParamProblems, generators
 from dbsynth.columns.pii import PiiKind
+from dbsynth.config.load import load_config
 from dbsynth.config.types import (
     ColumnConfig,
     ColumnOverride,
@@ -115,8 +116,6 @@ def bind(config: Config, schema: Schema, earlier: Sequence[Issue] = ()) -> Bound
 def load_and_bind(path: str | Path, schema: Schema) -> BoundConfig:
     """Load the config at ``path`` and bind it to ``schema``, reporting the problems of both
     passes in one :class:`ConfigError` (a file that is not YAML stops after the first)."""
-    from dbsynth.config.load import load_config
-
     try:
         return bind(load_config(path), schema)
     except ConfigError as exc:

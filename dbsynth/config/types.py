@@ -9,15 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dbsynth.columns.base import ColumnModel
 from dbsynth.columns.pii import PiiKind
 from dbsynth.errors import UsageError
-from dbsynth.schema import Schema
-
-if TYPE_CHECKING:
-    from dbsynth.config.bind import BoundConfig
 
 
 @dataclass(frozen=True, order=True)
@@ -134,13 +130,6 @@ class Config:
     tables: tuple[TableConfig, ...] = ()
     foreign_keys: tuple[VirtualForeignKey, ...] = ()
     marks: dict[str, Mark] = field(default_factory=dict)
-
-    def bind(self, schema: Schema) -> BoundConfig:
-        """Check the config against ``schema`` and resolve it (see :class:`BoundConfig`);
-        raises :class:`ConfigError` listing every problem."""
-        from dbsynth.config.bind import bind
-
-        return bind(self, schema)
 
 
 @dataclass(frozen=True)

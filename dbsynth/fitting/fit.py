@@ -37,7 +37,7 @@ from dbsynth.columns.copula import GaussianCopula, to_normal
 from dbsynth.columns.generators.pii import choose_with_pii
 from dbsynth.columns.numeric import NumericModel
 from dbsynth.columns.pii import PiiKind
-from dbsynth.config import BoundConfig, ColumnOverride, Config
+from dbsynth.config import BoundConfig, ColumnOverride, Config, bind
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
@@ -86,7 +86,7 @@ def fit(
     anything is sampled.
     """
     schema = schema or introspect(source, schemas)
-    bound = config.bind(schema) if config is not None else None
+    bound = bind(config, schema) if config is not None else None
     settings = resolve_settings(bound, sample_rows=sample_rows, min_count=min_count, seed=seed, locale=locale)
     check_settings(settings)
     if bound is not None:
