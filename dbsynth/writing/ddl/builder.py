@@ -1,74 +1,42 @@
-"""Target schema creation: a :class:`~dbsynth.schema.Schema` in, the DDL that rebuilds it out.
-
-:func:`schema_ddl` builds a :class:`DdlScript`, plain data that ``generate --dry-run
---create-schema`` prints and :func:`create_schema` executes (one code path, two consumers). The
-statements come in four groups, in execution order:
-
-1. namespaces, types and sequences: PostgreSQL ``CREATE SCHEMA IF NOT EXISTS`` (not for
-   ``public``, which every database has and which a role without CREATE on the database could not
-   even "create if not exists"), enum types, domains (bases first), and the sequences of
-   ``serial`` columns, which their ``DEFAULT nextval(...)`` needs before the table exists;
-2. tables, parents before inheritance children, each with its columns (defaults, identity /
-   serial / AUTO_INCREMENT, generated columns, comments), primary key, UNIQUE constraints and
-   CHECKs; a PostgreSQL partitioned table then its partitions (``PARTITION OF ... FOR VALUES``)
-   and the ``OWNED BY`` of its serial sequences;
-3. indexes: unique indexes (partial ones with their predicate) and plain ones with their access
-   method (gin, gist, FULLTEXT, ...);
-4. foreign keys, as ``ALTER TABLE ... ADD CONSTRAINT`` so that cycles need no ordering. SQLite has
-   no such statement: there they are part of CREATE TABLE (SQLite resolves them when rows are
-   written, so cycles are fine there too). Virtual foreign keys are never created.
-
-Same dialect, the target is exact: each column's ``sql_type``, default and CHECK text is used as
-the source printed it, constraint and index names are kept, and a ``serial`` column gets its
-sequence created under the same name (rather than becoming an identity column) so that
-``Identity.sequence`` names a sequence of the target too. Across dialects (see
-:mod:`dbsynth.writing.ddl_types`) types go by logical type, CHECKs and generation expressions are
-transpiled by sqlglot, defaults are kept when they are literals or the current time, and names
-that would clash in the target (MySQL index names are per table, PostgreSQL's per schema) are
-prefixed with their table's name. Whatever is approximated or dropped is a line of
-``DdlScript.warnings``.
-
-Table names never change: :func:`target_table_name` is the one mapping writers share. A
-PostgreSQL target keeps the source's schema names (``public`` for MySQL and SQLite sources) and
-quotes names exactly (Chinook's ``Album`` stays ``"Album"``), so the model's table keys still
-match.
-"""
+"""Assembles the DDL script of a Schema: namespaces, types and sequences, then each table with its
+columns, keys and CHECKs (the order is described in :mod:`dbsynth.writing.ddl`); indexes and
+identity clauses are spelled by :mod:`~dbsynth.writing.ddl.indexes` and
+:mod:`~dbsynth.writing.ddl.identity`."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from dbsynth.db import BACKEND_ALIASES
-from dbsynth.errors import SchemaError, TargetError, UnsupportedDatabase, UsageError, did_you_mean
+from dbsynth.errors import SchemaError
 from dbsynth.plugins import extension_statements
-from dbsynth.schema import CheckConstraint, Column, Domain, ForeignKey, Index, LogicalType, Schema, Table
-from dbsynth.writing.ddl_types import (
+from dbsynth.schema import CheckConstraint, Column, ForeignKey, LogicalType, Schema, Table
+from dbsynth.writing.ddl.dialects import (
+    DEFAULT_NAMESPACE,
     JSON_VALIDATES,
     SA_DIALECTS,
     TARGETS,
     Kind,
     Names,
+    sql_string,
+    target_table_name,
+)
+from dbsynth.writing.ddl.identity import IDENTITY
+from dbsynth.writing.ddl.indexes import index_statements
+from dbsynth.writing.ddl.order import domains_bases_first, in_key_order, keyed_columns, parents_first
+from dbsynth.writing.ddl.port import (
     PortError,
-    TargetType,
-    column_facts,
     declared_type,
-    find_domain,
     parenthesize_default,
     parenthesized,
     port_default,
     port_expression,
-    prefix_column,
-    sql_string,
-    target_type,
 )
+from dbsynth.writing.ddl.typemap import column_facts, find_domain, target_type
 
 L = LogicalType
-DIALECTS = ("postgresql", "mysql", "sqlite")
-DEFAULT_NAMESPACE: dict[str, str | None] = {"postgresql": "public", "mysql": None, "sqlite": None}
 
 
 @dataclass(frozen=True)
@@ -101,99 +69,7 @@ _PLAIN_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 _JSON_VALID = re.compile(r"\(?\s*json_valid\(\s*[`\"]?(.+?)[`\"]?\s*\)\s*\)?", re.IGNORECASE)
 
 
-def target_dialect_name(dialect: str) -> str:
-    """``postgresql``, ``mysql`` or ``sqlite`` for a dialect name or alias (``mariadb``, ``pg``)."""
-    name = dialect.strip().lower()
-    name = {**BACKEND_ALIASES, "mariadb": "mysql"}.get(name, name)
-    if name not in DIALECTS:
-        raise UnsupportedDatabase(
-            f"cannot create a schema in a '{dialect}' database; dbsynth creates "
-            + ", ".join(DIALECTS)
-            + " schemas."
-            + did_you_mean(dialect, DIALECTS)
-        )
-    return name
-
-
-def target_table_name(table: Table, target_dialect: str) -> tuple[str | None, str]:
-    """``(schema, name)`` of ``table`` in a ``target_dialect`` database: PostgreSQL keeps the
-    source's schema (``public`` when the source has none); MySQL and SQLite have no schemas (the
-    connection's database is the target). Names are never changed."""
-    target = target_dialect_name(target_dialect)
-    namespace = DEFAULT_NAMESPACE[target]
-    return (table.schema or namespace if namespace else None), table.name
-
-
-def schema_ddl(schema: Schema, target_dialect: str) -> DdlScript:
-    """The DDL that creates ``schema`` in an empty ``target_dialect`` database (see the module
-    docstring for the order and the rules)."""
-    target = target_dialect_name(target_dialect)
-    if schema.dialect not in DIALECTS:
-        raise UnsupportedDatabase(
-            f"cannot create tables from a '{schema.dialect}' schema; dbsynth reads " + ", ".join(DIALECTS)
-        )
-    return _Builder(schema, target).build()
-
-
-def create_schema(conn: Any, schema: Schema, *, target_dialect: str) -> DdlScript:
-    """Run :func:`schema_ddl` on ``conn`` (a SQLAlchemy ``Connection`` or a psycopg 3
-    ``Connection``) and return the script it ran.
-
-    Nothing is committed here: the statements run in the caller's transaction. PostgreSQL DDL is
-    transactional, so a rollback undoes all of it. MySQL/MariaDB commit each DDL statement
-    implicitly: after a failure the statements before it stay applied (the error says how many).
-    SQLite DDL is transactional when the caller has begun a transaction; the pysqlite driver does
-    not begin one for DDL by itself.
-    """
-    script = schema_ddl(schema, target_dialect)
-    run, connected, errors = _runner(conn)
-    if connected != script.dialect:
-        raise UsageError(
-            f"the target dialect is '{script.dialect}' but the connection is to a {connected} database"
-        )
-    for number, statement in enumerate(script.statements, 1):
-        try:
-            run(statement)
-        except errors as exc:
-            kept = (
-                ""
-                if script.dialect != "mysql" or number == 1
-                else (f"; MySQL committed the {number - 1} statement(s) before it")
-            )
-            first = " ".join(statement.split())[:120]
-            message = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
-            raise TargetError(
-                f"creating the target schema failed at statement {number} of {len(script.statements)} "
-                f"({first}): {message}{kept}"
-            ) from None
-    return script
-
-
-def _runner(conn: Any) -> tuple[Callable[[str], object], str, tuple[type[BaseException], ...]]:
-    """How to run one statement on ``conn``, the dialect it speaks, and its driver's errors."""
-    if type(conn).__module__.split(".")[0] == "psycopg":
-        import psycopg
-
-        # No parameters: psycopg sends the text as is, so a '%' in a CHECK needs no escaping.
-        return conn.execute, "postgresql", (psycopg.Error,)
-    from sqlalchemy.engine import Connection
-    from sqlalchemy.exc import DBAPIError
-
-    if not isinstance(conn, Connection):
-        raise UsageError(f"create_schema needs a SQLAlchemy or psycopg connection, not {type(conn).__name__}")
-    options = {"no_parameters": True}  # the driver gets the text as is ('%' in a LIKE pattern)
-    name = conn.dialect.name
-    return (
-        lambda s: conn.exec_driver_sql(s, execution_options=options),
-        "mysql" if name == "mariadb" else name,
-        (DBAPIError,),
-    )
-
-
-# -- building the script -------------------------------------------------------------------------
-
-
-class _Builder:
+class Builder:
     """Builds one DdlScript; ``same`` selects the exact same-dialect path."""
 
     def __init__(self, schema: Schema, target: str) -> None:
@@ -204,9 +80,9 @@ class _Builder:
         self.warnings: list[str] = []
         self.groups: tuple[list[str], list[str], list[str], list[str]] = ([], [], [], [])
         self.enum_types: dict[tuple[str, str], str] = {}
-        self.keyed = _keyed_columns(schema, with_methods=self.same)
+        self.keyed = keyed_columns(schema, with_methods=self.same)
         self.sequence_owner: dict[str, tuple[str, str]] = {}
-        for table in _parents_first(schema):
+        for table in parents_first(schema):
             for c in table.columns:
                 if c.identity and c.identity.kind == "serial" and c.identity.sequence:
                     self.sequence_owner.setdefault(c.identity.sequence, (table.key, c.name))
@@ -255,7 +131,7 @@ class _Builder:
     # -- the script --
 
     def build(self) -> DdlScript:
-        tables = _parents_first(self.schema)
+        tables = parents_first(self.schema)
         self._claim_tables(tables)
         # Extension types (PostGIS geometry) must exist before any table that uses them.
         self.groups[0].extend(extension_statements(self.schema, self.t.name))
@@ -269,7 +145,7 @@ class _Builder:
         for table in tables:
             self._table(table)
         for table in tables:
-            self._indexes(table)
+            self.groups[2].extend(index_statements(self, table))
         if not self.t.inline_fks:
             for table in tables:
                 for fk in table.foreign_keys:
@@ -312,7 +188,7 @@ class _Builder:
             self.groups[0].append(f"CREATE TYPE {self._qualified(e.schema, e.name)} AS ENUM ({labels})")
 
     def _domains(self) -> None:
-        for d in _domains_bases_first(self.schema):
+        for d in domains_bases_first(self.schema):
             base = find_domain(self.schema, d.base_type)
             # A domain over a domain lists the whole chain's CHECKs; it declares only its own.
             inherited = set(base.checks) if base else set()
@@ -423,7 +299,7 @@ class _Builder:
             self.warn(where, "generated column created STORED (the Schema does not say VIRTUAL or STORED)")
         if generated is not None:
             parts.append(f"GENERATED ALWAYS AS ({parenthesized(generated)[1:-1]}) STORED")
-        identity, inline_pk = _IDENTITY[self.t.name](self, table, c, ttype)
+        identity, inline_pk = IDENTITY[self.t.name](self, table, c, ttype)
         if identity:
             parts.append(identity)
         if not c.nullable:
@@ -502,7 +378,7 @@ class _Builder:
         name = self.claim("fk", fk.name, table)
         columns, ref_columns = fk.columns, fk.ref_columns
         if self.t.fk_in_key_order and not self.same:
-            columns, ref_columns = _in_key_order(parent, columns, ref_columns)
+            columns, ref_columns = in_key_order(parent, columns, ref_columns)
         text = (
             f"{self.constraint(name)}FOREIGN KEY ({self.columns_sql(columns)}) "
             f"REFERENCES {self.table_sql(parent)} ({self.columns_sql(ref_columns)})"
@@ -591,195 +467,3 @@ class _Builder:
         return out
 
     # -- indexes --
-
-    def _indexes(self, table: Table) -> None:
-        on = self.table_sql(table)
-        for u in table.uniques:
-            if u.kind != "index":
-                continue
-            where: str | None = u.where
-            if where is not None and not self.same:
-                if not self.t.partial_indexes:
-                    self.warn(table.key, f"partial unique index {u.name} (WHERE {u.where}) dropped")
-                    continue
-                where = self.port(where, table, f"partial unique index {u.name}")
-                if where is None:
-                    continue
-            name = self.claim("index", u.name, table)
-            text = f"CREATE UNIQUE INDEX {self.q(name or '')} ON {on} ({self.columns_sql(u.columns)})"
-            self.groups[2].append(text + (f" WHERE {where}" if where else ""))
-        for ix in table.indexes:
-            statement = self._index(table, ix)
-            if statement:
-                self.groups[2].append(statement)
-
-    def _index(self, table: Table, ix: Index) -> str | None:
-        if ix.method and not self.same:
-            self.warn(table.key, f"{ix.method} index {ix.name} dropped ({self.t.name} has no such index)")
-            return None
-        elements = self._index_elements(table, ix)
-        if elements is None:
-            return None
-        name = self.claim("index", ix.name, table)
-        kind = f"{ix.method.upper()} " if ix.method and self.t.method_syntax == "keyword" else ""
-        using = f" USING {ix.method}" if ix.method and self.t.method_syntax == "using" else ""
-        return f"CREATE {kind}INDEX {self.q(name or '')} ON {self.table_sql(table)}{using} ({elements})"
-
-    def _index_elements(self, table: Table, ix: Index) -> str | None:
-        if not ix.expressions:
-            return self.columns_sql(ix.columns)
-        spelled = {self.q(c): c for c in ix.columns} | {c: c for c in ix.columns}
-        out = []
-        for element in ix.expressions:
-            column = spelled.get(element) or prefix_column(element, ix.columns)
-            if self.same:
-                wrap = self.t.wrap_index_expressions and column is None
-                out.append(parenthesized(element) if wrap else element)
-            elif column is not None:
-                if column != spelled.get(element):
-                    self.warn(table.key, f"index {ix.name}: key part {element} indexes the whole column")
-                out.append(self.q(column))
-            elif not self.t.expression_indexes:
-                self.warn(table.key, f"index {ix.name} on expression {element} dropped")
-                return None
-            else:
-                ported = self.port(element, table, f"index {ix.name} on expression")
-                if ported is None:
-                    return None
-                out.append(parenthesized(ported))
-        return ", ".join(out)
-
-
-# -- identities, per target --------------------------------------------------------------------
-
-
-def _pg_identity(b: _Builder, table: Table, c: Column, ttype: TargetType | None) -> tuple[str | None, bool]:
-    ident = c.identity
-    if ident is None or (b.same and ident.kind == "serial"):
-        return None, False  # a serial's DEFAULT nextval(...) numbers it
-    if ttype is not None and not ttype.integer:
-        b.warn(f"{table.key}.{c.name}", f"{ident.kind} numbering dropped: {ttype.sql} is not an integer type")
-        return None, False
-    options = []
-    if b.same and ident.sequence:
-        options.append(f"SEQUENCE NAME {ident.sequence}")
-    if ident.start != 1:
-        options.append(f"START WITH {ident.start}")
-    if ident.increment != 1:
-        options.append(f"INCREMENT BY {ident.increment}")
-    when = "ALWAYS" if ident.kind == "always" else "BY DEFAULT"
-    return f"GENERATED {when} AS IDENTITY" + (f" ({' '.join(options)})" if options else ""), False
-
-
-def _mysql_identity(
-    b: _Builder, table: Table, c: Column, ttype: TargetType | None
-) -> tuple[str | None, bool]:
-    if c.identity is None:
-        return None, False
-    if b.same:
-        return "AUTO_INCREMENT", False
-    # MySQL numbers one integer column per table, and only one that leads some key.
-    leads = {k.columns[0] for k in (table.primary_key, *table.uniques, *table.indexes) if k and k.columns}
-    first = next((x.name for x in table.columns if x.identity is not None and x.name in leads), None)
-    if c.name != first or (ttype is not None and not ttype.integer):
-        why = "AUTO_INCREMENT needs an integer column leading a key, one per table"
-        b.warn(f"{table.key}.{c.name}", f"{c.identity.kind} numbering dropped: {why}")
-        return None, False
-    return "AUTO_INCREMENT", False
-
-
-def _sqlite_identity(
-    b: _Builder, table: Table, c: Column, ttype: TargetType | None
-) -> tuple[str | None, bool]:
-    pk = table.primary_key
-    type_sql = c.sql_type if ttype is None else ttype.sql
-    sole_integer_key = pk is not None and pk.columns == (c.name,) and type_sql.strip().upper() == "INTEGER"
-    if c.identity is None:
-        if b.same and sole_integer_key:
-            # The source made it no rowid (INTEGER PRIMARY KEY DESC, WITHOUT ROWID); a table-level
-            # PRIMARY KEY would, so use the one spelling SQLite exempts.
-            return f"{b.constraint(pk.name if pk else None)}PRIMARY KEY DESC", True
-        return None, False
-    if not sole_integer_key:
-        where = f"{table.key}.{c.name}"
-        b.warn(where, f"{c.identity.kind} numbering dropped: SQLite numbers only an INTEGER PRIMARY KEY")
-        return None, False
-    if b.same and c.identity.sequence == "sqlite_sequence":
-        return f"{b.constraint(pk.name if pk else None)}PRIMARY KEY AUTOINCREMENT", True
-    return None, False  # the one-column INTEGER primary key is the rowid
-
-
-_IDENTITY: dict[str, Callable[[_Builder, Table, Column, TargetType | None], tuple[str | None, bool]]] = {
-    "postgresql": _pg_identity,
-    "mysql": _mysql_identity,
-    "sqlite": _sqlite_identity,
-}
-
-
-# -- small pure helpers --------------------------------------------------------------------------
-
-
-def _in_key_order(
-    parent: Table, columns: tuple[str, ...], ref_columns: tuple[str, ...]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The FK's column pairs reordered to follow a key of the parent with the same columns:
-    PostgreSQL accepts (code, region) against UNIQUE (region, code), MySQL does not."""
-    keys = [parent.primary_key.columns] if parent.primary_key else []
-    keys += [u.columns for u in parent.uniques]
-    pairs = dict(zip(ref_columns, columns, strict=True))
-    for key in keys:
-        if key != ref_columns and set(key) == set(ref_columns) and len(key) == len(ref_columns):
-            return tuple(pairs[k] for k in key), key
-    return columns, ref_columns
-
-
-def _keyed_columns(schema: Schema, *, with_methods: bool) -> set[tuple[str, str]]:
-    """(table key, column) of every column in a key, an index or a foreign key (either end);
-    indexes with an access method only ``with_methods`` (across dialects they are dropped)."""
-    out: set[tuple[str, str]] = set()
-    for t in schema.tables:
-        groups = [t.primary_key.columns if t.primary_key else (), *(u.columns for u in t.uniques)]
-        groups += [ix.columns for ix in t.indexes if with_methods or not ix.method]
-        groups += [fk.columns for fk in t.foreign_keys]
-        out.update((t.key, c) for g in groups for c in g)
-        for fk in t.foreign_keys:
-            out.update((schema.table(fk.ref_table).key, c) for c in fk.ref_columns)
-    return out
-
-
-def _parents_first(schema: Schema) -> list[Table]:
-    """The tables in Schema order, moved after their inheritance parents where needed."""
-    out: list[Table] = []
-    placed: set[str] = set()
-
-    def place(t: Table, seen: frozenset[str]) -> None:
-        if t.key in placed or t.key in seen:
-            return
-        for parent in t.inherits:
-            if schema.has_table(parent):
-                place(schema.table(parent), seen | {t.key})
-        placed.add(t.key)
-        out.append(t)
-
-    for t in schema.tables:
-        place(t, frozenset())
-    return out
-
-
-def _domains_bases_first(schema: Schema) -> list[Domain]:
-    out: list[Domain] = []
-
-    def place(d: Domain, seen: frozenset[str]) -> None:
-        if d in out or d.name in seen:
-            return
-        base = find_domain(schema, d.base_type)
-        if base is not None:
-            place(base, seen | {d.name})
-        out.append(d)
-
-    for d in schema.domains:
-        place(d, frozenset())
-    return out
-
-
-__all__ = ["DdlScript", "create_schema", "schema_ddl", "target_dialect_name", "target_table_name"]

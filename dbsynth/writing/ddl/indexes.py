@@ -1,0 +1,75 @@
+"""The index statements of a table: unique indexes (partial ones with their predicate) and plain
+ones with their access method (gin, gist, FULLTEXT, ...) and expression elements."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dbsynth.schema import Index, Table
+from dbsynth.writing.ddl.port import parenthesized, prefix_column
+
+if TYPE_CHECKING:
+    from dbsynth.writing.ddl.builder import Builder
+
+
+def index_statements(b: Builder, table: Table) -> list[str]:
+    """``CREATE [UNIQUE] INDEX`` statements of ``table``, unique ones first."""
+    out: list[str] = []
+    on = b.table_sql(table)
+    for u in table.uniques:
+        if u.kind != "index":
+            continue
+        where: str | None = u.where
+        if where is not None and not b.same:
+            if not b.t.partial_indexes:
+                b.warn(table.key, f"partial unique index {u.name} (WHERE {u.where}) dropped")
+                continue
+            where = b.port(where, table, f"partial unique index {u.name}")
+            if where is None:
+                continue
+        name = b.claim("index", u.name, table)
+        text = f"CREATE UNIQUE INDEX {b.q(name or '')} ON {on} ({b.columns_sql(u.columns)})"
+        out.append(text + (f" WHERE {where}" if where else ""))
+    for ix in table.indexes:
+        statement = _index(b, table, ix)
+        if statement:
+            out.append(statement)
+    return out
+
+
+def _index(b: Builder, table: Table, ix: Index) -> str | None:
+    if ix.method and not b.same:
+        b.warn(table.key, f"{ix.method} index {ix.name} dropped ({b.t.name} has no such index)")
+        return None
+    elements = _index_elements(b, table, ix)
+    if elements is None:
+        return None
+    name = b.claim("index", ix.name, table)
+    kind = f"{ix.method.upper()} " if ix.method and b.t.method_syntax == "keyword" else ""
+    using = f" USING {ix.method}" if ix.method and b.t.method_syntax == "using" else ""
+    return f"CREATE {kind}INDEX {b.q(name or '')} ON {b.table_sql(table)}{using} ({elements})"
+
+
+def _index_elements(b: Builder, table: Table, ix: Index) -> str | None:
+    if not ix.expressions:
+        return b.columns_sql(ix.columns)
+    spelled = {b.q(c): c for c in ix.columns} | {c: c for c in ix.columns}
+    out = []
+    for element in ix.expressions:
+        column = spelled.get(element) or prefix_column(element, ix.columns)
+        if b.same:
+            wrap = b.t.wrap_index_expressions and column is None
+            out.append(parenthesized(element) if wrap else element)
+        elif column is not None:
+            if column != spelled.get(element):
+                b.warn(table.key, f"index {ix.name}: key part {element} indexes the whole column")
+            out.append(b.q(column))
+        elif not b.t.expression_indexes:
+            b.warn(table.key, f"index {ix.name} on expression {element} dropped")
+            return None
+        else:
+            ported = b.port(element, table, f"index {ix.name} on expression")
+            if ported is None:
+                return None
+            out.append(parenthesized(ported))
+    return ", ".join(out)
