@@ -92,7 +92,7 @@ def _header(schema: Schema, source: str) -> Text:
 
 
 def _table_block(table: Table) -> Iterator[RenderableType]:
-    rows = "row estimate unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
+    rows = "rows unknown: not analyzed" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
     yield Text.assemble("\n", (table.key, "bold cyan"), f"  ({rows})")
     grid = RichTable(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1))
     for heading in ("column", "SQL type", "logical", "null", "default", "identity"):

@@ -14,9 +14,9 @@ What is a table (and what is not):
 * inheritance children (``INHERITS``, not partitions) are tables with ``inherits`` naming their
   parents in ``inhseqno`` order.
 
-``row_estimate`` is ``pg_class.reltuples`` rounded, ``None`` when the table was never analyzed
-(-1); for a partitioned table the sum over its leaf partitions that have an estimate, ``None``
-when none has one, 0 when it has no partition.
+``row_estimate`` is ``pg_class.reltuples`` rounded; for a table never analyzed (-1), its exact
+count when it is small (under 16 MiB), else ``None``; for a partitioned table the sum over its
+leaf partitions that have an estimate, ``None`` when none has one, 0 when it has no partition.
 
 Columns and types: see :mod:`dbsynth.introspection.pg_types`; keys and constraints: see
 :mod:`dbsynth.introspection.pg_constraints`.
@@ -42,6 +42,7 @@ STRATEGIES: dict[str, str] = {"r": "range", "l": "list", "h": "hash"}
 _TABLES_SQL = text(
     """
     SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind, c.reltuples,
+           pg_relation_size(c.oid) AS bytes,
            pt.partstrat AS strategy, pg_get_partkeydef(c.oid) AS partkey
     FROM pg_class c
     JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -159,7 +160,7 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
     tables = []
     for r in rows:
         k = keys[(r.schema, r.name)]
-        partitioning, estimate = parted.get(r.oid, (None, _estimate(r.reltuples)))
+        partitioning, estimate = parted.get(r.oid, (None, _estimate(conn, r)))
         tables.append(
             Table(
                 name=r.name,
@@ -207,8 +208,22 @@ def choose_schemas(insp: Inspector, wanted: Sequence[str] | None) -> list[str]:
     return chosen
 
 
-def _estimate(reltuples: float | None) -> int | None:
-    return None if reltuples is None or reltuples < 0 else round(reltuples)
+# A table never ANALYZEd has reltuples -1 (PostgreSQL 14+): one this small is counted instead, so
+# `inspect` and the planner see its real size; a larger one stays unknown rather than pay a scan.
+COUNT_BELOW_BYTES = 16 * 1024 * 1024
+
+
+def _estimate(conn: Connection, row: Any) -> int | None:
+    if row.reltuples is not None and row.reltuples >= 0:
+        return round(row.reltuples)
+    if row.kind != "r" or row.bytes is None or row.bytes > COUNT_BELOW_BYTES:
+        return None
+    name = f"{_quote(row.schema)}.{_quote(row.name)}"
+    return int(conn.execute(text(f"SELECT count(*) FROM {name}")).scalar_one())
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _partitionings(
