@@ -149,3 +149,29 @@ def test_help_examples_parse() -> None:
         words = shlex.split(line)
         assert words[:2] == ["dbsynth", "report"]
         report_command.make_context("report", words[2:])  # raises on an unknown option
+
+
+def test_a_target_without_the_source_tables_fails(
+    pair: tuple[str, str, str], make_sqlite: Callable[[str], str]
+) -> None:
+    """An empty target used to get "Validity pass" and "Privacy ok" with exit 0."""
+    source, _, _ = pair
+    empty = make_sqlite("CREATE TABLE unrelated (id INTEGER PRIMARY KEY);")
+    result = run(source, empty)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: the target lacks 2 table(s) (customers, orders) of the source"
+    )
+    assert "Validity fail" in " ".join(result.output.split())
+
+
+def test_a_target_missing_a_column_fails(pair: tuple[str, str, str], make_sqlite: Callable[[str], str]) -> None:
+    source, _, _ = pair
+    # The same rows without the credit column: drop the last value of every customers row.
+    narrow_rows = re.sub(r"(INSERT INTO customers VALUES \(\d+, '\w+'), \d+\)", r"\1)", rows(60, 3, 3))
+    narrow = make_sqlite(SCHEMA.replace(", credit REAL", "") + narrow_rows)
+    result = run(source, narrow)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        "Error: the target lacks 1 column(s) (customers.credit) of the source"
+    )

@@ -25,6 +25,7 @@ from dbsynth.errors import UsageError
 from dbsynth.report import Report, build_report, render_html
 from dbsynth.report.build import DEFAULT_MIN_COUNT, DEFAULT_SAMPLE_ROWS, check_options
 from dbsynth.report.columns import SCORED
+from dbsynth.report.overlap import missing_statement
 
 WORST_ROWS = 10
 STYLE = {"pass": "green", "ok": "green", "warn": "yellow", "error": "yellow", "skipped": "yellow"}
@@ -178,6 +179,11 @@ def report_command(
         if not quiet:
             status(err, f"Wrote {path}")
     print_all(stdout_console(), report_summary(report))
+    lacking = missing_statement(report.schema)
+    if lacking:
+        # Every score would be of the overlap only, and "Validity pass" of nothing: a target
+        # without the source's tables or columns fails the report whatever --fail-under says.
+        raise click.ClickException(lacking)
     if threshold is not None:
         if report.score is None:
             raise click.ClickException(

@@ -135,6 +135,16 @@ def _listing(names: Sequence[str], limit: int = 8) -> str:
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
+def missing_statement(diff: SchemaDiff) -> str | None:
+    """One line naming what the target lacks of the source, or None when it lacks nothing."""
+    parts = []
+    if diff.missing_tables:
+        parts.append(f"{len(diff.missing_tables)} table(s) ({_listing(diff.missing_tables)})")
+    if diff.missing_columns:
+        parts.append(f"{len(diff.missing_columns)} column(s) ({_listing(diff.missing_columns)})")
+    return "the target lacks " + " and ".join(parts) + " of the source" if parts else None
+
+
 def _statement(diff: SchemaDiff, tables: int, columns: int) -> str:
     parts: list[str] = []
     if diff.missing_tables:
@@ -164,4 +174,4 @@ def _statement(diff: SchemaDiff, tables: int, columns: int) -> str:
     )
 
 
-__all__ = ["Overlap", "match"]
+__all__ = ["Overlap", "match", "missing_statement"]

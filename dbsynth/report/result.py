@@ -27,7 +27,7 @@ from dbsynth.serde import to_data
 REPORT_FORMAT = 1
 
 Status = Literal["pass", "warn", "fail", "error", "skipped"]
-CheckKind = Literal["foreign_key", "primary_key", "unique", "not_null", "check", "range"]
+CheckKind = Literal["schema", "foreign_key", "primary_key", "unique", "not_null", "check", "range"]
 Verdict = Literal["ok", "warn", "leak"]
 
 

@@ -328,7 +328,7 @@ def run_checks(
 ) -> Validity:
     """Every check of the module docstring, table by table in the source's order."""
     checker = _Checker(overlap, _Runner(target_conn), _Runner(source_conn), infos)
-    checks: list[ValidityCheck] = []
+    checks: list[ValidityCheck] = list(missing(overlap))
     for s in overlap.source.tables:
         t = overlap.target_table(s.key)
         checks += checker.keys(s, t)
@@ -339,13 +339,39 @@ def run_checks(
     return summarize(checks)
 
 
+def missing(overlap: Overlap) -> list[ValidityCheck]:
+    """A failed check per source table, and per column of a matched table, that the target lacks:
+    a target without them cannot hold the source's rows, so no other check may pass it."""
+    diff = overlap.diff
+    tables = [
+        ValidityCheck("schema", key, "table missing", "fail", None, None, f"the target has no table {key}")
+        for key in diff.missing_tables
+    ]
+    columns = [
+        ValidityCheck(
+            "schema",
+            name.rsplit(".", 1)[0],
+            f"column {name.rsplit('.', 1)[1]} missing",
+            "fail",
+            None,
+            None,
+            f"the target's table has no column {name}",
+        )
+        for name in diff.missing_columns
+    ]
+    return tables + columns
+
+
 def summarize(checks: Sequence[ValidityCheck]) -> Validity:
     failed = [c for c in checks if c.status == "fail"]
     unsure = [c for c in checks if c.status in ("warn", "error")]
     run = sum(1 for c in checks if c.status != "skipped")
     status: Status = "fail" if failed else "warn" if unsure else "pass"
     if failed:
-        named = "; ".join(f"{c.table} {c.name} ({c.violations:,})" for c in failed[:5])
+        named = "; ".join(
+            f"{c.table} {c.name}" + ("" if c.violations is None else f" ({c.violations:,})")
+            for c in failed[:5]
+        )
         statement = f"{len(failed)} of {run} checks fail in the target: {named}" + (
             " …" if len(failed) > 5 else ""
         )
