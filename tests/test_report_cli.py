@@ -165,7 +165,9 @@ def test_a_target_without_the_source_tables_fails(
     assert "Validity fail" in " ".join(result.output.split())
 
 
-def test_a_target_missing_a_column_fails(pair: tuple[str, str, str], make_sqlite: Callable[[str], str]) -> None:
+def test_a_target_missing_a_column_fails(
+    pair: tuple[str, str, str], make_sqlite: Callable[[str], str]
+) -> None:
     source, _, _ = pair
     # The same rows without the credit column: drop the last value of every customers row.
     narrow_rows = re.sub(r"(INSERT INTO customers VALUES \(\d+, '\w+'), \d+\)", r"\1)", rows(60, 3, 3))

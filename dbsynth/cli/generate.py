@@ -142,7 +142,13 @@ def clone_command(
     if no_report or result.generated.load is None or opts.get("file_format") or not _is_database(target):
         return
     status(err, "Comparing the clone with the source (read-only on both sides) ...")
-    report = build_report(url, target, schemas=list(schemas) or None, scale=float(opts.get("scale", 1.0)))  # type: ignore[arg-type]
+    report = build_report(
+        url,
+        target,
+        schemas=list(schemas) or None,
+        scale=float(opts.get("scale", 1.0)),  # type: ignore[arg-type]
+        tables=result.model.schema.table_keys,  # the clone's tables, not the whole source
+    )
     print_all(stdout_console(), report_summary(report))
     for path in write_report_files(report, html, json_path):
         status(err, f"Wrote {path}")

@@ -68,6 +68,7 @@ def build_report(
     schemas: Sequence[str] | None = None,
     min_count: int = DEFAULT_MIN_COUNT,
     scale: float | None = None,
+    tables: Sequence[str] | None = None,
     on_step: Step | None = None,
 ) -> Report:
     """Measure the database at ``target_url`` against the one at ``source_url``.
@@ -77,6 +78,9 @@ def build_report(
     sample is held out as the privacy baseline. ``min_count`` is the rare-value threshold.
     ``scale`` is the requested target/source row ratio (default: the median ratio observed).
     ``schemas`` restricts each PostgreSQL side to these namespaces (ignored for MySQL/SQLite).
+    ``tables`` (source table keys) limits what the target is compared on, for a clone of part
+    of the source: other source tables are neither scored nor reported missing (they are still
+    scanned for personal values that leaked).
     """
     check_options(sample_rows, holdout_fraction, min_count, scale)
     say = on_step or (lambda message: None)
@@ -85,7 +89,11 @@ def build_report(
     say(f"Inspecting {display_url(source)} and {display_url(target)}")
     source_schema = introspect(source, _namespaces(source, schemas))
     target_schema = introspect(target, _namespaces(target, schemas))
-    overlap = match(source_schema, target_schema)
+    compared = source_schema
+    if tables is not None:
+        wanted = set(tables)
+        compared = replace(source_schema, tables=tuple(t for t in source_schema.tables if t.key in wanted))
+    overlap = match(compared, target_schema)
 
     say(f"Sampling both databases read-only (up to {sample_rows:,} rows per table)")
     with ThreadPoolExecutor(max_workers=2) as pool:
