@@ -6,10 +6,17 @@
     dbsynth.generate(model, "postgresql://localhost/shop_qa", scale=2, create_schema=True)
 
 The public API is what this module exports (``__all__``); everything else is internal.
+
+Importing dbsynth is light: the errors and the version are here at once, everything else
+(SQLAlchemy, pandas, scipy behind the engine) is imported when a name is first used.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from dbsynth._version import __version__
-from dbsynth.api import CloneResult, GenerateResult, clone, generate
 from dbsynth.errors import (
     ConnectionFailed,
     CycleError,
@@ -21,11 +28,42 @@ from dbsynth.errors import (
     UnsupportedDatabase,
     UsageError,
 )
-from dbsynth.fitting.fit import fit
-from dbsynth.introspection import introspect
-from dbsynth.model import Model
-from dbsynth.planning.plan import Plan, make_plan
-from dbsynth.schema import Schema
+
+if TYPE_CHECKING:
+    from dbsynth.api import CloneResult, GenerateResult, clone, generate
+    from dbsynth.fitting.fit import fit
+    from dbsynth.introspection import introspect
+    from dbsynth.model import Model
+    from dbsynth.planning.plan import Plan, make_plan
+    from dbsynth.schema import Schema
+
+# Exported name -> the module that defines it, imported on first use (PEP 562).
+_LAZY = {
+    "CloneResult": "dbsynth.api",
+    "GenerateResult": "dbsynth.api",
+    "Model": "dbsynth.model",
+    "Plan": "dbsynth.planning.plan",
+    "Schema": "dbsynth.schema",
+    "clone": "dbsynth.api",
+    "fit": "dbsynth.fitting.fit",
+    "generate": "dbsynth.api",
+    "introspect": "dbsynth.introspection",
+    "make_plan": "dbsynth.planning.plan",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dbsynth' has no attribute '{name}'")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # later lookups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "CloneResult",

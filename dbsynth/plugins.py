@@ -1,6 +1,7 @@
 """Plugins: column models and SQL type handlers found through package entry points.
 
-Two entry-point groups, read with :mod:`importlib.metadata` from every installed distribution:
+Two entry-point groups, read with :mod:`importlib.metadata` from every installed distribution
+when first needed (:mod:`dbsynth.registry`; importing dbsynth reads neither):
 
 ``dbsynth.generators``
     name: a column-model kind; value: a :class:`~dbsynth.columns.base.ColumnModel` subclass
@@ -8,24 +9,27 @@ Two entry-point groups, read with :mod:`importlib.metadata` from every installed
     under the entry point's name; a class decorated with ``@register(kind)`` keeps its kind. A
     :class:`~dbsynth.columns.generators.GeneratorModel` named ``generator.<name>`` is also a
     config generator (``generator: <name>`` in ``dbsynth.yaml``), as with ``register_generator``.
+    Loaded one by one, when a kind is first asked for (:func:`dbsynth.columns.base.model_class`).
 ``dbsynth.types``
     name: anything; value: a :class:`TypeHandler` saying which SQL types (by bare name:
     ``geometry`` for ``geometry(Point,4326)``) a registered column model generates, in which
-    dialects, and which PostgreSQL extension a target needs for them.
+    dialects, and which PostgreSQL extension a target needs for them. Loaded together, the first
+    time a column's SQL type is looked up (they are small: a handler names its model's kind,
+    and that model is loaded when the handler is checked).
 
 dbsynth's own models are declared in its ``pyproject.toml`` under ``dbsynth.generators`` and go
 through this same loader, so ``dbsynth plugins`` lists them next to third-party ones.
 
-:func:`load_plugins` loads every entry point once (later calls return the same report) and never
-raises because of a plugin: an entry point that fails to import, names the wrong kind of object
-or claims a kind or SQL type someone else already has is *broken*: it is skipped, listed with its
-reason by ``dbsynth plugins``, and reported once as a :class:`PluginWarning`. Generators load
-before type handlers, because a handler names a model kind that must exist.
+:func:`load_plugins` loads every entry point of both groups (later calls return the same
+report) and never raises because of a plugin: an entry point that fails to import, names the
+wrong kind of object or claims a kind or SQL type someone else already has is *broken*: it is
+skipped, listed with its reason by ``dbsynth plugins``, and reported once, when it is loaded,
+as a :class:`PluginWarning`.
 
 What the loaded type handlers feed:
 
-* :data:`dbsynth.columns.choose.SQL_TYPE_MODELS` (SQL type name -> model kind), which
-  ``choose_model`` consults before the logical type;
+* :func:`sql_type_model` (SQL type -> model kind), which ``choose_model``
+  (:mod:`dbsynth.fitting.choose`) consults before the logical type;
 * :func:`annotate_warnings`, which rewords the introspection warning "type ... is not
   modelled" for a type a plugin generates;
 * :func:`extension_statements`, the ``CREATE EXTENSION IF NOT EXISTS`` lines a PostgreSQL
@@ -36,37 +40,24 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import re
-import threading
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
+from dbsynth import registry
+from dbsynth.columns.base import find_model_class, load_models
 from dbsynth.errors import DbsynthError
+from dbsynth.registry import GENERATORS, GROUPS, TYPES, Plugin, PluginWarning, Status
 from dbsynth.schema import Schema
 
-GENERATORS = "dbsynth.generators"
-TYPES = "dbsynth.types"
-GROUPS = (GENERATORS, TYPES)
 DIALECTS = ("postgresql", "mysql", "sqlite")
-BUILTIN_DISTRIBUTION = "dbsynth"
 
 _BARE_NAME = re.compile(r"[a-z_][a-z0-9_]*( [a-z_][a-z0-9_]*)*")  # "geometry", "double precision"
 _EXTENSION_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
-class PluginWarning(UserWarning):
-    """Emitted once per broken plugin when the plugins are loaded."""
-
-
 class PluginError(DbsynthError):
     """A plugin is broken where the caller asked for every plugin to work (``dbsynth plugins
     --check``)."""
-
-
-class Status(StrEnum):
-    OK = "ok"
-    BROKEN = "broken"
 
 
 @dataclass(frozen=True)
@@ -109,35 +100,6 @@ def _bare(name: object) -> bool:
 
 
 @dataclass(frozen=True)
-class Plugin:
-    """One entry point after loading: where it comes from, what it provides, whether it works.
-
-    ``value`` is the entry point's ``module:attribute`` text; ``distribution``/``version`` name
-    the installed package that declares it (``dbsynth`` for the built-ins). A broken plugin has
-    ``status`` BROKEN, a one-line ``error`` and provides nothing that dbsynth uses.
-    """
-
-    name: str
-    group: str
-    value: str
-    distribution: str
-    version: str
-    provides: str
-    status: Status
-    error: str = ""
-
-    @property
-    def builtin(self) -> bool:
-        return self.distribution == BUILTIN_DISTRIBUTION
-
-    def warning(self) -> str:
-        return (
-            f"plugin '{self.name}' ({self.group}, from {self.distribution} {self.version}) is broken "
-            f"and was skipped: {self.error}"
-        )
-
-
-@dataclass(frozen=True)
 class PluginReport:
     """Every entry point of both groups, generators first, built-ins first, then by name."""
 
@@ -158,10 +120,13 @@ class _Claim:
     plugin: Plugin
 
 
-_LOCK = threading.RLock()
 _REPORT: PluginReport | None = None
 _LOADING = False
+_TYPES_LOADED = False
 _CLAIMS: dict[str, _Claim] = {}  # SQL type name -> the handler that claimed it
+# SQL type name (lower case, without arguments: ``vector`` for ``vector(3)``, ``geometry``) ->
+# registered model kind, as claimed by the loaded type handlers.
+SQL_TYPE_MODELS: dict[str, str] = {}
 
 
 def load_plugins(*, reload: bool = False) -> PluginReport:
@@ -169,24 +134,30 @@ def load_plugins(*, reload: bool = False) -> PluginReport:
     re-reads the installed distributions, e.g. after one was added to ``sys.path``).
 
     Never raises because of a plugin: broken ones are in the report and emitted as
-    :class:`PluginWarning`. A call made while loading (a plugin module that itself calls it)
-    returns an empty report instead of recursing.
+    :class:`PluginWarning` (once, when first found broken). A call made while loading (a plugin
+    module that itself calls it) returns an empty report instead of recursing.
     """
-    global _REPORT, _LOADING
-    with _LOCK:
+    global _REPORT, _LOADING, _TYPES_LOADED
+    with registry.LOCK:
         if _REPORT is not None and not reload:
             return _REPORT
         if _LOADING:
             return PluginReport(())
         _LOADING = True
         try:
-            report = _load_all()
+            if reload:
+                # Forget the type claims (a removed plugin's types go back to OTHER); registered
+                # model kinds stay, the registry has no removal and re-registering is a no-op.
+                registry.forget()
+                for name in _CLAIMS:
+                    SQL_TYPE_MODELS.pop(name, None)
+                _CLAIMS.clear()
+                _TYPES_LOADED = False
+            _load_types()
+            report = PluginReport((*load_models(), *registry.load_group(TYPES, _claim)))
         finally:
             _LOADING = False
-        fresh = [p for p in report.broken if _REPORT is None or p not in _REPORT.broken]
         _REPORT = report
-    for plugin in fresh:
-        warnings.warn(plugin.warning(), PluginWarning, stacklevel=2)
     return report
 
 
@@ -195,12 +166,23 @@ def plugin_warnings() -> list[str]:
     return load_plugins().warnings
 
 
+def sql_type_name(sql_type: str) -> str:
+    """The bare lower-case name a type handler claims: ``geometry`` for
+    ``public.geometry(Point,4326)``."""
+    base = sql_type.split("(", 1)[0].strip().lower()
+    return base.rsplit(".", 1)[-1].strip('"')
+
+
+def sql_type_model(sql_type: str) -> str | None:
+    """The model kind a loaded type handler gives columns of ``sql_type`` (any dialect)."""
+    _load_types()
+    return SQL_TYPE_MODELS.get(sql_type_name(sql_type))
+
+
 def type_handler(sql_type: str, dialect: str | None = None) -> tuple[TypeHandler, Plugin] | None:
     """The handler (and its plugin) for a column's SQL type text (``geometry(Point,4326)``,
     ``public.geometry``), if a loaded plugin claims it for ``dialect`` (any dialect if None)."""
-    from dbsynth.columns.choose import sql_type_name
-
-    load_plugins()
+    _load_types()
     claim = _CLAIMS.get(sql_type_name(sql_type))
     if claim is None or (dialect is not None and dialect not in claim.handler.dialects):
         return None
@@ -260,99 +242,37 @@ def extension_statements(schema: Schema, target_dialect: str) -> tuple[str, ...]
 # -- loading -----------------------------------------------------------------------------------
 
 
-def _load_all() -> PluginReport:
-    from dbsynth.columns.choose import SQL_TYPE_MODELS
-
-    # A reload forgets the previous type claims (a removed plugin's types go back to OTHER);
-    # registered model kinds stay, the registry has no removal and re-registering is a no-op.
-    for name in _CLAIMS:
-        SQL_TYPE_MODELS.pop(name, None)
-    _CLAIMS.clear()
-    plugins = [_load_generator(ep) for ep in _entry_points(GENERATORS)]
-    plugins += [_load_type(ep, SQL_TYPE_MODELS) for ep in _entry_points(TYPES)]
-    return PluginReport(tuple(plugins))
+def _load_types() -> None:
+    """Load every ``dbsynth.types`` entry point (once until a reload)."""
+    global _TYPES_LOADED
+    with registry.LOCK:
+        if not _TYPES_LOADED:
+            _TYPES_LOADED = True  # first: a handler module that looks a type up sees what is there
+            registry.load_group(TYPES, _claim)
 
 
-def _entry_points(group: str) -> list[metadata.EntryPoint]:
-    found = list(metadata.entry_points(group=group))
-    return sorted(found, key=lambda ep: (_distribution(ep)[0] != BUILTIN_DISTRIBUTION, ep.name, ep.value))
-
-
-def _distribution(ep: metadata.EntryPoint) -> tuple[str, str]:
-    dist = ep.dist
-    if dist is None:
-        return "(unknown)", ""
-    return str(dist.metadata["Name"] or dist.name), str(dist.version or "")
-
-
-def _plugin(ep: metadata.EntryPoint, group: str, provides: str, error: str = "") -> Plugin:
-    dist, version = _distribution(ep)
-    status = Status.BROKEN if error else Status.OK
-    return Plugin(ep.name, group, ep.value, dist, version, provides, status, error)
-
-
-def _import(ep: metadata.EntryPoint) -> tuple[object, str]:
-    """The entry point's object, or an error line saying why it cannot be loaded."""
-    try:
-        return ep.load(), ""
-    except Exception as exc:  # a plugin's import may fail in any way; none of them is fatal
-        first = " ".join(str(exc).split())[:200]
-        return None, f"cannot import {ep.value}: {type(exc).__name__}: {first}"
-
-
-def _load_generator(ep: metadata.EntryPoint) -> Plugin:
-    from dbsynth.columns.base import ColumnModel, register, registered_kinds
-
-    obj, error = _import(ep)
-    if error:
-        return _plugin(ep, GENERATORS, "", error)
-    if not (isinstance(obj, type) and issubclass(obj, ColumnModel)) or obj is ColumnModel:
-        what = obj.__name__ if isinstance(obj, type) else f"a {type(obj).__name__}"
-        return _plugin(ep, GENERATORS, "", f"{ep.value} is {what}, not a ColumnModel subclass")
-    from dbsynth.columns.generators.base import KIND_PREFIX, GeneratorModel, register_generator
-
-    # A kind inherited from a parent model is not the class's own: register it under the name.
-    kind = obj.__dict__.get("kind") or ep.name
-    holder = registered_kinds().get(kind)
-    if holder is not None and holder is not obj:
-        taken = f"{holder.__module__}.{holder.__qualname__}"
-        return _plugin(ep, GENERATORS, "", f"column model kind '{kind}' is already provided by {taken}")
-    config_name = kind.removeprefix(KIND_PREFIX)
-    if holder is None and issubclass(obj, GeneratorModel) and kind.startswith(KIND_PREFIX) and config_name:
-        register_generator(config_name)(obj)  # also known to dbsynth.yaml as `generator: <name>`
-    elif holder is None:
-        register(kind)(obj)
-    if issubclass(obj, GeneratorModel) and kind.startswith(KIND_PREFIX):
-        return _plugin(ep, GENERATORS, f"config generator '{config_name}' (column model '{kind}')")
-    return _plugin(ep, GENERATORS, f"column model '{kind}'")
-
-
-def _load_type(ep: metadata.EntryPoint, sql_type_models: dict[str, str]) -> Plugin:
-    from dbsynth.columns.base import registered_kinds
-
-    obj, error = _import(ep)
-    if error:
-        return _plugin(ep, TYPES, "", error)
+def _claim(ep: metadata.EntryPoint, obj: object) -> tuple[str, str]:
+    """Check a loaded type handler and record its SQL types: (what it provides, why not)."""
     if not isinstance(obj, TypeHandler):
         what = obj.__name__ if isinstance(obj, type) else f"a {type(obj).__name__}"
-        return _plugin(ep, TYPES, "", f"{ep.value} is {what}, not a dbsynth.plugins.TypeHandler")
+        return "", f"{ep.value} is {what}, not a dbsynth.plugins.TypeHandler"
     provides = _describe(obj)
     problems = obj.problems()
-    if obj.model not in registered_kinds():
+    if find_model_class(obj.model) is None:
         problems.append(f"column model '{obj.model}' is not registered (its generator is missing or broken)")
     for name in obj.sql_types:
         claim = _CLAIMS.get(name)
         if claim is not None:
             problems.append(f"SQL type '{name}' is already handled by plugin '{claim.plugin.name}'")
-        elif name in sql_type_models:
-            problems.append(f"SQL type '{name}' is already mapped to column model '{sql_type_models[name]}'")
+        elif name in SQL_TYPE_MODELS:
+            problems.append(f"SQL type '{name}' is already mapped to column model '{SQL_TYPE_MODELS[name]}'")
     if problems:
-        return _plugin(ep, TYPES, provides, "; ".join(problems))
-    plugin = _plugin(ep, TYPES, provides)
+        return provides, "; ".join(problems)
+    plugin = registry.record(TYPES, ep, provides)
     for name in obj.sql_types:
         _CLAIMS[name] = _Claim(obj, plugin)
-        sql_type_models[name] = obj.model
-    return plugin
+        SQL_TYPE_MODELS[name] = obj.model
+    return provides, ""
 
 
 def _describe(handler: TypeHandler) -> str:
@@ -364,13 +284,15 @@ def _describe(handler: TypeHandler) -> str:
 
 def loaded_type_handlers() -> Iterable[tuple[str, TypeHandler, Plugin]]:
     """``(sql type name, handler, plugin)`` for every claimed SQL type, by name."""
-    load_plugins()
+    _load_types()
     return [(name, c.handler, c.plugin) for name, c in sorted(_CLAIMS.items())]
 
 
 __all__ = [
+    "DIALECTS",
     "GENERATORS",
     "GROUPS",
+    "SQL_TYPE_MODELS",
     "TYPES",
     "Plugin",
     "PluginError",
@@ -383,5 +305,7 @@ __all__ = [
     "load_plugins",
     "loaded_type_handlers",
     "plugin_warnings",
+    "sql_type_model",
+    "sql_type_name",
     "type_handler",
 ]

@@ -23,13 +23,13 @@ from dbsynth.columns.generators import (
     RangeGenerator,
     RegexGenerator,
     SequenceGenerator,
-    choose_with_pii,
     generator,
     generators,
 )
 from dbsynth.columns.generators.regex import PatternError, parse_pattern
 from dbsynth.columns.pii import PiiKind
 from dbsynth.errors import GenerationError, ModelError, UsageError
+from dbsynth.fitting.choose import choose_with_pii
 from dbsynth.generation.values import coerce_column
 from dbsynth.schema import Column, LogicalType, Table
 

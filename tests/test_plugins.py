@@ -24,17 +24,17 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-import dbsynth.columns  # noqa: F401  (registers the built-in kinds)
 from dbsynth.cli import DbsynthGroup
 from dbsynth.cli.plugins import plugins_command
 from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register, registered_kinds
-from dbsynth.columns.choose import SQL_TYPE_MODELS, choose_model
 from dbsynth.columns.generators import generators
 from dbsynth.columns.numeric import NumericModel
 from dbsynth.db import connect
+from dbsynth.fitting.choose import choose_model
 from dbsynth.introspection.postgres import reflect as reflect_postgres
 from dbsynth.plugins import (
     GENERATORS,
+    SQL_TYPE_MODELS,
     TYPES,
     PluginWarning,
     Status,

@@ -1,8 +1,9 @@
-"""Column, dependence and relationship models. Importing this package registers the built-in
-column-model kinds (plugins register theirs the same way, through ``dbsynth.columns.base``)."""
+"""Column models: one module per family of values (numbers, categories, dates and times, text,
+structured values, generators from the config), the contract they keep and the registry that
+names them (:mod:`dbsynth.columns.base`), and the Gaussian copula that ties a table's columns
+together (:mod:`dbsynth.columns.copula`).
 
-from dbsynth.columns import categorical, numeric, simple, structured, temporal, text  # noqa: F401
-from dbsynth.plugins import load_plugins
-
-# Third-party column models and SQL type handlers (entry points); a broken one warns, never fails.
-load_plugins()
+Importing this package imports none of them: a model's module is imported when its kind is
+first asked for (the registry reads the ``dbsynth.generators`` entry points then), so that
+``import dbsynth`` stays light.
+"""

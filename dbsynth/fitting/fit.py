@@ -9,7 +9,7 @@ pure part and can be run on frames built in a test.
 
 How the pieces fit together (see ``dbsynth.model`` for the file layout):
 
-* every column gets a role; "value" columns get a model (``dbsynth.columns.choose``) and a null rate;
+* every column gets a role; "value" columns get a model (``dbsynth.fitting.choose``) and a null rate;
 * every modelled column with an ordered model becomes a copula dimension through its normal
   scores ``Φ⁻¹(F(x))``; a column with NULLs adds a null-flag dimension, so "no phone ⇒ no
   e-mail" survives; a NULL value's own dimension is imputed as independent noise;
@@ -32,14 +32,13 @@ from sqlalchemy.engine import URL
 
 from dbsynth._version import __version__
 from dbsynth.columns.base import FitContext, encode
-from dbsynth.columns.choose import COPULA_KINDS, Choice, choose_model
 from dbsynth.columns.copula import GaussianCopula, to_normal
-from dbsynth.columns.generators.pii import choose_with_pii
 from dbsynth.columns.numeric import NumericModel
 from dbsynth.columns.pii import PiiKind
 from dbsynth.config import BoundConfig, ColumnOverride, Config, bind
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
+from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.graph import plan_insertion
 from dbsynth.introspection import introspect

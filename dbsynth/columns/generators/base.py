@@ -37,7 +37,14 @@ from typing import Any, ClassVar, Literal, TypeVar
 import numpy as np
 import pandas as pd
 
-from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
+from dbsynth.columns.base import (
+    ColumnModel,
+    FitContext,
+    clip_unit,
+    find_model_class,
+    register,
+    registered_kinds,
+)
 from dbsynth.errors import ModelError, UsageError, did_you_mean
 from dbsynth.schema import Column, LogicalType, Table
 
@@ -93,6 +100,18 @@ class GeneratorModel(ColumnModel):
     derived: ClassVar[bool] = False
 
     @classmethod
+    def registered(cls, kind: str) -> None:
+        # Kind ``generator.<name>`` makes the class the config's ``generator: <name>``.
+        if kind.startswith(KIND_PREFIX):
+            cls.generator = kind.removeprefix(KIND_PREFIX)
+
+    @classmethod
+    def provides(cls) -> str:
+        if cls.kind == KIND_PREFIX + cls.generator:
+            return f"config generator '{cls.generator}' (column model '{cls.kind}')"
+        return super().provides()
+
+    @classmethod
     def fit(cls: type[G], values: pd.Series, column: Column, ctx: FitContext) -> G:
         raise ModelError(
             f"the {cls.generator} generator is set in the config (generator: {cls.generator}), not fitted"
@@ -114,34 +133,26 @@ class GeneratorModel(ColumnModel):
         return clip_unit(rng.random(len(values)))
 
 
-_GENERATORS: dict[str, type[GeneratorModel]] = {}
-
-
 def register_generator(name: str) -> Callable[[type[G]], type[G]]:
     """Class decorator: make a generator known to the config as ``generator: <name>`` and to
     the model file as kind ``generator.<name>`` (built-ins and plugins alike)."""
-
-    def deco(cls: type[G]) -> type[G]:
-        if name in _GENERATORS and _GENERATORS[name] is not cls:
-            raise ValueError(f"generator '{name}' is registered twice")
-        register(KIND_PREFIX + name)(cls)
-        cls.generator = name
-        _GENERATORS[name] = cls
-        return cls
-
-    return deco
+    return register(KIND_PREFIX + name)
 
 
 def generators() -> dict[str, type[GeneratorModel]]:
-    """Every registered generator by its config name."""
-    return dict(_GENERATORS)
+    """Every registered generator by its config name (loads every column-model entry point)."""
+    return {
+        cls.generator: cls
+        for kind, cls in registered_kinds().items()
+        if issubclass(cls, GeneratorModel) and kind == KIND_PREFIX + cls.generator
+    }
 
 
 def generator(name: str) -> type[GeneratorModel]:
     """The generator named ``name``; unknown names raise a UsageError with "did you mean"."""
-    cls = _GENERATORS.get(name)
-    if cls is None:
-        raise UsageError(f"unknown generator '{name}'." + did_you_mean(name, _GENERATORS))
+    cls = find_model_class(KIND_PREFIX + name)
+    if cls is None or not issubclass(cls, GeneratorModel):
+        raise UsageError(f"unknown generator '{name}'." + did_you_mean(name, generators()))
     return cls
 
 

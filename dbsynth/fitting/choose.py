@@ -12,7 +12,21 @@ The decision, per logical type (a table, not an ``if`` chain, so a plugin type c
 * anything else: a constant model (the engine writes NULL when the column allows it), with the
   reason recorded so ``--explain`` shows it.
 
-Models are looked up by their registered kind, so the built-ins are replaceable like plugins.
+A column whose personal-data detection the config corrects (``pii:``) goes through
+:func:`choose_with_pii` instead:
+
+* ``pii: false`` — not personal data, whatever the detector says: a text column is then a
+  category, a code shape or free text by the usual rules, only without the personal-data route;
+* ``pii: <kind>`` (``email``, ``phone`` ...) — personal data of that kind: Faker for the kind
+  (length-matched nonsense for ``free_text``), so no source value enters the model;
+* ``pii: true`` — personal data, kind unknown to the user: the detector's kind if it has one,
+  else the column name's hint, else ``free_text``.
+
+Text columns take any kind; date and timestamp columns only ``date_of_birth`` (the config
+refuses other combinations before a fit starts).
+
+Models are looked up by their registered kind, so the built-ins are replaceable like plugins,
+and a SQL type claimed by a type plugin (:mod:`dbsynth.plugins`) gets the plugin's model.
 """
 
 from __future__ import annotations
@@ -22,10 +36,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dbsynth.columns.base import ColumnModel, FitContext, registered_kinds
+from dbsynth.columns.base import ColumnModel, FitContext, model_class
 from dbsynth.columns.categorical import choose_categorical
-from dbsynth.columns.pii import QUASI_KINDS, PiiKind, detect_pii
+from dbsynth.columns.pii import DATE_TYPES, QUASI_KINDS, TEXT_TYPES, PiiKind, PiiMatch, detect_pii, name_hint
 from dbsynth.columns.text import FakerModel, text_model_for
+from dbsynth.errors import ModelError
+from dbsynth.plugins import sql_type_model
 from dbsynth.schema import Column, LogicalType
 
 # Kinds whose values carry an order the copula can use; the others (Faker, free text, UUIDs,
@@ -40,7 +56,7 @@ class Choice:
 
 
 def _kind(name: str) -> type[ColumnModel]:
-    return registered_kinds()[name]
+    return model_class(name)
 
 
 def _by_kind(name: str) -> Callable[[Column, pd.Series, FitContext], Choice]:
@@ -91,21 +107,46 @@ CHOOSERS: dict[LogicalType, Callable[[Column, pd.Series, FitContext], Choice]] =
 }
 
 
-# SQL type name (lower case, without arguments: ``vector`` for ``vector(3)``, ``geometry``) ->
-# registered model kind. Type plugins add entries (``dbsynth.plugins``); it is consulted before
-# the logical type, so a type dbsynth itself only knows as OTHER can still get a real model.
-SQL_TYPE_MODELS: dict[str, str] = {}
-
-
-def sql_type_name(sql_type: str) -> str:
-    base = sql_type.split("(", 1)[0].strip().lower()
-    return base.rsplit(".", 1)[-1].strip('"')
-
-
 def choose_model(column: Column, values: pd.Series, ctx: FitContext) -> Choice:
     """The model for ``column`` fitted on its non-null sampled ``values``."""
-    kind = SQL_TYPE_MODELS.get(sql_type_name(column.sql_type))
+    kind = sql_type_model(column.sql_type)
     if kind is not None:
         return Choice(_kind(kind).fit(values, column, ctx))
     chooser = CHOOSERS.get(column.logical, _by_kind("constant"))
     return chooser(column, values, ctx)
+
+
+def choose_with_pii(column: Column, values: pd.Series, ctx: FitContext, pii: PiiKind | bool) -> Choice:
+    """The model for ``column`` fitted on its non-null ``values``, with detection overridden."""
+    if pii is False:
+        if column.logical not in TEXT_TYPES:
+            return Choice(choose_model(column, values, ctx).model)
+        if choose_categorical(values, column, ctx):
+            return Choice(_kind("categorical").fit(values, column, ctx))
+        model = text_model_for(column, values, ctx, None)
+        if model is None:
+            raise ModelError(f"column '{column.name}' has no value to fit")
+        return Choice(model)
+    kind = pii if isinstance(pii, PiiKind) else _kind_for(column, values, ctx)
+    if column.logical in DATE_TYPES:
+        if kind is not PiiKind.DATE_OF_BIRTH:
+            raise ModelError(
+                f"column '{column.name}' is a date: the only personal-data kind it can be is date_of_birth"
+            )
+        return Choice(FakerModel.for_kind(kind, values, column, ctx), kind)
+    if column.logical not in TEXT_TYPES:
+        raise ModelError(f"column '{column.name}' ({column.sql_type}) cannot be generated as personal data")
+    match = PiiMatch(kind, 1.0, "set in the config")
+    model = text_model_for(column, values, ctx, match)
+    if model is None:
+        raise ModelError(f"column '{column.name}' has no value to fit")
+    return Choice(model, kind)
+
+
+def _kind_for(column: Column, values: pd.Series, ctx: FitContext) -> PiiKind:
+    if column.logical in DATE_TYPES:
+        return PiiKind.DATE_OF_BIRTH
+    match = detect_pii(column, values, ctx.table, ctx.min_count)
+    if match is not None:
+        return match.kind
+    return name_hint(column.name, ctx.table) or PiiKind.FREE_TEXT
