@@ -28,24 +28,17 @@ import traceback as tb
 from typing import Any
 
 import click
-from sqlalchemy.engine import make_url
 
 from dbsynth._version import __version__
-from dbsynth.cli.config import config_group
-from dbsynth.cli.demo import demo_command
-from dbsynth.cli.fit import fit_command
-from dbsynth.cli.generate import clone_command, generate_command
-from dbsynth.cli.inspect import inspect_command
+from dbsynth.cli.lazy import LazyGroup
 from dbsynth.cli.options import URLS_SEEN
-from dbsynth.cli.plugins import plugins_command
-from dbsynth.cli.report import report_command
 from dbsynth.errors import DbsynthError
 
 TRACEBACK = "dbsynth.traceback"
 INTERRUPTED_EXIT = 130
 
 
-class DbsynthGroup(click.Group):
+class DbsynthGroup(LazyGroup):
     """A click group that turns exceptions into the exit codes and messages above."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -90,6 +83,8 @@ def redact(text: str, urls: list[str]) -> str:
         if typed and typed.group(1):
             secrets.add(typed.group(1))
         try:
+            from sqlalchemy.engine import make_url  # only on failure: SQLAlchemy is slow to import
+
             decoded = make_url(url).password
         except Exception:  # not a URL SQLAlchemy can parse: the typed form is all there is
             decoded = None
@@ -119,17 +114,42 @@ def cli(ctx: click.Context, traceback: bool) -> None:
     ctx.meta[TRACEBACK] = traceback
 
 
-for command in (
-    inspect_command,
-    fit_command,
-    generate_command,
-    report_command,
-    clone_command,
-    config_group,
-    plugins_command,
-    demo_command,
-):
-    cli.add_command(command)
+# Each command's module is imported when the command runs (dbsynth.cli.lazy), so that
+# `dbsynth --help` does not import the library; the summary is what `dbsynth --help` lists.
+cli.add_lazy_commands(
+    {
+        "inspect": (
+            "dbsynth.cli.inspect:inspect_command",
+            "Read the schema of the database at URL (read-only) and show it.",
+        ),
+        "fit": ("dbsynth.cli.fit:fit_command", "Fit a model of the database at URL and write it to FILE."),
+        "generate": (
+            "dbsynth.cli.generate:generate_command",
+            "Write synthetic rows from MODEL into TARGET (a database URL or a directory).",
+        ),
+        "report": (
+            "dbsynth.cli.report:report_command",
+            "Measure the synthetic database TARGET against its source SOURCE, both read-only.",
+        ),
+        "clone": (
+            "dbsynth.cli.generate:clone_command",
+            "Clone the database at URL into TARGET: inspect, fit, generate and report in one go.",
+        ),
+        "config": (
+            "dbsynth.cli.config:config_group",
+            "Write, check and describe the configuration file (dbsynth.yaml).",
+        ),
+        "plugins": (
+            "dbsynth.cli.plugins:plugins_command",
+            "List the installed plugins: column models (entry point group dbsynth.generators) and "
+            "SQL type handlers (dbsynth.types), dbsynth's own models included.",
+        ),
+        "demo": (
+            "dbsynth.cli.demo:demo_command",
+            "Clone the bundled example shop database (SQLite) into a synthetic one, twice its size.",
+        ),
+    }
+)
 
 
 def main() -> None:
