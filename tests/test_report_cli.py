@@ -72,8 +72,18 @@ def test_files_and_summary(pair: tuple[str, str, str], tmp_path: Path) -> None:
     worst = re.findall(r"^\s+(customers\.\w+|orders\.\w+)\s", result.output.split("Worst columns")[1], re.M)
     assert worst[0] == "customers.tier"  # the changed column comes first
     assert "Every table was read whole in both databases." in result.output
+    # What is not scored is said, with its reason, in all three forms.
+    line = "Not scored: 3 of 6 columns: 3 key columns (generated, not modelled)."
+    assert line in " ".join(result.output.split())
+    assert data["fidelity"]["not_scored"] == [
+        {
+            "reason": "key columns (generated, not modelled)",
+            "columns": ["customers.id", "orders.id", "orders.customer_id"],
+        }
+    ]
     page = html.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "customers" in page
+    assert "Not scored: 3 of 6 columns" in page
 
 
 def test_fail_under_is_a_gate(pair: tuple[str, str, str], tmp_path: Path) -> None:

@@ -336,6 +336,14 @@ def _privacy(report: Report) -> list[RenderableType]:
     return out
 
 
+def not_scored_line(report: Report) -> str:
+    """``Not scored: 12 of 40 columns: 8 key columns (…), 4 free text (…).``"""
+    f = report.fidelity
+    parts = [f"{len(n.columns)} {n.reason}" for n in f.not_scored]
+    count = sum(len(n.columns) for n in f.not_scored)
+    return f"Not scored: {count} of {f.columns_total} columns: " + ", ".join(parts) + "."
+
+
 def report_summary(report: Report) -> list[RenderableType]:
     """The terminal summary of ``report``: scores, worst first, then validity and privacy."""
     out: list[RenderableType] = [
@@ -347,6 +355,8 @@ def report_summary(report: Report) -> list[RenderableType]:
         ),
         _properties(report),
     ]
+    if report.fidelity.not_scored:
+        out.append(Text(not_scored_line(report), style="dim"))
     out += [t for t in (_worst_columns(report), _tables(report), _relationships(report)) if t is not None]
     out += _validity(report)
     out += _privacy(report)

@@ -135,6 +135,16 @@ def _overview(report: Report) -> str:
     html.append(f"<p>{escape(report.validity.statement)}</p><p>{escape(report.privacy.statement)}</p>")
     html.append(f'<p class="muted">{escape(report.sampling)}</p>')
     html.append(f'<p class="muted">{escape(report.schema.statement)}</p>')
+    if f.not_scored:
+        count = sum(len(n.columns) for n in f.not_scored)
+        items = "".join(
+            f"<li>{len(n.columns)} {escape(n.reason)}: {escape(', '.join(n.columns))}</li>"
+            for n in f.not_scored
+        )
+        html.append(
+            f"<details><summary>Not scored: {count} of {f.columns_total} columns</summary>"
+            f"<ul>{items}</ul></details>"
+        )
     if report.warnings:
         items = "".join(f"<li>{escape(w)}</li>" for w in report.warnings[:50])
         html.append(

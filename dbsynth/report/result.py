@@ -135,6 +135,15 @@ class InterTableScore:
 
 
 @dataclass(frozen=True)
+class NotScored:
+    """Columns left out of the column-shape and pair scores for one ``reason``, named
+    ``table.column``: the report says what it does not score instead of leaving it out silently."""
+
+    reason: str
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Fidelity:
     """The properties (SDMetrics' four, averaged into ``overall``; plus null rates, two-hop
     trends and row counts, reported apart) and their parts. A property is the mean over all its
@@ -153,6 +162,11 @@ class Fidelity:
     tables: tuple[TableScore, ...]
     cardinalities: tuple[CardinalityScore, ...]
     inter_table: tuple[InterTableScore, ...]
+    not_scored: tuple[NotScored, ...] = ()
+
+    @property
+    def columns_total(self) -> int:
+        return sum(len(t.columns) for t in self.tables)
 
 
 @dataclass(frozen=True)
@@ -339,6 +353,7 @@ __all__ = [
     "Heatmap",
     "Histogram",
     "InterTableScore",
+    "NotScored",
     "PairScore",
     "PiiFinding",
     "Privacy",
