@@ -271,7 +271,7 @@ _BODY_FIELDS = ("tables", "relationships", "settings", "source", "dbsynth_versio
 def stratum_key(value: object) -> str:
     """How a category value names its stratum: ``5``, ``5.0`` and ``np.int64(5)`` are one."""
     if hasattr(value, "item"):
-        value = value.item()  # type: ignore[union-attr]
+        value = value.item()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from dbsynth.api import GenerateResult, clone, generate
 from dbsynth.api import Progress as ProgressFn
@@ -189,7 +189,7 @@ def _progress(quiet: bool) -> Iterator[ProgressFn | None]:
         console=err,
         transient=False,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def update(table: str, done: int, total: int) -> None:
         if table not in tasks:

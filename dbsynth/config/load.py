@@ -149,7 +149,7 @@ class _Walker:
 
     def integer(self, node: Node, what: str, minimum: int) -> int | None:
         bound = "a whole number" + (f" >= {minimum}" if minimum else " >= 0")
-        return self.typed(node, what, lambda v: _is_int(v) and v >= minimum, bound)  # type: ignore[no-any-return]
+        return self.typed(node, what, lambda v: _is_int(v) and v >= minimum, bound)
 
     def number(self, node: Node, what: str, low: float, high: float | None) -> float | None:
         expected = f"a number from {low:g} to {high:g}" if high is not None else f"a number >= {low:g}"
@@ -159,10 +159,10 @@ class _Walker:
         return None if value is None else float(value)
 
     def boolean(self, node: Node, what: str) -> bool | None:
-        return self.typed(node, what, lambda v: isinstance(v, bool), "true or false")  # type: ignore[no-any-return]
+        return self.typed(node, what, lambda v: isinstance(v, bool), "true or false")
 
     def text(self, node: Node, what: str) -> str | None:
-        return self.typed(node, what, lambda v: isinstance(v, str) and v.strip() != "", "text")  # type: ignore[no-any-return]
+        return self.typed(node, what, lambda v: isinstance(v, str) and v.strip() != "", "text")
 
     def names(self, node: Node, what: str) -> tuple[str, ...] | None:
         """A column name or a list of them."""

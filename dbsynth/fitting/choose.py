@@ -80,10 +80,12 @@ def _text(column: Column, values: pd.Series, ctx: FitContext) -> Choice:
         return Choice(model, match.kind)
     if choose_categorical(values, column, ctx):
         return Choice(_kind("categorical").fit(values, column, ctx))
-    model = text_model_for(column, values, ctx, match)
-    if isinstance(model, FakerModel):
-        return Choice(model, model.pii)
-    return Choice(model, match.kind if match is not None else None)
+    found = text_model_for(column, values, ctx, match)
+    if found is None:
+        raise ModelError(f"column '{column.name}' has no value to fit")
+    if isinstance(found, FakerModel):
+        return Choice(found, found.pii)
+    return Choice(found, match.kind if match is not None else None)
 
 
 CHOOSERS: dict[LogicalType, Callable[[Column, pd.Series, FitContext], Choice]] = {

@@ -403,7 +403,7 @@ class _State:
         sampled_driver = self.sample.info[table.key].driver
         frame = self.sample.frames[table.key]
 
-        def rank(fk: ForeignKey) -> tuple[bool, int, bool, bool]:
+        def rank(fk: ForeignKey) -> tuple[bool, bool, int, bool]:
             nullable = any(table.column(c).nullable for c in fk.columns)
             mostly_set = frame.empty or float(frame[list(fk.columns)].isna().any(axis=1).mean()) <= 0.5
             parents = self.sample.info[fk.ref_table].rows_total

@@ -31,11 +31,13 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import URL
 
+from dbsynth.columns.base import DerivedModel, FiniteModel, IndexedModel
 from dbsynth.columns.copula import to_uniform
 from dbsynth.cycles import BreakStrategy
 from dbsynth.errors import GenerationError
@@ -52,6 +54,9 @@ from dbsynth.generation.values import coerce_column, enforce_orderings, reflect_
 from dbsynth.model import Model, RelationshipModel, TableModel, fk_id
 from dbsynth.planning.plan import Plan, TablePlan
 from dbsynth.schema import Column, ForeignKey, LogicalType, Table
+
+if TYPE_CHECKING:  # imported when a table has CHECKs (sqlglot)
+    from dbsynth.generation.checks import TableChecks
 
 TABLE_STREAM = 1 << 30  # spawn-key slot of per-table (not per-chunk) randomness
 
@@ -366,11 +371,11 @@ class TableGenerator:
                     values[cf.name] = _type_default(col, n)
                 continue
             u = to_uniform(z[cf.name]) if cf.name in z else rng.random(n)
-            if getattr(model, "derived", False):
+            if isinstance(model, DerivedModel):
                 values[cf.name] = np.full(n, None, dtype=object)  # computed once the row exists
                 derived.append(cf.name)
-            elif getattr(model, "by_index", False) or (self._unique(col) and hasattr(model, "from_index")):
-                values[cf.name] = model.from_index(rows, rng)  # type: ignore[attr-defined]
+            elif isinstance(model, IndexedModel) and (model.by_index or self._unique(col)):
+                values[cf.name] = model.from_index(rows, rng)
             else:
                 values[cf.name] = model.from_uniform(u, rng)
             nulls[cf.name] = self._nulls(col, cf.null_rate, z, rng, n)
@@ -382,7 +387,7 @@ class TableGenerator:
         enforce_orderings(frame, self.tm.orderings)
         self._parent_orderings(frame, rows)
         if self.checks is not None:
-            frame = self.checks.enforce(frame, lambda mask: self._resample(mask, frame, rows, rng))  # type: ignore[attr-defined]
+            frame = self.checks.enforce(frame, lambda mask: self._resample(mask, frame, rows, rng))
         self._unique_fallback(frame, rows, rng)
         self._keep(frame, z, rows, rng)
         return frame[[c for c in self.tp.columns]]
@@ -393,7 +398,8 @@ class TableGenerator:
         """Columns computed from the others of the same row (config ``expression``)."""
         for name in names:
             model = self.tm.column(name).column_model
-            values = model.derive(frame, rng)  # type: ignore[union-attr]
+            assert isinstance(model, DerivedModel)  # only derived models are listed
+            values = model.derive(frame, rng)
             frame[name] = coerce_column(self.table.column(name), values, nulls.get(name))
 
     def _copula(self, rows: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -449,6 +455,8 @@ class TableGenerator:
         if len(cols) != 1:
             return {}
         parents = driving.index
+        if parents is None:  # the driving FK was picked for having an index
+            return {}
         order = np.argsort(parents, kind="stable")
         sorted_parents = parents[order]
         first = np.r_[True, sorted_parents[1:] != sorted_parents[:-1]]
@@ -535,13 +543,13 @@ class TableGenerator:
             model = cf.column_model
             if cf.role != "value" or model is None or col.generated is not None:
                 continue
-            if getattr(model, "derived", False):
+            if isinstance(model, DerivedModel):
                 derived.append(cf.name)
                 continue
-            by_index = getattr(model, "by_index", False) or (
-                self._unique(col) and hasattr(model, "from_index")
-            )
-            fresh = model.from_index(rows[mask], rng) if by_index else model.from_uniform(rng.random(k), rng)  # type: ignore[attr-defined]
+            if isinstance(model, IndexedModel) and (model.by_index or self._unique(col)):
+                fresh = model.from_index(rows[mask], rng)
+            else:
+                fresh = model.from_uniform(rng.random(k), rng)
             null = self._nulls(col, cf.null_rate, {}, rng, k)
             out[cf.name] = coerce_column(col, fresh, null).to_numpy()
         self._derive(out, derived, {}, rng)
@@ -560,7 +568,7 @@ class TableGenerator:
         for cols in sets:
             if set(cols) & self.numbered or any(c not in frame.columns for c in cols):
                 continue
-            if len(cols) == 1 and hasattr(self.tm.column(cols[0]).column_model, "from_index"):
+            if len(cols) == 1 and isinstance(self.tm.column(cols[0]).column_model, IndexedModel):
                 continue
             if all(c in fk_cols for c in cols):
                 continue  # settled by distinct_within_groups at setup
@@ -670,7 +678,7 @@ def _missing(v: object) -> bool:
 
 def _frequent_values(model: object) -> tuple[object, ...]:
     """The kept values of a categorical model (in model order), for re-picking duplicates."""
-    return tuple(getattr(model, "values", ()) or ())
+    return tuple(model.values) if isinstance(model, FiniteModel) else ()
 
 
 def _disambiguate(value: object, salt: int) -> object:
@@ -696,7 +704,7 @@ def _type_default(col: Column, n: int) -> np.ndarray:
     return np.full(n, defaults.get(col.logical, ""), dtype=object)
 
 
-def _compile_checks(table: Table, model: Model) -> object | None:
+def _compile_checks(table: Table, model: Model) -> TableChecks | None:
     """The table's CHECK enforcer (``dbsynth.generation.checks``), or None when it has no CHECK."""
     from dbsynth.generation.checks import table_checks
 

@@ -14,7 +14,8 @@ the distance distribution of the violation instead of piling values onto the bou
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -70,8 +71,9 @@ def coerce_column(col: Column, values: object, nulls: np.ndarray | None) -> pd.S
 def _as_array(values: object) -> np.ndarray:
     if isinstance(values, np.ndarray):
         return values
-    arr = np.empty(len(values), dtype=object)  # type: ignore[arg-type]
-    arr[:] = list(values)  # type: ignore[call-overload]
+    items = list(cast(Iterable[Any], values))
+    arr = np.empty(len(items), dtype=np.object_)
+    arr[:] = items
     return arr
 
 

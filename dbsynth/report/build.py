@@ -109,7 +109,7 @@ def build_report(
     ratio = scale if scale is not None else _observed_scale(frames)
 
     say("Scoring column shapes, pair trends and inter-table trends")
-    tables = [score_table(f, scale=ratio, min_count=min_count, seed=seed) for f in frames.values()]
+    scores = [score_table(f, scale=ratio, min_count=min_count, seed=seed) for f in frames.values()]
     inter = inter_table_scores(overlap.source, frames, seed)
 
     say("Counting children per parent and checking constraints in the target (SQL, all rows)")
@@ -117,7 +117,7 @@ def build_report(
         cardinalities = _cardinalities(overlap, s_conn, t_conn)
         infos = {key: f.infos for key, f in frames.items()}
         validity = run_checks(overlap, s_conn, t_conn, infos)
-    fidelity = assemble(tables, cardinalities, inter, ratio, given)
+    fidelity = assemble(scores, cardinalities, inter, ratio, given)
 
     say("Looking for copied records and leaked personal data")
     privacy = measure_privacy(

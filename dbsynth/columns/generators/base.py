@@ -13,11 +13,12 @@ column-model contract:
 * ``for_column(params, column, ctx)``: the model for one column, or :class:`ParamProblems`
   saying why the column cannot take it (``range`` on a text column, a choice label that is not
   one of the enum's), run when the config is bound to a schema;
-* three flags the engine reads: ``unique_capable`` (``from_index`` makes distinct values, so
-  ``unique: true`` is allowed), ``by_index`` (values come from the row index: the engine must
-  call ``from_index`` for every row, unique or not: ``sequence``), ``derived`` (values come from
-  the row's other columns: the engine calls ``derive(frame, rng)`` once the chunk's other
-  columns exist: ``expression``).
+* ``unique_capable``: ``from_index`` makes distinct values, so ``unique: true`` is allowed
+  (the engine recognises the method itself through :class:`~dbsynth.columns.base.IndexedModel`);
+  ``by_index`` (declared on every column model): values come from the row index, so the engine
+  calls ``from_index`` for every row, unique or not (``sequence``); a generator whose values
+  come from the row's other columns (``expression``) has ``derive(frame, rng)``
+  (:class:`~dbsynth.columns.base.DerivedModel`), called once the chunk's other columns exist.
 
 Models hold no source value: every field comes from the user's config. NULLs stay the caller's
 business (the column's null rate), as for every model.
@@ -96,8 +97,6 @@ class GeneratorModel(ColumnModel):
     summary: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
     unique_capable: ClassVar[bool] = False
-    by_index: ClassVar[bool] = False
-    derived: ClassVar[bool] = False
 
     @classmethod
     def registered(cls, kind: str) -> None:
