@@ -11,10 +11,10 @@ Importing dbsynth is light: the errors and the version are here at once, everyth
 (SQLAlchemy, pandas, scipy behind the engine) is imported when a name is first used.
 """
 
-from __future__ import annotations
-
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+# Standard-library modules under private names, so that the module namespace holds exactly the
+# public API (tests/test_exported_members.py); no `from __future__` import, which binds a name.
+import importlib as _importlib
+import typing as _typing
 
 from dbsynth._version import __version__
 from dbsynth.errors import (
@@ -29,7 +29,7 @@ from dbsynth.errors import (
     UsageError,
 )
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from dbsynth.api import CloneResult, GenerateResult, clone, generate
     from dbsynth.fitting.fit import fit
     from dbsynth.introspection import introspect
@@ -52,11 +52,11 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _typing.Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'dbsynth' has no attribute '{name}'")
-    value = getattr(import_module(module), name)
+    value = getattr(_importlib.import_module(module), name)
     globals()[name] = value  # later lookups are plain attribute reads
     return value
 
