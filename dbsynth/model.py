@@ -25,6 +25,7 @@ from typing import Any, Literal
 from dbsynth.columns.base import ColumnModel, decode
 from dbsynth.columns.copula import GaussianCopula
 from dbsynth.errors import ModelError, UsageError, did_you_mean
+from dbsynth.modelcheck import check_model_data
 from dbsynth.schema import Schema
 from dbsynth.serde import from_data, to_data
 
@@ -190,6 +191,7 @@ class Model:
                 f"{origin} has model format {fmt}, this dbsynth reads format {MODEL_FORMAT}; "
                 "fit the model again with this version"
             )
+        check_model_data(data, origin)  # an untrusted file: every field, invariant and SQL text
         body = dict(data)
         schema = Schema.from_data(body.pop("schema"))
         try:

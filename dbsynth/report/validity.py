@@ -30,13 +30,13 @@ import sqlglot
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.sql import ClauseElement
+from sqlglot import exp
 
 from dbsynth.report.columns import ColumnInfo
 from dbsynth.report.overlap import Overlap
 from dbsynth.report.result import CheckKind, Status, Validity, ValidityCheck
 from dbsynth.schema import CheckConstraint, Schema, Table
-
-SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
+from dbsynth.sqltext import SQLGLOT_DIALECTS, SqlTextError, parse_expression, render, shown
 
 
 class _Runner:
@@ -143,7 +143,13 @@ class _Checker:
                     None,  # type: ignore[arg-type]
                     f"partial unique index (WHERE {where}) in another dialect: not checked",
                 )
-            conds.append(sa.text(f"({where})"))
+            try:
+                predicate = render(where, "expression", self.overlap.source.dialect)
+            except SqlTextError as exc:
+                return ValidityCheck(
+                    kind, s.key, name, "skipped", None, None, f"partial unique index: WHERE {exc}"
+                )
+            conds.append(sa.text("(" + predicate.replace(":", "\\:") + ")"))  # no bind parameters
         groups = sa.select(*(tc.c[c] for c in cols)).where(*conds).group_by(*(tc.c[c] for c in cols))
         dup = sa.select(sa.func.count()).select_from(groups.having(sa.func.count() > 1).subquery("d"))
         stmt: ClauseElement = dup
@@ -216,32 +222,40 @@ class _Checker:
         ]
 
     def checks(self, s: Table, t: Table, schema: Schema) -> list[ValidityCheck]:
-        out = []
-        for check in _all_checks(s, schema):
-            out.append(self.check(s, t, check))
-        return out
+        return [self.check(s, t, check, column) for check, column in _all_checks(s, schema)]
 
-    def check(self, s: Table, t: Table, check: CheckConstraint) -> ValidityCheck:
+    def check(self, s: Table, t: Table, check: CheckConstraint, value_column: str | None) -> ValidityCheck:
         name = check.name or check.expression[:60]
         try:
-            expr = self.translate(check.expression)
+            source_text = render(
+                check.expression, "expression", self.overlap.source.dialect, value_column=value_column
+            )
+            expr = self.translate(check.expression, value_column)
+        except SqlTextError as exc:
+            message = f"the source's CHECK {exc}: {shown(check.expression)}"
+            return ValidityCheck("check", s.key, name, "skipped", None, None, message)
         except sqlglot.errors.SqlglotError as exc:
             message = f"cannot translate to {self.overlap.target.dialect}: {str(exc).splitlines()[0][:150]}"
             return ValidityCheck("check", s.key, name, "skipped", None, None, message)
         table = self.target.conn.dialect.identifier_preparer.format_table(_clause(t, []))
-        stmt = f"SELECT count(*) FROM {table} WHERE NOT ({expr})"
+        # A text clause whose colons are not bind parameters (a CHECK may compare with 'a:b').
+        stmt = sa.text(f"SELECT count(*) FROM {table} WHERE NOT ({expr})".replace(":", "\\:"))
 
         def describe(n: int) -> str:
-            return "holds on every row" if n == 0 else f"{n:,} row(s) violate CHECK ({check.expression})"
+            return "holds on every row" if n == 0 else f"{n:,} row(s) violate CHECK ({source_text})"
 
         return _count_check(self.target, "check", s.key, name, stmt, describe)
 
-    def translate(self, expression: str) -> str:
+    def translate(self, expression: str, value_column: str | None) -> str:
+        """The CHECK as SQL of the target, re-rendered (:mod:`dbsynth.sqltext`), never pasted:
+        a domain's ``VALUE`` becomes ``value_column``."""
+        source = self.overlap.source.dialect
         if self.same_dialect:
-            return expression
-        read = SQLGLOT_DIALECTS[self.overlap.source.dialect]
-        write = SQLGLOT_DIALECTS[self.overlap.target.dialect]
-        return sqlglot.transpile(expression, read=read, write=write)[0]
+            return render(expression, "expression", source, value_column=value_column)
+        tree = parse_expression(expression, source)
+        if value_column is not None:
+            tree = tree.transform(lambda n: _value_to(n, value_column))
+        return tree.sql(dialect=SQLGLOT_DIALECTS[self.overlap.target.dialect], comments=False)
 
     def ranges(self, s: Table, t: Table) -> list[ValidityCheck]:
         infos = self.infos.get(s.key, {})
@@ -299,11 +313,11 @@ def _min_max(clause: Any, names: Sequence[str]) -> list[Any]:
     return out
 
 
-def _all_checks(table: Table, schema: Schema) -> list[CheckConstraint]:
-    """The table's CHECKs plus, for each column of a domain, the domain's CHECKs on that column."""
-    out = list(table.checks)
+def _all_checks(table: Table, schema: Schema) -> list[tuple[CheckConstraint, str | None]]:
+    """The table's CHECKs plus, for each column of a domain, the domain's CHECKs on that column
+    (with the column that stands for ``VALUE``)."""
+    out: list[tuple[CheckConstraint, str | None]] = [(c, None) for c in table.checks]
     domains = {(f"{d.schema}.{d.name}" if d.schema else d.name): d for d in schema.domains}
-    quote = '"' if schema.dialect != "mysql" else "`"
     for column in table.columns:
         domain = domains.get(column.domain or "") or next(
             (d for d in schema.domains if d.name == column.domain), None
@@ -311,13 +325,15 @@ def _all_checks(table: Table, schema: Schema) -> list[CheckConstraint]:
         if domain is None:
             continue
         for check in domain.checks:
-            expression = re.sub(r"\bVALUE\b", f"{quote}{column.name}{quote}", check.expression)
-            out.append(
-                CheckConstraint(
-                    expression, f"{check.name or domain.name} on {column.name}", (column.name,), "domain"
-                )
-            )
+            named = f"{check.name or domain.name} on {column.name}"
+            out.append((CheckConstraint(check.expression, named, (column.name,), "domain"), column.name))
     return out
+
+
+def _value_to(node: exp.Expr, column: str) -> exp.Expr:
+    if isinstance(node, exp.Column) and not node.table and node.name.upper() == "VALUE":
+        return exp.column(column, quoted=True)
+    return node
 
 
 def run_checks(

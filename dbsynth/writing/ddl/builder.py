@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from dbsynth import sqltext
 from dbsynth.errors import SchemaError
 from dbsynth.plugins import extension_statements
 from dbsynth.schema import CheckConstraint, Column, ForeignKey, LogicalType, Schema, Table
@@ -50,8 +51,9 @@ class DdlScript:
     warnings: tuple[str, ...] = ()
 
     def sql(self) -> str:
-        """The script as one SQL text, warnings first as comments."""
-        head = "".join(f"-- warning: {w}\n" for w in self.warnings)
+        """The script as one SQL text, warnings first as comments (each on one line: a warning
+        quotes source text, which may hold line breaks)."""
+        head = "".join(f"-- warning: {' '.join(w.split())}\n" for w in self.warnings)
         return head + "".join(f"{s};\n" for s in self.statements)
 
 
@@ -117,6 +119,11 @@ class Builder:
 
     def constraint(self, name: str | None) -> str:
         return f"CONSTRAINT {self.q(name)} " if name else ""
+
+    def sql(self, text: str, kind: sqltext.Kind, value_column: str | None = None) -> str:
+        """SQL text of the source, re-rendered by :mod:`dbsynth.sqltext` (never pasted);
+        :func:`~dbsynth.writing.ddl.script.schema_ddl` has checked every fragment already."""
+        return sqltext.render(text, kind, self.source, value_column=value_column)
 
     def port(
         self, text: str, table: Table, what: str, value_column: str | None = None, where: str | None = None
@@ -192,13 +199,15 @@ class Builder:
             base = find_domain(self.schema, d.base_type)
             # A domain over a domain lists the whole chain's CHECKs; it declares only its own.
             inherited = set(base.checks) if base else set()
-            parts = [f"CREATE DOMAIN {self._qualified(d.schema, d.name)} AS {d.base_type}"]
+            parts = [f"CREATE DOMAIN {self._qualified(d.schema, d.name)} AS {self.sql(d.base_type, 'type')}"]
             if d.default is not None and not (base and base.default == d.default):
-                parts.append(f"DEFAULT {d.default}")
+                parts.append(f"DEFAULT {self.sql(d.default, 'expression')}")
             if not d.nullable and (base is None or base.nullable):
                 parts.append("NOT NULL")
             parts += [
-                f"{self.constraint(c.name)}CHECK ({c.expression})" for c in d.checks if c not in inherited
+                f"{self.constraint(c.name)}CHECK ({self.sql(c.expression, 'expression')})"
+                for c in d.checks
+                if c not in inherited
             ]
             self.groups[0].append(" ".join(parts))
 
@@ -210,7 +219,7 @@ class Builder:
                 if ident is None or ident.kind != "serial" or not ident.sequence or ident.sequence in seen:
                     continue
                 seen.add(ident.sequence)
-                parts = [f"CREATE SEQUENCE {ident.sequence}"]
+                parts = [f"CREATE SEQUENCE {self.sql(ident.sequence, 'name')}"]
                 if c.sql_type in ("smallint", "integer"):  # what serial/smallserial create
                     parts.append(f"AS {c.sql_type}")
                 if ident.increment != 1:
@@ -275,7 +284,7 @@ class Builder:
         where = f"{table.key}.{c.name}"
         checks: list[str] = []
         if self.same:
-            type_sql, ttype = declared_type(c), None
+            type_sql, ttype = declared_type(c, self.sql(c.sql_type, "type")), None
         else:
             facts = column_facts(
                 c,
@@ -287,10 +296,12 @@ class Builder:
             type_sql = ttype.sql
             if ttype.note:
                 self.warn(where, ttype.note)
-            checks += [f"CHECK ({cond.format(col=self.q(c.name))})" for cond in ttype.checks]
+            checks += [f"CHECK ({condition(self.q(c.name))})" for condition in ttype.checks]
             checks += self._domain_checks(table, c)
         parts = [self.q(c.name), type_sql] if type_sql else [self.q(c.name)]
         generated = c.generated
+        if generated is not None and self.same:
+            generated = self.sql(generated, "expression")
         if generated is not None and not self.same:
             generated = self.port(generated, table, "generation expression", where=where)
             if generated is None:
@@ -311,12 +322,12 @@ class Builder:
             parts.append(f"DEFAULT {default}")
         if c.on_update is not None:
             if self.same:
-                parts.append(f"ON UPDATE {c.on_update}")
+                parts.append(f"ON UPDATE {self.sql(c.on_update, 'expression')}")
             else:
                 self.warn(where, f"ON UPDATE {c.on_update} dropped ({self.t.name} has no such clause)")
         for check in self._column_checks(table).get(c.name, ()):
             name = check.name if self.t.column_check_names else None
-            parts.append(f"{self.constraint(name)}CHECK ({check.expression})")
+            parts.append(f"{self.constraint(name)}CHECK ({self.sql(check.expression, 'expression')})")
         if c.comment and self.t.comments == "inline":
             parts.append(f"COMMENT {sql_string(c.comment, self.t.name)}")
         return " ".join(parts), checks, inline_pk
@@ -334,7 +345,8 @@ class Builder:
         if generated:
             return None
         if self.same:
-            return parenthesize_default(c.default) if self.t.parenthesize_defaults else c.default
+            default = None if c.default is None else self.sql(c.default, "expression")
+            return parenthesize_default(default) if self.t.parenthesize_defaults else default
         if c.identity is not None and c.identity.kind == "serial":
             return None  # nextval(...) is the identity itself
         column = c
@@ -361,7 +373,7 @@ class Builder:
         return out
 
     def _check(self, table: Table, check: CheckConstraint) -> str | None:
-        text: str | None = check.expression
+        text: str | None = self.sql(check.expression, "expression") if self.same else None
         if not self.same:
             m = _JSON_VALID.fullmatch(check.expression.strip())
             column = next((c for c in table.columns if m and c.name == m.group(1)), None)
@@ -417,13 +429,15 @@ class Builder:
         if p is not None and not self.same:
             self.warn(table.key, f"partitioning ({p.strategy} on {p.key}) dropped: created as one table")
         elif p is not None:
-            suffix += f" PARTITION BY {p.strategy.upper()} ({p.key})"
+            key = self.sql(p.key, "expressions")
+            suffix += f" PARTITION BY {self.sql(p.strategy, 'word').upper()} ({key})"
             if self.t.partitions == "clause":
                 # Hash and key partitionings have no bounds: only their number is declared.
                 if not p.bounds:
                     return f"{suffix} PARTITIONS {len(p.partitions)}"
                 pairs = zip(p.partitions, p.bounds, strict=True)
-                suffix += " (" + ", ".join(f"PARTITION {self.q(n)} {b}" for n, b in pairs) + ")"
+                bounds = (f"PARTITION {self.q(n)} {self.sql(b, 'partition bound')}" for n, b in pairs)
+                suffix += " (" + ", ".join(bounds) + ")"
         return suffix
 
     def _partitions(self, table: Table) -> list[str]:
@@ -433,10 +447,11 @@ class Builder:
         out = []
         for key, bound in zip(p.partitions, p.bounds, strict=True):
             prefix = f"{table.schema}."
-            namespace, name = (
-                (table.schema, key[len(prefix) :]) if key.startswith(prefix) else key.split(".", 1)
+            namespace, _, name = (
+                (table.schema, "", key[len(prefix) :]) if key.startswith(prefix) else key.rpartition(".")
             )
-            partition = self._qualified(namespace, name)
+            partition = self._qualified(namespace or table.schema, name)
+            bound = self.sql(bound, "partition bound")
             out.append(f"CREATE TABLE {partition} PARTITION OF {self.table_sql(table)} {bound}")
         return out
 
@@ -449,7 +464,7 @@ class Builder:
             sequence = c.identity.sequence if c.identity and c.identity.kind == "serial" else None
             if sequence and self.sequence_owner.get(sequence) == (table.key, c.name):
                 column = f"{self.table_sql(table)}.{self.q(c.name)}"
-                out.append(f"ALTER SEQUENCE {sequence} OWNED BY {column}")
+                out.append(f"ALTER SEQUENCE {self.sql(sequence, 'name')} OWNED BY {column}")
         return out
 
     def _comment_statements(self, table: Table) -> list[str]:

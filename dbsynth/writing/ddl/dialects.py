@@ -21,13 +21,11 @@ from sqlalchemy.engine import Dialect
 from dbsynth.db import BACKEND_ALIASES
 from dbsynth.errors import UnsupportedDatabase, did_you_mean
 from dbsynth.schema import Table
+from dbsynth.sqltext import string_literal
 
 DIALECTS = ("postgresql", "mysql", "sqlite")
 DEFAULT_NAMESPACE: dict[str, str | None] = {"postgresql": "public", "mysql": None, "sqlite": None}
-# Targets whose string literals treat a backslash as an escape (MySQL without NO_BACKSLASH_ESCAPES).
-BACKSLASH_ESCAPES: dict[str, bool] = {"postgresql": False, "mysql": True, "sqlite": False}
-# dbsynth dialect name -> sqlglot's and SQLAlchemy's
-SQLGLOT_DIALECTS: dict[str, str] = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
+# dbsynth dialect name -> SQLAlchemy's (sqlglot's: dbsynth.sqltext.SQLGLOT_DIALECTS)
 SA_DIALECTS: dict[str, Callable[[], Dialect]] = {
     "postgresql": postgresql.dialect,
     "mysql": mysql.dialect,
@@ -236,5 +234,4 @@ def target_table_name(table: Table, target_dialect: str) -> tuple[str | None, st
 
 def sql_string(value: str, target: str) -> str:
     """``value`` as a string literal of ``target``."""
-    text = value.replace("\\", "\\\\") if BACKSLASH_ESCAPES[target] else value
-    return "'" + text.replace("'", "''") + "'"
+    return string_literal(value, target)

@@ -24,7 +24,7 @@ def _pg_identity(b: Builder, table: Table, c: Column, ttype: TargetType | None) 
         return None, False
     options = []
     if b.same and ident.sequence:
-        options.append(f"SEQUENCE NAME {ident.sequence}")
+        options.append(f"SEQUENCE NAME {b.sql(ident.sequence, 'name')}")
     if ident.start != 1:
         options.append(f"START WITH {ident.start}")
     if ident.increment != 1:

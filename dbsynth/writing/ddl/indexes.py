@@ -20,7 +20,9 @@ def index_statements(b: Builder, table: Table) -> list[str]:
         if u.kind != "index":
             continue
         where: str | None = u.where
-        if where is not None and not b.same:
+        if where is not None and b.same:
+            where = b.sql(where, "expression")
+        elif where is not None:
             if not b.t.partial_indexes:
                 b.warn(table.key, f"partial unique index {u.name} (WHERE {u.where}) dropped")
                 continue
@@ -45,8 +47,9 @@ def _index(b: Builder, table: Table, ix: Index) -> str | None:
     if elements is None:
         return None
     name = b.claim("index", ix.name, table)
-    kind = f"{ix.method.upper()} " if ix.method and b.t.method_syntax == "keyword" else ""
-    using = f" USING {ix.method}" if ix.method and b.t.method_syntax == "using" else ""
+    method = b.sql(ix.method, "word") if ix.method else None
+    kind = f"{method.upper()} " if method and b.t.method_syntax == "keyword" else ""
+    using = f" USING {method}" if method and b.t.method_syntax == "using" else ""
     return f"CREATE {kind}INDEX {b.q(name or '')} ON {b.table_sql(table)}{using} ({elements})"
 
 
@@ -59,7 +62,8 @@ def _index_elements(b: Builder, table: Table, ix: Index) -> str | None:
         column = spelled.get(element) or prefix_column(element, ix.columns)
         if b.same:
             wrap = b.t.wrap_index_expressions and column is None
-            out.append(parenthesized(element) if wrap else element)
+            spelled_again = b.sql(element, "expression")
+            out.append(parenthesized(spelled_again) if wrap else spelled_again)
         elif column is not None:
             if column != spelled.get(element):
                 b.warn(table.key, f"index {ix.name}: key part {element} indexes the whole column")

@@ -13,12 +13,12 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import closing
 
-import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from dbsynth.schema import Column, LogicalType
-from dbsynth.writing.ddl.dialects import SQLGLOT_DIALECTS, sql_string
+from dbsynth.sqltext import SQLGLOT_DIALECTS, SqlTextError, parse_expression
+from dbsynth.writing.ddl.dialects import sql_string
 from dbsynth.writing.ddl.typemap import mysql_fsp
 
 L = LogicalType
@@ -66,8 +66,8 @@ def port_default(column: Column, source: str, target: str) -> str | None:
     if text is None:
         return None
     try:
-        node = _unwrap(sqlglot.parse_one(text, read=SQLGLOT_DIALECTS[source]))
-    except SqlglotError:
+        node = _unwrap(parse_expression(text, source))
+    except SqlTextError:
         raise PortError(f"default {text} cannot be parsed") from None
     if isinstance(node, exp.Null):
         return None
@@ -94,11 +94,16 @@ def port_expression(
     CHECK's ``VALUE``. Raises :class:`PortError` when sqlglot cannot parse it, cannot write it
     for the target, or the target's probe (``PROBES``) rejects what it wrote."""
     try:
-        tree = sqlglot.parse_one(text, read=SQLGLOT_DIALECTS[source])
+        # Parsed from our own re-rendering of the text (dbsynth.sqltext): one expression, no
+        # statement, no comment; written by sqlglot's generator without comments either.
+        tree = parse_expression(text, source)
         tree = tree.transform(_drop_literal_casts)
         if value_column is not None:
             tree = tree.transform(lambda n: _replace_value(n, value_column))
-        ported = tree.sql(dialect=SQLGLOT_DIALECTS[target], identify=True, unsupported_level=ErrorLevel.RAISE)
+        write = SQLGLOT_DIALECTS[target]
+        ported = tree.sql(dialect=write, identify=True, comments=False, unsupported_level=ErrorLevel.RAISE)
+    except SqlTextError as exc:
+        raise PortError(f"it {exc}") from None
     except SqlglotError as exc:
         raise PortError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     probe = PROBES.get(target)
@@ -184,11 +189,12 @@ def _replace_value(node: exp.Expr, column: str) -> exp.Expr:
 # -- spelling helpers ----------------------------------------------------------------------------
 
 
-def declared_type(c: Column) -> str:
-    """The source's type text, with the dimensions format_type leaves out (``integer[][]``)."""
-    if c.array_dims > 1 and c.sql_type.endswith("[]"):
-        return c.sql_type + "[]" * (c.array_dims - 1)
-    return c.sql_type
+def declared_type(c: Column, spelled: str) -> str:
+    """``spelled``, the column's type text, with the dimensions format_type leaves out
+    (``integer[][]``)."""
+    if c.array_dims > 1 and spelled.endswith("[]"):
+        return spelled + "[]" * (min(c.array_dims, 6) - 1)
+    return spelled
 
 
 def parenthesized(text: str) -> str:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dbsynth.errors import TargetError, UnsupportedDatabase, UsageError
+from dbsynth.errors import SchemaError, TargetError, UnsupportedDatabase, UsageError
 from dbsynth.schema import Schema
+from dbsynth.sqltext import schema_problem
 from dbsynth.writing.ddl.builder import Builder, DdlScript
 from dbsynth.writing.ddl.dialects import DIALECTS, target_dialect_name
 
@@ -20,6 +21,10 @@ def schema_ddl(schema: Schema, target_dialect: str) -> DdlScript:
         raise UnsupportedDatabase(
             f"cannot create tables from a '{schema.dialect}' schema; dbsynth reads " + ", ".join(DIALECTS)
         )
+    # A Schema's SQL text may come from an edited model file: refuse it before writing any of it.
+    problem = schema_problem(schema)
+    if problem:
+        raise SchemaError(problem)
     return Builder(schema, target).build()
 
 

@@ -93,24 +93,28 @@ class ColumnFacts:
         return self.base in FIXED_LENGTH[self.source]
 
 
+# A CHECK condition on a column, from its quoted name.
+Check = Callable[[str], str]
+
+
 @dataclass(frozen=True)
 class Spec:
-    """A factory's answer: a SQLAlchemy type (or type text), CHECKs over ``{col}``, and a note
+    """A factory's answer: a SQLAlchemy type (or type text), CHECKs on the column, and a note
     (a template that may name ``{target}`` and ``{sql_type}``, the source column's type)."""
 
     type: TypeEngine[Any] | str
-    checks: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = ()
     note: str | None = None
 
 
 @dataclass(frozen=True)
 class TargetType:
-    """A column type in the target dialect. ``checks`` are conditions in which ``{col}`` stands for
-    the quoted column name; ``note`` says what was approximated; ``integer`` says the type can
-    carry an identity/auto-increment."""
+    """A column type in the target dialect. ``checks`` make conditions from the quoted column name
+    (functions, not ``{col}`` templates: a label may hold braces); ``note`` says what was
+    approximated; ``integer`` says the type can carry an identity/auto-increment."""
 
     sql: str
-    checks: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = ()
     note: str | None = None
     integer: bool = False
 
@@ -167,10 +171,10 @@ def _const(type_: TypeEngine[Any] | str, note: str | None = None) -> Factory:
 def _integer(sizes: Mapping[int, Callable[[], TypeEngine[Any]]]) -> Factory:
     def make(f: ColumnFacts) -> Spec:
         size, note = f.int_bytes, None
-        checks: tuple[str, ...] = ()
+        checks: tuple[Check, ...] = ()
         if f.column.unsigned:
             # The next wider signed type holds every value; the CHECK keeps out negatives.
-            size, checks = min(size * 2, 16), ("{col} >= 0",)
+            size, checks = min(size * 2, 16), (lambda col: f"{col} >= 0",)
             if size == 16 and f.column.identity is not None:
                 size, note = 8, "unsigned BIGINT identity created as BIGINT (values up to 2^63 - 1)"
         bigger = [n for n in sorted(sizes) if n >= size]
@@ -183,7 +187,7 @@ def _integer(sizes: Mapping[int, Callable[[], TypeEngine[Any]]]) -> Factory:
 
 
 def _year(f: ColumnFacts) -> Spec:
-    return Spec(sa.SmallInteger(), ("{col} = 0 OR {col} BETWEEN 1901 AND 2155",))
+    return Spec(sa.SmallInteger(), (lambda col: f"{col} = 0 OR {col} BETWEEN 1901 AND 2155",))
 
 
 def _decimal(max_precision: int | None, unbounded: Callable[[], TypeEngine[Any]]) -> Factory:
@@ -261,9 +265,11 @@ def _labelled_varchar(f: ColumnFacts) -> Spec:
     return Spec(sa.String(max(1, *(len(x) for x in labels))), _in_labels(f), note)
 
 
-def _in_labels(f: ColumnFacts) -> tuple[str, ...]:
-    labels = f.column.enum_labels or ()
-    return ("{col} IN (" + ", ".join(sql_string(x, "postgresql") for x in labels) + ")",) if labels else ()
+def _in_labels(f: ColumnFacts) -> tuple[Check, ...]:
+    # Labels are quoted for PostgreSQL and SQLite, the targets that get this CHECK (a MySQL ENUM
+    # is made by SQLAlchemy, which escapes backslashes too).
+    labels = ", ".join(sql_string(x, "postgresql") for x in f.column.enum_labels or ())
+    return (lambda col: f"{col} IN ({labels})",) if labels else ()
 
 
 def _mysql_enum(f: ColumnFacts) -> Spec:
@@ -274,7 +280,7 @@ def _pg_set(f: ColumnFacts) -> Spec:
     labels = ", ".join(sql_string(x, "postgresql") for x in f.column.enum_labels or ())
     return Spec(
         "text[]",
-        (f"{{col}} <@ ARRAY[{labels}]::text[]",),
+        (lambda col: f"{col} <@ ARRAY[{labels}]::text[]",),
         "MySQL SET created as text[]; a CHECK keeps its elements to the labels",
     )
 
