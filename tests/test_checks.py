@@ -292,6 +292,58 @@ def test_postgresql_accepts_exactly_the_rows_evaluate_accepts(make_pg: Callable[
         verdicts_agree(table, schema, PG_ROWS, insert)
 
 
+# char(n) is blank-padded: trailing blanks do not count in comparisons and functions, but they
+# do in LIKE, regular expressions and octet_length (PostgreSQL pads what it stores).
+PG_BPCHAR_DDL = r"""
+CREATE TABLE t (
+  class char(2) CHECK (upper(class) IN ('L', 'M', 'H')),
+  code character(3) CHECK (code IN ('AB', 'CD') AND char_length(code) = 2),
+  tag char(2) CHECK (tag LIKE 'M_'),
+  pat char(3) CHECK (pat ~ ' $'),
+  size char(4) CHECK (octet_length(size) = 4),
+  v varchar(3) CHECK (v = 'AB')
+);
+"""
+# fmt: off
+PG_BPCHAR_ROWS: list[dict[str, Any]] = [
+    {},
+    {"class": "M "}, {"class": "m"}, {"class": "X "},
+    {"code": "AB "}, {"code": "CD"}, {"code": "ABC"}, {"code": "A"},
+    {"tag": "M"}, {"tag": "MX"}, {"tag": "XM"},
+    {"pat": "AB"}, {"pat": "ABC"},
+    {"size": "a"},
+    {"v": "AB"}, {"v": "AB "},
+]
+# fmt: on
+
+
+def test_postgresql_char_n_ignores_trailing_blanks_as_postgresql_does(make_pg: Callable[[str], str]) -> None:
+    """Regression: ``upper(class) IN ('L','M','H')`` on a char(2) was judged failing on 'M '."""
+    url = make_pg(PG_BPCHAR_DDL)
+    schema = introspect(url, None)
+    table = schema.table("t")
+    assert table.column("class").sql_type == "character(2)"
+
+    def insert(row: dict[str, Any]) -> bool:
+        cols = list(row)
+        sql = f"INSERT INTO t ({', '.join(cols)}) VALUES ({', '.join('%s' for _ in cols)})"
+        try:
+            conn.execute(sql if cols else "INSERT INTO t DEFAULT VALUES", [row[c] for c in cols])
+        except psycopg.errors.CheckViolation:
+            return False
+        conn.execute("DELETE FROM t")
+        return True
+
+    with pg_connect(url) as conn:
+        verdicts_agree(table, schema, PG_BPCHAR_ROWS, insert)
+    # Hints compare as the database does too: a padded allowed value is left as it stands.
+    hints = table_checks(table, schema, now=NOW).hints
+    code = hints.column("code")
+    assert code is not None and code.describe() == "code: in ('AB', 'CD'), length >= 2, length <= 2"
+    fixed = apply_hints(pd.DataFrame({"code": ["AB ", "CD ", "XY ", None]}), Hints((code,)))["code"].tolist()
+    assert fixed[:2] == ["AB ", "CD "] and fixed[2] in ("AB", "CD") and pd.isna(fixed[3])
+
+
 MYSQL_DDL = r"""
 CREATE TABLE t (
   rating VARCHAR(5) CHECK (rating IN ('G', 'PG')),
@@ -402,6 +454,52 @@ def test_sqlite_accepts_exactly_the_rows_evaluate_accepts(make_sqlite: Callable[
         return True
 
     verdicts_agree(table, schema, SQLITE_ROWS, insert)
+
+
+# The text functions the engine shares with the formula language, where the dialects differ
+# most (substr's start below 1, concat with NULL, || in MySQL): the database's own verdict.
+STRING_CHECKS = [
+    "substr(s, n, 2) = 'bc'",
+    "substr(s, n) = 'c'",
+    "replace(s, 'b', 'x') = 'axc'",
+    "concat(s, 'x') = 'abcx'",
+    "s || 'x' = 'abcx'",
+    "length(trim(s)) = 3",
+]
+STRING_ROWS = [(s, n) for s in ("abc", "a", "", " abc ", None) for n in (-4, -2, -1, 0, 1, 2, 5, None)]
+STRING_COMPILED = {"postgresql": 6, "mysql": 4, "sqlite": 5 if sqlite3.sqlite_version_info >= (3, 44) else 4}
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
+def test_text_functions_agree_with_the_database(dialect: str, request: pytest.FixtureRequest) -> None:
+    rows = ", ".join(
+        "(" + ", ".join("NULL" if v is None else f"'{v}'" if isinstance(v, str) else str(v) for v in r) + ")"
+        for r in STRING_ROWS
+    )
+    fixture = {"postgresql": "make_pg", "mysql": "make_mysql", "sqlite": "make_sqlite"}[dialect]
+    key = {"postgresql": "SERIAL", "mysql": "INTEGER AUTO_INCREMENT", "sqlite": "INTEGER"}[dialect]
+    create = f"CREATE TABLE t (id {key} PRIMARY KEY, s VARCHAR(10), n INTEGER)"
+    url = request.getfixturevalue(fixture)(f"{create}; INSERT INTO t (s, n) VALUES {rows};")
+    table = introspect(url, None).table("t")
+    engine = sa.create_engine(sa_url(url), poolclass=sa.pool.NullPool)
+    compiled = 0
+    try:
+        for text in STRING_CHECKS:
+            result = check_or_reason(CheckConstraint(text, "c"), table, dialect, now=NOW)
+            if isinstance(result, LeftToDatabase):
+                continue
+            try:
+                with engine.connect() as conn:
+                    query = sa.text(f"SELECT s, n, ({text}) IS NOT FALSE AS ok FROM t ORDER BY id")
+                    frame = pd.read_sql(query, conn)
+            except pd.errors.DatabaseError:  # SQLite before 3.44 has no concat(): no such CHECK
+                continue
+            compiled += 1
+            ours = result.evaluate(frame).tolist()
+            assert ours == frame["ok"].astype(bool).tolist(), text
+    finally:
+        engine.dispose()
+    assert compiled == STRING_COMPILED[dialect]
 
 
 # -- property: random integer expressions, PostgreSQL's own answer ------------------------------

@@ -2,7 +2,7 @@
 
 A table's CHECKs (its own and those of the domains its columns use) come as source-dialect text.
 :func:`table_checks` compiles each with sqlglot into a :class:`CompiledCheck` whose ``evaluate``
-runs on a whole batch at once (``dbsynth.expr.evaluate``), or leaves it to the database with the
+runs on a whole batch at once (``dbsynth.expr``), or leaves it to the database with the
 reason (:class:`LeftToDatabase`), which the engine reports: the target then checks it itself.
 
 From each compiled check come :class:`Hints`, facts the generator can honour by construction:
@@ -18,7 +18,7 @@ The generator then runs, per batch, ``checks.enforce(frame, resample)``, which i
 Invariants:
 
 * ``evaluate`` is True for a row exactly when the database would accept it for that CHECK (TRUE
-  or NULL), up to the differences listed in ``dbsynth.expr.evaluate``; a row on which the
+  or NULL), up to the differences listed in ``dbsynth.expr``; a row on which the
   database would raise an error (division by zero) is False.
 * Bounds in hints are inclusive and already stepped for the column's type: ``qty > 0`` on an
   integer is ``qty >= 1``, ``price > 0`` on ``numeric(10,2)`` is ``price >= 0.01``.
@@ -43,25 +43,12 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from dbsynth.errors import GenerationError, SchemaError, UnsupportedDatabase, did_you_mean
-from dbsynth.expr.evaluate import (
-    CAST_KIND,
-    DIALECT_ALIASES,
-    DIALECTS,
-    LOGICAL_KIND,
-    NUMERIC,
-    TEMPORAL,
-    Compiler,
-    DialectRules,
-    Env,
-    Kind,
-    Node,
-    Unsupported,
-    column_vec,
-    like_regex,
-    posix_regex,
-    quantified,
-    truth,
-)
+from dbsynth.expr.casts import CAST_KIND
+from dbsynth.expr.compile import Compiler, quantified
+from dbsynth.expr.dialects import DIALECT_ALIASES, DIALECTS, DialectRules, blank_padded_length
+from dbsynth.expr.logic import truth
+from dbsynth.expr.patterns import like_regex, posix_regex
+from dbsynth.expr.values import LOGICAL_KIND, NUMERIC, TEMPORAL, Env, Kind, Node, Unsupported, column_vec
 from dbsynth.schema import CheckConstraint, Column, Domain, LogicalType, Schema, Table
 
 __all__ = [
@@ -106,7 +93,8 @@ class ColumnHints:
     """What the checks say about one column's non-NULL values. ``low``/``high`` are inclusive
     (``int`` for integers, ``float`` for decimals and floats, ``pd.Timestamp`` for dates and
     timestamps, ``pd.Timedelta`` for times and intervals); ``allowed`` is None when any value
-    may do, and never holds a value the bounds, exclusions or lengths rule out."""
+    may do, and never holds a value the bounds, exclusions or lengths rule out. ``padded`` is
+    set for a blank-padded ``char(n)``, whose trailing blanks the checks do not see."""
 
     column: str
     logical: LogicalType
@@ -119,6 +107,7 @@ class ColumnHints:
     max_length: int | None = None
     patterns: tuple[Pattern, ...] = ()
     not_null: bool = False
+    padded: bool = False
 
     def merge(self, other: ColumnHints) -> ColumnHints:
         """Both sets of facts at once (the tighter bound wins, allowed sets intersect)."""
@@ -326,7 +315,8 @@ class _HintDeriver:
 
     def _column_hints(self, name: str, **facts: Any) -> Hints:
         col = self.columns[name]
-        return Hints((ColumnHints(name, col.logical, col.scale, **facts).consistent(),))
+        padded = name in self.compiler.padded
+        return Hints((ColumnHints(name, col.logical, col.scale, padded=padded, **facts).consistent(),))
 
     def _subject(self, e: exp.Expression) -> tuple[str, Kind, bool] | None:
         """(column, kind, through length()) when ``e`` is a column, maybe under a cast that keeps
@@ -655,7 +645,11 @@ def check_or_reason(
     rules = _rules(dialect)
     kinds: dict[str, Kind] = {}
     unavailable: dict[str, str] = {}
+    padded: dict[str, int | None] = {}
     for col in table.columns:
+        width = blank_padded_length(col.sql_type) if rules.blank_padded_char else False
+        if width is not False:
+            padded[col.name] = width
         kind = LOGICAL_KIND.get(col.logical)
         if col.generated is not None:
             unavailable[col.name] = f"the generated column '{col.name}' (the database computes it)"
@@ -679,7 +673,7 @@ def check_or_reason(
     except (ParseError, sqlglot.errors.TokenError) as err:
         first = str(err).splitlines()[0] if str(err) else type(err).__name__
         return LeftToDatabase(check, table.key, f"sqlglot cannot parse it ({first})")
-    compiler = Compiler(kinds, rules, _reference(now), domain_column, unavailable)
+    compiler = Compiler(kinds, rules, _reference(now), domain_column, unavailable, padded)
     try:
         root = compiler.condition(tree)
     except Unsupported as err:
@@ -784,12 +778,15 @@ def _apply_column(s: pd.Series, h: ColumnHints) -> pd.Series:
     def own(v: Any) -> Any:  # hint values are naive UTC; a timestamptz batch is UTC-aware
         return pd.Timestamp(v).tz_localize("UTC") if aware and v is not None else v
 
+    def seen(v: Any) -> Any:  # the value as the checks see it: a char(n) without trailing blanks
+        return v.rstrip(" ") if h.padded and isinstance(v, str) else v
+
     if h.allowed:
         allowed = [own(v) for v in h.allowed]
-        bad = live & ~s.isin(allowed).to_numpy(dtype=bool)
+        bad = live & ~(s.map(seen) if h.padded else s).isin(allowed).to_numpy(dtype=bool)
         if bad.any():
             s = s.copy()
-            s.iloc[np.flatnonzero(bad)] = [_nearest(v, allowed) for v in s.iloc[np.flatnonzero(bad)]]
+            s.iloc[np.flatnonzero(bad)] = [_nearest(seen(v), allowed) for v in s.iloc[np.flatnonzero(bad)]]
     if h.low is not None or h.high is not None:
         with contextlib.suppress(TypeError):  # a driver's Decimal objects: left to evaluation
             s = s.clip(lower=own(h.low), upper=own(h.high))
@@ -799,9 +796,10 @@ def _apply_column(s: pd.Series, h: ColumnHints) -> pd.Series:
         def fit(v: Any) -> Any:
             if not isinstance(v, str):
                 return v
-            if len(v) < lo:  # repeat the value's own characters rather than invent new ones
-                v = (v * (lo // len(v) + 1))[:lo] if v else "x" * lo
-            return v[:hi] if hi is not None else v
+            text = seen(v)
+            if len(text) < lo:  # repeat the value's own characters rather than invent new ones
+                v = text = (text * (lo // len(text) + 1))[:lo] if text else "x" * lo
+            return text[:hi] if hi is not None and len(text) > hi else v
 
         at = np.flatnonzero(live)
         fitted = [fit(v) for v in s.iloc[at]]
