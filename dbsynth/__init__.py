@@ -30,25 +30,28 @@ from dbsynth.errors import (
 )
 
 if _typing.TYPE_CHECKING:
-    from dbsynth.api import CloneResult, GenerateResult, clone, generate
-    from dbsynth.fitting.fit import fit
+    from dbsynth.api import CloneResult, GenerateResult, clone, fit, generate, plan
     from dbsynth.introspection import introspect
     from dbsynth.model import Model
+    from dbsynth.options import FitOptions, GenerateOptions
     from dbsynth.planning.plan import Plan, make_plan
     from dbsynth.schema import Schema
 
 # Exported name -> the module that defines it, imported on first use (PEP 562).
 _LAZY = {
     "CloneResult": "dbsynth.api",
+    "FitOptions": "dbsynth.options",
+    "GenerateOptions": "dbsynth.options",
     "GenerateResult": "dbsynth.api",
     "Model": "dbsynth.model",
     "Plan": "dbsynth.planning.plan",
     "Schema": "dbsynth.schema",
     "clone": "dbsynth.api",
-    "fit": "dbsynth.fitting.fit",
+    "fit": "dbsynth.api",
     "generate": "dbsynth.api",
     "introspect": "dbsynth.introspection",
     "make_plan": "dbsynth.planning.plan",
+    "plan": "dbsynth.api",
 }
 
 
@@ -70,6 +73,8 @@ __all__ = [
     "ConnectionFailed",
     "CycleError",
     "DbsynthError",
+    "FitOptions",
+    "GenerateOptions",
     "GenerateResult",
     "GenerationError",
     "Model",
@@ -86,4 +91,5 @@ __all__ = [
     "generate",
     "introspect",
     "make_plan",
+    "plan",
 ]

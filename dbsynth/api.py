@@ -1,9 +1,16 @@
-"""The Python API: ``fit``, ``generate`` and ``clone``, what the CLI calls and users import.
+"""The Python API: ``fit``, ``plan``, ``generate`` and ``clone``, what the CLI calls and users import.
 
     model = dbsynth.fit("postgresql://readonly@prod/shop", sample_rows=50_000)
     model.save("shop.model.json")
     result = dbsynth.generate(model, "postgresql://localhost/shop_qa", scale=3, seed=7,
                               create_schema=True)
+
+    plan = dbsynth.plan(model, "./out", scale=3)       # what the run will do, nothing opened
+    print("\n".join(plan.describe()))
+    dbsynth.generate(model, "./out", plan=plan)         # runs exactly that plan
+
+Options are data (``dbsynth.options``): each function takes them as an options object or as
+keywords, checked before anything is opened.
 
 ``generate`` runs the plan's generation in a worker thread and writes in the calling thread, so
 numpy work overlaps the database round trips (both release the GIL for most of their time). A
@@ -17,23 +24,28 @@ import contextlib
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+import typing
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import URL
 
 from dbsynth.config import Config
 from dbsynth.db import parse_url
-from dbsynth.errors import DbsynthError, GenerationError, UnsupportedDatabase
-from dbsynth.fitting.fit import fit
+from dbsynth.errors import DbsynthError, GenerationError, UnsupportedDatabase, UsageError
+from dbsynth.fitting.fit import fit as fit_source
 from dbsynth.generation.engine import Generator
 from dbsynth.model import Model
-from dbsynth.planning.plan import DEFAULT_CHUNK_ROWS, Plan, make_plan
+from dbsynth.options import FileFormat, FitOptions, GenerateOptions, default_of, resolve, split
+from dbsynth.planning.plan import Capabilities, Plan, make_plan
+from dbsynth.schema import Schema
 from dbsynth.writing import open_target
-from dbsynth.writing.base import Batch, IfExists, LoadResult, Target
+from dbsynth.writing.base import Batch, LoadResult, Target
 from dbsynth.writing.safety import refuse_source
 
+T = TypeVar("T")
 Progress = Callable[[str, int, int], None]  # (table, rows written so far, rows planned)
 QUEUE_BATCHES = 4  # batches generated ahead of the writer: overlap without unbounded memory
 
@@ -54,59 +66,144 @@ def load_model(model: Model | str | Path) -> Model:
     return model if isinstance(model, Model) else Model.load(model)
 
 
+def fit(
+    source: str | URL,
+    *,
+    options: FitOptions | None = None,
+    schema: Schema | None = None,
+    config: Config | None = None,
+    on_table: Callable[[str, int], None] | None = None,
+    **keywords: Any,
+) -> Model:
+    """Introspect and sample ``source`` read-only, then fit a model of it.
+
+    The options (:class:`~dbsynth.options.FitOptions`) come as ``options=`` or as keywords
+    (``fit(url, sample_rows=20_000)``); keywords win. Options left at None come from ``config``
+    (a ``dbsynth.yaml``), else the defaults. ``schema`` skips introspection; ``on_table`` is
+    called with each table and its sampled row count.
+    """
+    opts = resolve(FitOptions, options, keywords, where="fit()")
+    return fit_source(
+        source,
+        schemas=opts.schemas,
+        tables=opts.tables,
+        sample_rows=opts.sample_rows,
+        min_count=opts.min_count,
+        seed=opts.seed,
+        locale=opts.locale,
+        where=opts.where,
+        schema=schema,
+        config=config,
+        on_table=on_table,
+    )
+
+
+def plan(
+    model: Model | str | Path,
+    target: str | Path | URL | Target | None = None,
+    *,
+    options: GenerateOptions | None = None,
+    config: Config | None = None,
+    **keywords: Any,
+) -> Plan:
+    """The plan of a run of ``model`` into ``target``: row counts, order, chunks, seed and how
+    every foreign key is filled. :func:`generate` runs exactly this plan (``plan=``) and
+    ``--dry-run`` prints it.
+
+    ``target`` (a URL, a directory or a Target; nothing is opened) tells what the target can
+    do: a directory of files cannot UPDATE, so cut FKs are written directly. Without a target
+    the plan is for a database. Options as in :func:`generate`.
+    """
+    opts = resolve(GenerateOptions, options, keywords, where="plan()")
+    caps = Capabilities() if target is None else capabilities(_target(target, None, opts.file_format))
+    return make_plan(load_model(model), opts, capabilities=caps, config=config)
+
+
 def generate(
     model: Model | str | Path,
-    target: str | URL | Target,
+    target: str | Path | URL | Target,
     *,
-    scale: float = 1.0,
-    rows: Mapping[str, int] | None = None,
-    seed: int | None = None,
-    create_schema: bool = False,
-    if_exists: IfExists = "fail",
-    dry_run: bool = False,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    options: GenerateOptions | None = None,
+    plan: Plan | None = None,
     source: str | URL | None = None,
-    file_format: str | None = None,
     config: Config | None = None,
     progress: Progress | None = None,
+    **keywords: Any,
 ) -> GenerateResult:
     """Generate synthetic rows from ``model`` into ``target`` (a URL, a directory, or a Target).
 
-    ``source`` is the database the model came from, when known: a target that is the source is
-    refused, and tables the config copies verbatim are read from it. ``config`` adds per-table
-    ``rows``/``scale`` and a default ``seed`` (arguments win). With ``dry_run`` the plan is
+    The options (:class:`~dbsynth.options.GenerateOptions`: ``scale``, ``rows``, ``seed``,
+    ``create_schema``, ``if_exists``, ``chunk_rows``, ``dry_run``, ``file_format``) come as
+    ``options=`` or as keywords; keywords win. ``plan`` is a plan from :func:`plan` to run as it
+    is (then the options the plan fixes, and ``config``, cannot be given as well). ``source`` is
+    the database the model came from, when known: a target that is the source is refused, and
+    tables the config copies verbatim are read from it. ``config`` adds per-table
+    ``rows``/``scale`` and a default ``seed`` (options win). With ``dry_run`` the plan is
     returned and nothing is opened or written.
     """
+    opts = resolve(GenerateOptions, options, keywords, where="generate()")
     model = load_model(model)
-    table_scale: dict[str, float] = {}
-    if config is not None:
-        config_rows, table_scale = _config_counts(config, model)
-        rows = {**config_rows, **(rows or {})}
-        seed = seed if seed is not None else config.seed
-    plan = make_plan(
-        model,
-        scale=scale,
-        rows=rows,
-        seed=seed,
-        chunk_rows=chunk_rows,
-        if_exists=if_exists,
-        create_schema=create_schema,
-        table_scale=table_scale,
-    )
-    if dry_run:
+    tgt = _target(target, source, opts.file_format)
+    if plan is None:
+        plan = make_plan(model, opts, capabilities=capabilities(tgt), config=config)
+    else:
+        _check_given_plan(plan, model, tgt, opts, keywords, config)
+    if opts.dry_run:
         return GenerateResult(plan=plan, load=None)
-    tgt = (
-        target
-        if not isinstance(target, str | URL)
-        else open_target(str(target), source=None if source is None else str(source), file_format=file_format)  # type: ignore[arg-type]
-    )
+    return _run(model, plan, tgt, source, progress)
+
+
+def _target(
+    target: str | Path | URL | Target, source: str | URL | None, file_format: FileFormat | None
+) -> Target:
+    """The Target object for what the user named (constructing it opens nothing)."""
+    if not isinstance(target, str | Path | URL):
+        return target
+    return open_target(str(target), source=None if source is None else str(source), file_format=file_format)
+
+
+def capabilities(target: Target) -> Capabilities:
+    """What the plan needs to know about ``target``: whether it can UPDATE (files cannot)."""
+    return Capabilities(updates=bool(getattr(target, "supports_updates", True)))
+
+
+def _check_given_plan(
+    plan: Plan,
+    model: Model,
+    target: Target,
+    options: GenerateOptions,
+    keywords: Mapping[str, Any],
+    config: Config | None,
+) -> None:
+    """A plan passed in runs as it is: refuse what it would silently ignore or cannot do."""
+    given = [n for n, v in options.planned().items() if n in keywords or v != default_of(GenerateOptions, n)]
+    if given or config is not None:
+        what = ", ".join(given) if given else "config"
+        raise UsageError(
+            f"generate(): the plan already fixes {what}; pass it to dbsynth.plan() instead of with plan="
+        )
+    for t in plan.tables:
+        table = model.schema.table(t.table)
+        columns = tuple(c.name for c in table.columns if c.generated is None)
+        if columns != t.columns:
+            raise UsageError(f"the plan does not fit this model: table {t.table} has other columns")
+    problem = plan.fits(capabilities(target))
+    if problem:
+        raise UsageError(
+            f"{problem} ({target.describe()}); make the plan for this target: dbsynth.plan(model, target)"
+        )
+
+
+def _run(
+    model: Model, plan: Plan, target: Target, source: str | URL | None, progress: Progress | None
+) -> GenerateResult:
+    """Execute ``plan``: generate in a worker thread, write here, close (commit or roll back)."""
     started = time.perf_counter()
-    sink = tgt.open(plan.load_spec(model))  # type: ignore[union-attr]
+    sink = target.open(plan.load_spec(model))
     written: dict[str, int] = {t.table: 0 for t in plan.tables}
     planned = {t.table: t.rows for t in plan.tables}
     try:
-        updates = bool(getattr(tgt, "supports_updates", True))
-        generator = Generator(model, plan, sink.key_start, updates=updates, source=source)
+        generator = Generator(model, plan, sink.key_start, source=source)
         for item in _overlapped(generator.run()):
             sink.write(item)
             if isinstance(item, Batch):
@@ -118,22 +215,6 @@ def generate(
         raise _failed(exc, result) from (None if isinstance(exc, DbsynthError) else exc)
     load = sink.close(ok=True)
     return GenerateResult(plan=plan, load=load, seconds=time.perf_counter() - started, rows=written)
-
-
-def _config_counts(config: Config, model: Model) -> tuple[dict[str, int], dict[str, float]]:
-    """Per-table ``rows`` and ``scale`` of a config, by the model's table keys. The config was
-    checked against the live schema at fit time; excluded tables are simply not in the model."""
-    rows: dict[str, int] = {}
-    scale: dict[str, float] = {}
-    for t in config.tables:
-        if t.exclude:
-            continue
-        key = model.schema.table(t.name).key
-        if t.rows is not None:
-            rows[key] = t.rows
-        if t.scale is not None:
-            scale[key] = t.scale
-    return rows, scale
 
 
 def _failed(exc: BaseException, result: LoadResult) -> BaseException:
@@ -153,7 +234,7 @@ def _failed(exc: BaseException, result: LoadResult) -> BaseException:
     return GenerationError(f"generation failed: {type(exc).__name__}: {exc}{where}")
 
 
-def _overlapped(items):  # type: ignore[no-untyped-def]
+def _overlapped(items: Iterator[T]) -> Iterator[T]:
     """Run the ``items`` iterator in a worker thread, ``QUEUE_BATCHES`` ahead of the consumer."""
     q: queue.Queue[object] = queue.Queue(maxsize=QUEUE_BATCHES)
     stop = threading.Event()
@@ -183,7 +264,7 @@ def _overlapped(items):  # type: ignore[no-untyped-def]
                 return
             if isinstance(item, _Raised):
                 raise item.exc
-            yield item
+            yield typing.cast(T, item)  # anything else on the queue came from ``items``
     finally:
         stop.set()
         worker.join(timeout=5)
@@ -202,54 +283,26 @@ class CloneResult:
 
 def clone(
     source: str | URL,
-    target: str | URL | Target,
+    target: str | Path | URL | Target,
     *,
-    schemas: str | Sequence[str] | None = None,
-    tables: Sequence[str] | None = None,
-    sample_rows: int | None = None,
-    min_count: int | None = None,
-    locale: str | None = None,
-    scale: float = 1.0,
-    rows: Mapping[str, int] | None = None,
-    seed: int | None = None,
-    create_schema: bool = False,
-    if_exists: IfExists = "fail",
-    dry_run: bool = False,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    fit_options: FitOptions | None = None,
+    generate_options: GenerateOptions | None = None,
     model_path: str | Path | None = None,
-    file_format: str | None = None,
     config: Config | None = None,
     progress: Progress | None = None,
+    **keywords: Any,
 ) -> CloneResult:
-    """Fit ``source`` and generate into ``target`` in one go (the model can be kept)."""
+    """Fit ``source`` and generate into ``target`` in one go (the model can be kept at
+    ``model_path``). Takes every option of :func:`fit` and :func:`generate`, as option objects
+    or keywords; a keyword both have (``seed``) goes to both."""
+    fit_keywords, generate_keywords = split(keywords, FitOptions, GenerateOptions, where="clone()")
+    fit_opts = resolve(FitOptions, fit_options, fit_keywords, where="clone()")
+    generate_opts = resolve(GenerateOptions, generate_options, generate_keywords, where="clone()")
     if isinstance(target, str | URL):
         with contextlib.suppress(UnsupportedDatabase):  # a directory of files is never the source
             refuse_source(parse_url(target), source)
-    model = fit(
-        source,
-        schemas=schemas,
-        tables=tables,
-        sample_rows=sample_rows,
-        min_count=min_count,
-        seed=seed,
-        locale=locale,
-        config=config,
-    )
+    model = fit(source, options=fit_opts, config=config)
     if model_path is not None:
         model.save(model_path)
-    result = generate(
-        model,
-        target,
-        scale=scale,
-        rows=rows,
-        seed=seed,
-        create_schema=create_schema,
-        if_exists=if_exists,
-        dry_run=dry_run,
-        chunk_rows=chunk_rows,
-        source=source,
-        file_format=file_format,
-        config=config,
-        progress=progress,
-    )
+    result = generate(model, target, options=generate_opts, source=source, config=config, progress=progress)
     return CloneResult(model=model, generated=result)

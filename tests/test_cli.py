@@ -21,6 +21,7 @@ from dbsynth.cli import cli, redact
 from dbsynth.db import display_url, parse_url
 from dbsynth.examples import SHOP_TABLES, build_shop
 from dbsynth.introspection import introspect
+from dbsynth.model import FitSettings, Model
 from dbsynth.schema import Schema
 
 SECRET = "Pw-7f3k9-Zq"  # a password that must never appear in any output
@@ -392,6 +393,33 @@ def test_usage_errors_exit_2(shop: Path) -> None:
     assert "'xml' is not one of 'text', 'json', 'mermaid'." in bad.stderr
     unknown = run("inspec")
     assert unknown.exit_code == 2
+
+
+def test_fit_and_clone_share_the_fit_options(shop: Path, tmp_path: Path) -> None:
+    """--where was reachable only through a config file; fit and clone take the same options
+    (:class:`dbsynth.options.FitOptions`), checked before the source is read."""
+    out = tmp_path / "m.json"
+    fitted = run("fit", str(shop), "--where", "customers=customer_id <= 30", "-o", str(out))
+    assert fitted.exit_code == 0, fitted.output
+    assert Model.load(out).table("customers").row_count == 30
+    cloned = run(
+        "clone", str(shop), str(tmp_path / "c.db"), "--where", "customers=customer_id <= 30", "--dry-run"
+    )
+    assert cloned.exit_code == 0, cloned.output
+    assert "dry run: nothing was written" in cloned.output
+    bad = run("clone", str(shop), str(tmp_path / "d.db"), "--sample-rows", "0")
+    assert (bad.exit_code, error_line(bad)) == (1, "Error: --sample-rows must be at least 1, got 0")
+    malformed = run("fit", str(shop), "--where", "customer_id > 30", "--explain")
+    assert malformed.exit_code == 2
+    assert "'customer_id > 30' is not TABLE=SQL" in malformed.stderr
+    assert not (tmp_path / "d.db").exists()
+
+
+def test_fit_help_shows_the_fit_defaults() -> None:
+    settings = FitSettings()
+    text = " ".join(run("fit", "--help").output.split())
+    for default in (settings.sample_rows, settings.min_count, settings.locale):
+        assert f"[default: {default}, or the config's]" in text
 
 
 def test_traceback_shows_the_stack() -> None:

@@ -1,19 +1,23 @@
-"""Generation on the bundled example shop: determinism, scaling, the plan, and bad input."""
+"""Generation on the bundled example shop: determinism, scaling, options, the plan, and bad input."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from dbsynth import Model, fit, generate
+import dbsynth
+from dbsynth import GenerateOptions, Model, Plan, UsageError, clone, fit, generate
 from dbsynth.cli import cli
 from dbsynth.examples import SHOP_TABLES, build_shop
+from dbsynth.serde import from_data, to_data
+from dbsynth.writing.memory import MemoryTarget
 
 from conftest import _fresh_database, sa_url
 
@@ -187,3 +191,158 @@ def test_line_numbers_count_within_their_parent(make_pg: Callable[[str], str], p
     finally:
         target.close()
     assert lines[0] == 1 and lines[1] <= 3 and lines[2] > 0
+
+
+# -- options: one definition, checked before anything is opened --------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"seed": -1}, "--seed must be a whole number from 0 to 2**63 - 1, got -1"),
+        ({"seed": 2**63}, "--seed must be a whole number from 0 to 2**63 - 1, got 9223372036854775808"),
+        ({"scale": float("nan")}, "--scale must be a non-negative number, got nan"),
+        ({"chunk_rows": 0}, "--chunk-rows must be at least 1, got 0"),
+        ({"rows": {"customers": -3}}, "--rows customers must be at least 0, got -3"),
+        ({"if_exists": "replace"}, "--if-exists must be one of fail, truncate, append, got 'replace'"),
+        ({"sclae": 2}, "generate() has no option 'sclae'. Did you mean 'scale'?"),
+    ],
+)
+def test_bad_options_fail_before_the_target_is_touched(
+    shop_model: Path, tmp_path: Path, options: dict[str, object], message: str
+) -> None:
+    """Before: seed=-1 failed inside the generation thread, after the target was opened."""
+    db = tmp_path / "t.db"
+    with pytest.raises(UsageError) as err:
+        generate(shop_model, f"sqlite:///{db}", create_schema=True, **options)  # type: ignore[arg-type]
+    assert str(err.value) == message
+    assert not db.exists()
+
+
+def test_cli_seed_out_of_range(shop_model: Path, tmp_path: Path) -> None:
+    code, line = _run("generate", str(shop_model), f"sqlite:///{tmp_path / 't.db'}", "--seed", "-1")
+    assert (code, line) == (1, "Error: --seed must be a whole number from 0 to 2**63 - 1, got -1")
+    assert not (tmp_path / "t.db").exists()
+
+
+def test_options_object_and_keywords(shop_model: Path) -> None:
+    options = GenerateOptions(scale=0.5, seed=9, dry_run=True)
+    a = generate(shop_model, "memory://", options=options).plan
+    b = generate(shop_model, "memory://", scale=0.5, seed=9, dry_run=True).plan
+    c = generate(shop_model, "memory://", options=options, seed=10).plan  # keywords win
+    assert a == b
+    assert (c.seed, c.scale) == (10, 0.5)
+
+
+def test_clone_takes_every_fit_option(shop: Path) -> None:
+    """Before: clone() had no ``where`` (its keyword list had drifted from fit's)."""
+    source = f"sqlite:///{shop}"
+    full = fit(source, seed=1)
+    result = clone(source, MemoryTarget(), where={"customers": "customer_id <= 100"}, seed=1, dry_run=True)
+    assert result.model.table("customers").row_count == 100 < full.table("customers").row_count
+
+
+# -- the plan: made once, printed and executed as the same object -------------------------------
+
+
+@pytest.fixture(scope="module")
+def cycle_model(tmp_path_factory: pytest.TempPathFactory) -> Model:
+    """store.manager_id → staff and staff.store_id → store: the nullable key is the cut one."""
+    path = tmp_path_factory.mktemp("cycle") / "cycle.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "CREATE TABLE store (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " manager_id INTEGER REFERENCES staff(id));"
+        "CREATE TABLE staff (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+        " store_id INTEGER NOT NULL REFERENCES store(id));"
+    )
+    conn.executemany("INSERT INTO store VALUES (?, ?, NULL)", [(i, f"store {i}") for i in range(1, 11)])
+    conn.executemany("INSERT INTO staff VALUES (?, ?, ?)", [(i, f"p{i}", 1 + i % 10) for i in range(1, 61)])
+    conn.execute("UPDATE store SET manager_id = id * 6")
+    conn.commit()
+    conn.close()
+    return fit(f"sqlite:///{path}")
+
+
+def _dry_run(model: Model, target: str, tmp_path: Path) -> list[str]:
+    path = tmp_path / "cycle.model.json"
+    model.save(path)
+    result = CliRunner().invoke(cli, ["generate", str(path), target, "--dry-run", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+def test_dry_run_into_files_shows_the_direct_write(cycle_model: Model, tmp_path: Path) -> None:
+    """Before: the dry run printed "NULL then UPDATE" for a directory, which the run never did."""
+    lines = _dry_run(cycle_model, str(tmp_path / "out"), tmp_path)
+    assert lines[1] == (
+        "  store: 10 rows in 1 chunk(s) "
+        "(written directly, the target cannot UPDATE: store(manager_id); numbered: id)"
+    )
+    assert lines[3] == (
+        "  cycle cut: store.manager_id is nullable, but the target cannot UPDATE: its values are "
+        "written directly (nothing checks them while loading)"
+    )
+    assert not any("UPDATE:" in line and "NULL then" in line for line in lines)
+    into_db = _dry_run(cycle_model, f"sqlite:///{tmp_path / 'x.db'}", tmp_path)
+    assert into_db[1] == "  store: 10 rows in 1 chunk(s) (NULL then UPDATE: store(manager_id); numbered: id)"
+    assert not (tmp_path / "out").exists() and not (tmp_path / "x.db").exists()
+
+
+class NoUpdates(MemoryTarget):
+    """Memory that, like a directory of files, cannot UPDATE."""
+
+    supports_updates = False
+
+
+def test_the_run_does_what_the_dry_run_printed(cycle_model: Model, tmp_path: Path) -> None:
+    planned = generate(cycle_model, NoUpdates(), seed=3, dry_run=True).plan
+    target = NoUpdates()
+    ran = generate(cycle_model, target, seed=3)
+    assert ran.plan == planned and ran.plan.describe() == planned.describe()
+    assert [item.kind for item in target.loads[0].items] == ["batch", "batch"]  # no UPDATE
+    assert target.frame("store")["manager_id"].notna().any()
+    files = generate(cycle_model, tmp_path / "out", seed=3)
+    assert files.plan.describe() == planned.describe()
+
+
+def test_a_plan_for_a_database_is_refused_by_a_target_that_cannot_update(cycle_model: Model) -> None:
+    made = dbsynth.plan(cycle_model)
+    with pytest.raises(UsageError) as err:
+        generate(cycle_model, NoUpdates(), plan=made)
+    assert str(err.value) == (
+        "the plan sets store(manager_id) by UPDATE after the load, which the target cannot do "
+        "(memory://); make the plan for this target: dbsynth.plan(model, target)"
+    )
+
+
+def test_generate_runs_exactly_the_plan_it_is_given(shop_model: Path) -> None:
+    model = Model.load(shop_model)
+    made = dbsynth.plan(model, "memory://", rows={"customers": 17}, scale=0.5, seed=4)
+    parents = {r.parent for r in model.relationships}
+    leaf = next(t.table for t in made.tables if t.table not in parents and t.rows)
+    edited = replace(made, tables=tuple(replace(t, rows=123) if t.table == leaf else t for t in made.tables))
+    target = MemoryTarget()
+    result = generate(model, target, plan=edited)
+    assert result.plan is edited
+    assert {k: len(v) for k, v in target.frames().items()} == {t.table: t.rows for t in edited.tables}
+    assert len(target.frame(leaf)) == 123 and len(target.frame("customers")) == 17
+
+
+def test_a_plan_round_trips_and_prints_the_same(shop_model: Path, cycle_model: Model) -> None:
+    for model, target in ((Model.load(shop_model), "memory://"), (cycle_model, NoUpdates())):
+        made = dbsynth.plan(model, target, scale=2, seed=1)
+        again = from_data(Plan, json.loads(json.dumps(to_data(made))))
+        assert again == made
+        assert again.describe() == made.describe()
+        into = MemoryTarget() if target == "memory://" else NoUpdates()
+        assert generate(model, into, plan=again).plan is again
+
+
+def test_a_given_plan_is_not_mixed_with_planning_options(shop_model: Path) -> None:
+    made = dbsynth.plan(shop_model, "memory://")
+    with pytest.raises(UsageError) as err:
+        generate(shop_model, "memory://", plan=made, scale=2)
+    assert str(err.value) == (
+        "generate(): the plan already fixes scale; pass it to dbsynth.plan() instead of with plan="
+    )

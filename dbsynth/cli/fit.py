@@ -6,12 +6,20 @@ from pathlib import Path
 
 import click
 
-from dbsynth.cli.options import config_option, fit_options, read_config, schema_option, source_url_argument
+from dbsynth.api import fit
+from dbsynth.cli.options import (
+    config_option,
+    fit_options,
+    options_from,
+    read_config,
+    schema_option,
+    source_url_argument,
+)
 from dbsynth.cli.render import status, stderr_console, stdout_console
 from dbsynth.db import display_url, parse_url
 from dbsynth.fitting.explain import explain
-from dbsynth.fitting.fit import check_settings, fit, resolve_settings
 from dbsynth.model import Model, check_writable
+from dbsynth.options import FitOptions
 
 
 @click.command("fit")
@@ -33,12 +41,8 @@ def fit_command(
     output: Path | None,
     show: bool,
     schemas: tuple[str, ...],
-    tables: tuple[str, ...],
-    sample_rows: int | None,
-    min_count: int | None,
-    locale: str | None,
-    seed: int | None,
     config: Path | None,
+    **params: object,
 ) -> None:
     """Fit a model of the database at URL and write it to FILE.
 
@@ -51,27 +55,22 @@ def fit_command(
         dbsynth fit postgresql://readonly@prod.example.com/shop -o shop.model.json --explain
         dbsynth fit shop.sqlite --table customers --table orders --sample-rows 20000 -o m.json
         dbsynth fit postgresql://readonly@prod/shop --config dbsynth.yaml -o shop.model.json
+        dbsynth fit shop.sqlite --where "orders=created_at >= '2024-01-01'" -o recent.model.json
     """
     if output is None and not show:
         raise click.UsageError("give --output FILE (or --explain to only look)")
     # Bad options fail before the source is touched, not after minutes of sampling.
-    check_settings(
-        resolve_settings(None, sample_rows=sample_rows, min_count=min_count, seed=seed, locale=locale)
-    )
+    options = options_from(FitOptions, {**params, "schemas": schemas or None})
     if output is not None:
         check_writable(output)
+    loaded = read_config(config)
     err = stderr_console()
     shown = display_url(parse_url(url))
     status(err, f"Fitting {shown} (read-only) ...")
     model = fit(
         url,
-        schemas=list(schemas) or None,
-        tables=list(tables) or None,
-        sample_rows=sample_rows,
-        min_count=min_count,
-        seed=seed,
-        locale=locale,
-        config=read_config(config),
+        options=options,
+        config=loaded,
         on_table=lambda table, rows: status(err, f"  sampled {table}: {rows:,} rows"),
     )
     if output is not None:

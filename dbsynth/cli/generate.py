@@ -16,7 +16,7 @@ from dbsynth.cli.options import (
     config_option,
     fit_options,
     generation_options,
-    parse_rows_option,
+    options_from,
     read_config,
     schema_option,
     source_url_argument,
@@ -25,6 +25,7 @@ from dbsynth.cli.render import print_all, status, stderr_console, stdout_console
 from dbsynth.cli.report import report_summary, write_report_files
 from dbsynth.db import parse_url
 from dbsynth.errors import UnsupportedDatabase
+from dbsynth.options import FitOptions, GenerateOptions
 from dbsynth.report import build_report
 
 
@@ -40,13 +41,15 @@ from dbsynth.report import build_report
 @config_option
 @generation_options
 def generate_command(
-    model: Path, target: str, source: str | None, config: Path | None, **options: object
+    model: Path, target: str, source: str | None, config: Path | None, quiet: bool, **params: object
 ) -> None:
     """Write synthetic rows from MODEL into TARGET (a database URL or a directory).
 
     Every key, unique, NOT NULL and CHECK constraint of the source holds in the target. A
     non-empty target table is never overwritten unless --if-exists says so; on PostgreSQL the
-    whole load is one transaction.
+    whole load is one transaction. --dry-run prints the plan the run would execute, for this
+    target (a directory of files, for instance, cannot UPDATE rows, so cut foreign keys are
+    written directly).
 
     \b
     Example:
@@ -57,9 +60,10 @@ def generate_command(
         dbsynth generate shop.model.json sqlite:///sandbox.db --create-schema --dry-run
         dbsynth generate shop.model.json postgresql://localhost/qa --config dbsynth.yaml --source shop.sqlite
     """
-    opts = _generation_kwargs(options)
-    with _progress(opts.pop("quiet")) as progress:  # type: ignore[arg-type]
-        result = generate(model, target, progress=progress, source=source, config=read_config(config), **opts)  # type: ignore[arg-type]
+    options = options_from(GenerateOptions, params)
+    loaded = read_config(config)
+    with _progress(quiet) as progress:
+        result = generate(model, target, options=options, progress=progress, source=source, config=loaded)
     _report(result, target)
 
 
@@ -98,12 +102,9 @@ def clone_command(
     html: Path | None,
     json_path: Path | None,
     schemas: tuple[str, ...],
-    tables: tuple[str, ...],
-    sample_rows: int | None,
-    min_count: int | None,
-    locale: str | None,
     config: Path | None,
-    **options: object,
+    quiet: bool,
+    **params: object,
 ) -> None:
     """Clone the database at URL into TARGET: inspect, fit, generate and report in one go.
 
@@ -119,34 +120,32 @@ def clone_command(
         dbsynth clone shop.sqlite sqlite:///big.db --create-schema --scale 10 --seed 3
         dbsynth clone postgresql://readonly@prod/shop postgresql://localhost/qa --config dbsynth.yaml
     """
-    opts = _generation_kwargs(options)
+    fit_options = options_from(FitOptions, {**params, "schemas": schemas or None})
+    generate_options = options_from(GenerateOptions, params)
+    loaded = read_config(config)
     err = stderr_console()
     status(err, "Fitting the source (read-only) ...")
-    with _progress(opts.pop("quiet")) as progress:  # type: ignore[arg-type]
+    with _progress(quiet) as progress:
         result = clone(
             url,
             target,
-            schemas=list(schemas) or None,
-            tables=list(tables) or None,
-            sample_rows=sample_rows,
-            min_count=min_count,
-            locale=locale,
+            fit_options=fit_options,
+            generate_options=generate_options,
             model_path=model_out,
-            config=read_config(config),
+            config=loaded,
             progress=progress,
-            **opts,  # type: ignore[arg-type]
         )
     if model_out is not None:
         status(err, f"Kept the model in {model_out}")
     _report(result.generated, target)
-    if no_report or result.generated.load is None or opts.get("file_format") or not _is_database(target):
+    if no_report or result.generated.load is None or generate_options.file_format or not _is_database(target):
         return
     status(err, "Comparing the clone with the source (read-only on both sides) ...")
     report = build_report(
         url,
         target,
-        schemas=list(schemas) or None,
-        scale=float(opts.get("scale", 1.0)),  # type: ignore[arg-type]
+        schemas=fit_options.schemas,
+        scale=generate_options.scale,
         tables=result.model.schema.table_keys,  # the clone's tables, not the whole source
     )
     print_all(stdout_console(), report_summary(report))
@@ -160,17 +159,6 @@ def _is_database(target: str) -> bool:
     except UnsupportedDatabase:
         return False
     return True
-
-
-def _generation_kwargs(options: dict[str, object]) -> dict[str, object]:
-    opts = dict(options)
-    opts["rows"] = parse_rows_option(opts.pop("rows"))  # type: ignore[arg-type]
-    fmt = opts.pop("file_format", None)
-    if fmt is not None:
-        opts["file_format"] = fmt
-    if opts.get("seed") is None:
-        opts.pop("seed", None)
-    return opts
 
 
 @contextmanager
@@ -205,8 +193,8 @@ def _progress(quiet: bool) -> Iterator[ProgressFn | None]:
 def _report(result: GenerateResult, target: str) -> None:
     out = stdout_console()
     if result.load is None:
-        for line in result.plan.describe():
-            out.print(line, markup=False, highlight=False)
+        for line in result.plan.describe():  # whole lines: a wrapped plan is hard to grep
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
         out.print("dry run: nothing was written", markup=False)
         return
     rate = result.total_rows / result.seconds if result.seconds else 0.0

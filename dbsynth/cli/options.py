@@ -7,12 +7,14 @@ did not come from :func:`dbsynth.db.display_url` (a driver's message, a tracebac
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from dbsynth.options import FileFormat, GenerateOptions, IfExists, Options, choices, default_of, option_names
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -93,13 +95,17 @@ def workdir_option(func: F) -> F:
 
 
 def fit_options(func: F) -> F:
-    """Options of the fit step (``fit`` and ``clone``): what to sample and how much to keep."""
+    """Options of the fit step (``fit`` and ``clone``): what to sample and how much to keep.
+    Names and checks are :class:`~dbsynth.options.FitOptions`'s (see :func:`options_from`); the
+    defaults shown are :class:`~dbsynth.model.FitSettings`'s, spelled out because importing the
+    model file here would make ``dbsynth --help`` load numpy (a test keeps them equal)."""
     options = [
         click.option(
             "--table",
             "tables",
             multiple=True,
             metavar="NAME",
+            callback=_none_if_empty,
             help="Fit only this table (repeat for several; default: every table).",
         ),
         click.option(
@@ -122,6 +128,14 @@ def fit_options(func: F) -> F:
             "--locale",
             default=None,
             help="Faker locale for personal-data columns [default: en_US, or the config's].",
+        ),
+        click.option(
+            "--where",
+            multiple=True,
+            metavar="TABLE=SQL",
+            callback=_pairs("--where", str),
+            help="Sample only the rows of TABLE where the SQL condition (source dialect) holds "
+            "(repeatable; wins over the config's where).",
         ),
     ]
     for option in reversed(options):
@@ -150,12 +164,13 @@ def read_config(path: Path | None) -> Any:
 
 
 def generation_options(func: F) -> F:
-    """Options of the generate step (``generate`` and ``clone``)."""
+    """Options of the generate step (``generate`` and ``clone``), plus ``--quiet``. Names,
+    defaults, choices and checks are :class:`~dbsynth.options.GenerateOptions`'s."""
     options = [
         click.option(
             "--scale",
             type=float,
-            default=1.0,
+            default=default_of(GenerateOptions, "scale"),
             show_default=True,
             metavar="F",
             help="Rows per table relative to the source; children follow their parents.",
@@ -164,14 +179,15 @@ def generation_options(func: F) -> F:
             "--rows",
             multiple=True,
             metavar="TABLE=N",
+            callback=_pairs("--rows", int),
             help="Exactly N rows for TABLE (repeatable); its children follow it.",
         ),
         click.option("--seed", type=int, default=None, metavar="N", help="Same model and seed: same rows."),
         click.option("--create-schema", is_flag=True, help="Create the tables, types and constraints first."),
         click.option(
             "--if-exists",
-            type=click.Choice(["fail", "truncate", "append"]),
-            default="fail",
+            type=click.Choice(choices(IfExists)),
+            default=default_of(GenerateOptions, "if_exists"),
             show_default=True,
             help="What to do when a target table already has rows.",
         ),
@@ -181,7 +197,7 @@ def generation_options(func: F) -> F:
         click.option(
             "--chunk-rows",
             type=int,
-            default=50_000,
+            default=default_of(GenerateOptions, "chunk_rows"),
             show_default=True,
             metavar="N",
             help="Rows generated and written per batch.",
@@ -189,7 +205,7 @@ def generation_options(func: F) -> F:
         click.option(
             "--format",
             "file_format",
-            type=click.Choice(["csv", "parquet"]),
+            type=click.Choice(choices(FileFormat)),
             default=None,
             help="File format when TARGET is a directory (default: csv).",
         ),
@@ -200,18 +216,36 @@ def generation_options(func: F) -> F:
     return func
 
 
-def parse_rows_option(items: tuple[str, ...]) -> dict[str, int]:
-    """``("customers=1000", ...)`` → ``{"customers": 1000}``; a malformed item is a usage error."""
-    out: dict[str, int] = {}
-    for item in items:
-        name, sep, count = item.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"'{item}' is not TABLE=N", param_hint="--rows")
-        try:
-            out[name.strip()] = int(count)
-        except ValueError:
-            raise click.BadParameter(f"'{item}': N must be a whole number", param_hint="--rows") from None
-    return out
+def options_from(cls: type[Options], params: Mapping[str, Any]) -> Options:
+    """The options object of ``cls`` from a command's parameters (those it does not know are
+    left for the command): the library checks the values, so the CLI and the API give the
+    same one-line error."""
+    return cls(**{name: params[name] for name in option_names(cls) if name in params})
+
+
+def _none_if_empty(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...] | None:
+    return value or None
+
+
+def _pairs(flag: str, convert: Callable[[str], Any]) -> Callable[..., dict[str, Any]]:
+    """A click callback: ``("customers=1000", ...)`` → ``{"customers": 1000}``; a malformed item
+    is a usage error."""
+
+    def parse(ctx: click.Context, param: click.Parameter, items: tuple[str, ...]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for item in items:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise click.BadParameter(f"'{item}' is not {param.metavar}", param_hint=flag)
+            try:
+                out[name.strip()] = convert(value)
+            except ValueError:
+                raise click.BadParameter(f"'{item}': N must be a whole number", param_hint=flag) from None
+        return out
+
+    return parse
 
 
 __all__ = [
@@ -220,8 +254,8 @@ __all__ = [
     "config_option",
     "fit_options",
     "generation_options",
+    "options_from",
     "output_options",
-    "parse_rows_option",
     "read_config",
     "schema_option",
     "source_url_argument",

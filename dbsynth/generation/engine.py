@@ -39,7 +39,6 @@ from sqlalchemy.engine import URL
 
 from dbsynth.columns.base import DerivedModel, FiniteModel, IndexedModel
 from dbsynth.columns.copula import to_uniform
-from dbsynth.cycles import BreakStrategy
 from dbsynth.errors import GenerationError
 from dbsynth.generation.batch import Batch, Update
 from dbsynth.generation.copying import copy_rows
@@ -52,6 +51,7 @@ from dbsynth.generation.keys import (
 )
 from dbsynth.generation.values import coerce_column, enforce_orderings, reflect_after
 from dbsynth.model import Model, RelationshipModel, TableModel, fk_id
+from dbsynth.planning.foreign_keys import CUT_MODES, FkMode
 from dbsynth.planning.plan import Plan, TablePlan
 from dbsynth.schema import Column, ForeignKey, LogicalType, Table
 
@@ -98,14 +98,10 @@ class Generator:
         plan: Plan,
         key_start: Mapping[tuple[str, str], int] | None = None,
         *,
-        updates: bool = True,
         source: str | URL | None = None,
     ):
         # ``source``: where tables copied verbatim (config ``copy: true``) are read from.
         self.source = source
-        # ``updates=False``: the target cannot apply UPDATEs (files); cut nullable FKs are then
-        # written directly, which is fine where no constraint is checked while loading.
-        self.updates = updates
         self.model = model
         self.plan = plan
         self.key_start = dict(key_start or {})
@@ -158,7 +154,7 @@ class _Fk:
     fk: ForeignKey
     rid: str
     rel: RelationshipModel
-    mode: str  # driving | weighted | self | deferred_update | cut_direct
+    mode: FkMode
     index: np.ndarray | None = None
 
 
@@ -195,45 +191,27 @@ class TableGenerator:
             self.store.keys[cols] = KeySource(cols, start=start)
 
     def _prepare_fks(self) -> list[_Fk]:
+        """Parent indexes per FK, in the mode the plan gave it (the plan also checked that cut
+        FKs can be filled, so nothing here fails halfway through a load)."""
         rng = self._rng(TABLE_STREAM)
-        breaks = {fk_id(b.table, b.foreign_key.columns): b for b in self.gen.plan.breaks}
         out: list[_Fk] = []
         for fk in self.table.foreign_keys:
             rid = fk_id(self.table.key, fk.columns)
             rel = self.model.relationship(rid)
-            if fk.ref_table == self.table.key:
-                out.append(_Fk(fk, rid, rel, "self"))
-                continue
-            cut = breaks.get(rid)
-            if cut is not None:
-                deferred = cut.strategy == BreakStrategy.NULL_THEN_UPDATE and self.gen.updates
-                mode = "deferred_update" if deferred else "cut_direct"
+            mode = self.tp.foreign_key(rid).mode
+            if mode is FkMode.SELF:
+                out.append(_Fk(fk, rid, rel, mode))
+            elif mode in CUT_MODES:
                 parents = self.gen.rows_planned[fk.ref_table]
                 index = self._with_nulls(fk, rel, pick_weighted(np.ones(parents), self.n, rng), rng)
                 out.append(_Fk(fk, rid, rel, mode, index))
-                continue
-            mode = "driving" if rid == self.tm.driving_fk else "weighted"
-            out.append(_Fk(fk, rid, rel, mode, self._assign(fk, rel, mode, rng)))
+            else:
+                out.append(_Fk(fk, rid, rel, mode, self._assign(fk, rel, mode, rng)))
         self._distinct_composites(out, rng)
         for f in out:
-            if f.mode == "deferred_update":
+            if f.mode is FkMode.NULL_THEN_UPDATE:
                 self._defer(f)
-            elif (
-                f.mode == "cut_direct"
-                and self.gen.rows_planned[f.fk.ref_table]
-                and not self._arithmetic(f.fk)
-            ):
-                raise GenerationError(
-                    f"{self.table.key}: the cut foreign key ({', '.join(f.fk.columns)}) references "
-                    f"{f.fk.ref_table} columns that are not engine-numbered keys; "
-                    "this cycle cannot be loaded yet"
-                )
         return out
-
-    def _arithmetic(self, fk: ForeignKey) -> bool:
-        parent = self.model.schema.table(fk.ref_table)
-        plan = self.gen.plan.table(parent.key)
-        return len(fk.ref_columns) == 1 and fk.ref_columns[0] in plan.key_columns
 
     def _weights(self, rel: RelationshipModel, parents: int, rng: np.random.Generator) -> np.ndarray:
         store = self.gen.stores[rel.parent]
@@ -242,7 +220,7 @@ class TableGenerator:
         return rng.poisson(max(rel.mean_children, 1e-9), parents).astype(np.float64) + 1e-9
 
     def _assign(
-        self, fk: ForeignKey, rel: RelationshipModel, mode: str, rng: np.random.Generator
+        self, fk: ForeignKey, rel: RelationshipModel, mode: FkMode, rng: np.random.Generator
     ) -> np.ndarray:
         parents = self.gen.stores[fk.ref_table].rows
         weights = self._weights(rel, parents, rng)
@@ -258,7 +236,7 @@ class TableGenerator:
             take = min(self.n - nulls, parents)
             picks = rng.permutation(parents)[:take]
             nulls = self.n - take
-        elif mode == "driving":
+        elif mode is FkMode.DRIVING:
             counts = spread_counts(weights, self.n - nulls, rng, cap=self._cap(fk))
             picks = np.repeat(np.arange(parents, dtype=np.int64), counts)
         else:
@@ -304,7 +282,7 @@ class TableGenerator:
             covered = set().union(*(f.fk.columns for f in members)) if members else set()
             if len(members) < 2 or covered != set(cols):
                 continue  # value columns take part: settled per chunk by the seen-set
-            lead = next((f for f in members if f.mode == "driving"), members[0])
+            lead = next((f for f in members if f.mode is FkMode.DRIVING), members[0])
             for f in members:
                 if f is lead or f.index is None or lead.index is None:
                     continue
@@ -314,11 +292,6 @@ class TableGenerator:
                     f.index[ok] = distinct_within_groups(lead.index[ok], f.index[ok], parents, rng)
 
     def _defer(self, f: _Fk) -> None:
-        if not self.tp.key_columns:
-            raise GenerationError(
-                f"{self.table.key}: foreign key ({', '.join(f.fk.columns)}) must be set by UPDATE after "
-                f"{f.fk.ref_table} is loaded, but the table has no engine-numbered key to find its rows by"
-            )
         keys = KeySource(self.tp.key_columns[:1], start=self._start(self.tp.key_columns[0]))
         assert f.index is not None
         self.gen.pending.append(_Pending(self.table.key, f.fk, keys.columns, keys, f.index))
@@ -407,7 +380,7 @@ class TableGenerator:
         if cop is None:
             return {}
         given: dict[str, np.ndarray] = {}
-        driving = next((f for f in self.fks if f.mode == "driving"), None)
+        driving = next((f for f in self.fks if f.mode is FkMode.DRIVING), None)
         if driving is not None and driving.index is not None:
             prefix = f"^{driving.rid}."
             pidx = driving.index[rows]
@@ -443,7 +416,7 @@ class TableGenerator:
         applications number lines, so ``CHECK (line_no BETWEEN 1 AND 3)`` holds and the key
         stays unique by construction."""
         pk = self.table.primary_key
-        driving = next((f for f in self.fks if f.mode == "driving" and f.index is not None), None)
+        driving = next((f for f in self.fks if f.mode is FkMode.DRIVING and f.index is not None), None)
         if (
             pk is None
             or len(pk.columns) < 2
@@ -479,15 +452,15 @@ class TableGenerator:
 
     def _fill_fks(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
         for f in self.fks:
-            if f.mode == "self":
+            if f.mode is FkMode.SELF:
                 pidx = self._self_index(f, rows, rng)
                 keys = self._self_keys(f, frame, pidx, rows)
-            elif f.mode == "deferred_update":
+            elif f.mode is FkMode.NULL_THEN_UPDATE:
                 keys = [np.full(len(rows), None, dtype=object) for _ in f.fk.columns]
             else:
                 assert f.index is not None
                 pidx = f.index[rows]
-                if f.mode == "cut_direct":
+                if f.mode is FkMode.DIRECT:
                     parent = self.gen.plan.table(f.fk.ref_table)
                     start = int(self.gen.key_start.get((parent.table, f.fk.ref_columns[0]), 1))
                     keys = KeySource(f.fk.ref_columns, start=start).take(pidx)
@@ -522,7 +495,7 @@ class TableGenerator:
 
     def _parent_orderings(self, frame: pd.DataFrame, rows: np.ndarray) -> None:
         for f in self.fks:
-            if f.mode not in ("driving", "weighted") or not f.rel.orderings or f.index is None:
+            if f.mode not in (FkMode.DRIVING, FkMode.WEIGHTED) or not f.rel.orderings or f.index is None:
                 continue
             store = self.gen.stores[f.fk.ref_table]
             pidx = f.index[rows]
@@ -608,7 +581,7 @@ class TableGenerator:
             if (
                 not set(f.fk.columns) <= set(cols)
                 or f.fk.ref_table not in self.gen.stores
-                or f.mode == "self"
+                or f.mode is FkMode.SELF
             ):
                 continue
             store = self.gen.stores[f.fk.ref_table]

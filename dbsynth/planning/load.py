@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 from dbsynth.cycles import CycleBreak
+from dbsynth.options import IfExists
 from dbsynth.schema import Schema
-
-IfExists = Literal["fail", "truncate", "append"]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """The plan: every decision of a generation run, as plain data, before any row exists.
 
-``--dry-run`` prints a :class:`Plan`; the engine executes the same object (STYLE #1): row counts
-per table, the write order, chunking, which foreign keys are cut and how, which columns the
-engine numbers itself, and the seed every random stream derives from.
+``--dry-run`` prints a :class:`Plan`; the engine executes the same object: row counts per table,
+the write order, chunking, which tables are copied from the source, how every foreign key is
+filled (:mod:`dbsynth.planning.foreign_keys`: which cut FKs are written NULL then UPDATEd,
+deferred, dropped and re-validated, or written directly because the target cannot UPDATE),
+which columns the engine numbers itself, and the seed every random stream derives from. The
+target's capabilities are known when the plan is made, so the printed plan is the run's.
 
 Row counts. Every table gets ``round(source rows × scale)``, or the count the user gave with
 ``--rows``. A table whose driving parent's count was given (directly or further up) follows it
@@ -21,15 +24,15 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from dbsynth.config import Config
 from dbsynth.cycles import BreakStrategy, CycleBreak
-from dbsynth.errors import UsageError
 from dbsynth.fitting.fit import column_roles
 from dbsynth.graph import plan_insertion
 from dbsynth.model import Model, fk_id
-from dbsynth.planning.load import IfExists, LoadSpec, TableLoad
+from dbsynth.options import DEFAULT_CHUNK_ROWS, GenerateOptions, IfExists, resolve
+from dbsynth.planning.foreign_keys import DIRECT_WORDS, Capabilities, FkMode, FkPlan, plan_foreign_keys
+from dbsynth.planning.load import LoadSpec, TableLoad
 from dbsynth.schema import LogicalType, Table
-
-DEFAULT_CHUNK_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,9 @@ class TablePlan:
     """One table's share of the run.
 
     ``stream`` is the table's random-stream id: derived from its key (not its position), so
-    adding a table to a model does not change the rows of the others. ``deferred`` lists the ids
-    of cut FKs written NULL and set by UPDATE once their parent is written.
+    adding a table to a model does not change the rows of the others. ``foreign_keys`` says how
+    each FK of the table is filled (:mod:`dbsynth.planning.foreign_keys`), in the table's FK
+    order. ``copy``: the rows are copied verbatim from the source (config ``copy: true``).
     """
 
     table: str
@@ -46,8 +50,7 @@ class TablePlan:
     chunk_rows: int
     columns: tuple[str, ...]
     key_columns: tuple[str, ...] = ()
-    driving_fk: str | None = None
-    deferred: tuple[str, ...] = ()
+    foreign_keys: tuple[FkPlan, ...] = ()
     stream: int = 0
     copy: bool = False
 
@@ -55,9 +58,29 @@ class TablePlan:
     def chunks(self) -> int:
         return math.ceil(self.rows / self.chunk_rows) if self.rows else 0
 
+    @property
+    def driving_fk(self) -> str | None:
+        """The FK the table's rows are spread over their parents by, if any."""
+        return next((f.id for f in self.foreign_keys if f.mode is FkMode.DRIVING), None)
+
+    @property
+    def deferred(self) -> tuple[str, ...]:
+        """The cut FKs written NULL and set by UPDATE once their parent is written."""
+        return tuple(f.id for f in self.foreign_keys if f.mode is FkMode.NULL_THEN_UPDATE)
+
+    def foreign_key(self, fk_id: str) -> FkPlan:
+        for f in self.foreign_keys:
+            if f.id == fk_id:
+                return f
+        raise KeyError(fk_id)
+
 
 @dataclass(frozen=True)
 class Plan:
+    """Every decision of a run. ``capabilities`` are the target's, as known when the plan was
+    made: the FK modes depend on them, so a plan runs only into a target that can do what it
+    needs (:meth:`fits`)."""
+
     seed: int
     scale: float
     tables: tuple[TablePlan, ...]
@@ -65,6 +88,7 @@ class Plan:
     if_exists: IfExists = "fail"
     create_schema: bool = False
     overrides: dict[str, int] = field(default_factory=dict)
+    capabilities: Capabilities = field(default_factory=Capabilities)
 
     def table(self, key: str) -> TablePlan:
         for t in self.tables:
@@ -75,6 +99,23 @@ class Plan:
     @property
     def total_rows(self) -> int:
         return sum(t.rows for t in self.tables)
+
+    def fits(self, capabilities: Capabilities) -> str | None:
+        """Why this plan cannot run into a target with ``capabilities``, or None when it can.
+        Only cut FKs care: one set by UPDATE needs a target that can UPDATE, and one written
+        ahead of its parent because the planned target could not UPDATE would break an
+        immediately checked constraint of a database."""
+        cuts = [f for t in self.tables for f in t.foreign_keys if f.cut is not None]
+        updated = [f.id for f in cuts if f.mode is FkMode.NULL_THEN_UPDATE]
+        if updated and not capabilities.updates:
+            return f"the plan sets {', '.join(updated)} by UPDATE after the load, which the target cannot do"
+        direct = [f.id for f in cuts if f.mode is FkMode.DIRECT and f.cut is BreakStrategy.NULL_THEN_UPDATE]
+        if direct and capabilities.updates:
+            return (
+                f"the plan writes {', '.join(direct)} ahead of the parent rows, which only suits a "
+                "target that checks no constraint while loading (a directory of files)"
+            )
+        return None
 
     def load_spec(self, model: Model) -> LoadSpec:
         return LoadSpec(
@@ -93,101 +134,149 @@ class Plan:
         ]
         for t in self.tables:
             extra = []
+            if t.copy:
+                extra.append("copied from the source")
             if t.driving_fk:
                 extra.append(f"follows its parents through {t.driving_fk}")
             if t.deferred:
                 extra.append("NULL then UPDATE: " + ", ".join(t.deferred))
+            for cut, words in DIRECT_WORDS.items():
+                direct = [f.id for f in t.foreign_keys if f.mode is FkMode.DIRECT and f.cut is cut]
+                if direct:
+                    extra.append(f"{words}: " + ", ".join(direct))
             if t.key_columns:
                 extra.append("numbered: " + ", ".join(t.key_columns))
-            if t.copy:
-                extra.insert(0, "copied from the source")
             tail = f" ({'; '.join(extra)})" if extra else ""
             lines.append(f"  {t.table}: {t.rows:,} rows in {t.chunks} chunk(s){tail}")
+        modes = {f.id: f.mode for t in self.tables for f in t.foreign_keys}
         for b in self.breaks:
-            lines.append(f"  cycle cut: {b.reason}")
+            reason = b.reason
+            mode = modes.get(fk_id(b.table, b.foreign_key.columns))
+            if b.strategy is BreakStrategy.NULL_THEN_UPDATE and mode is FkMode.DIRECT:
+                # The cut's own reason promises an UPDATE the run will not make.
+                reason = (
+                    f"{b.label} is nullable, but the target cannot UPDATE: its values are written "
+                    "directly (nothing checks them while loading)"
+                )
+            lines.append(f"  cycle cut: {reason}")
         return lines
 
 
 def parse_rows(items: Mapping[str, int] | None, model: Model) -> dict[str, int]:
     """``--rows`` overrides keyed by table key; unknown tables get "did you mean"."""
-    out: dict[str, int] = {}
-    for name, n in (items or {}).items():
-        key = model.schema.table(name).key
-        if n < 0:
-            raise UsageError(f"--rows {name}={n}: a row count cannot be negative")
-        out[key] = int(n)
-    return out
+    return {model.schema.table(name).key: int(n) for name, n in (items or {}).items()}
 
 
 def make_plan(
     model: Model,
+    options: GenerateOptions | None = None,
     *,
-    scale: float = 1.0,
-    rows: Mapping[str, int] | None = None,
-    seed: int | None = None,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
-    if_exists: IfExists = "fail",
-    create_schema: bool = False,
-    table_scale: Mapping[str, float] | None = None,
+    capabilities: Capabilities | None = None,
+    config: Config | None = None,
+    **keywords: object,
 ) -> Plan:
-    """The plan for ``model``; ``table_scale`` overrides ``scale`` per table (config ``scale``).
+    """The plan for ``model`` with ``options`` (or the same options as keywords:
+    ``make_plan(model, scale=2)``), for a target with ``capabilities`` (default: one that can
+    UPDATE). ``config`` adds per-table ``rows``/``scale`` and a default seed; options win.
     Tables copied from the source (``copy: true``) keep their source row count."""
-    if not math.isfinite(scale) or scale < 0:
-        raise UsageError(f"--scale must be a non-negative number, got {scale:g}")
-    if chunk_rows < 1:
-        raise UsageError(f"--chunk-rows must be at least 1, got {chunk_rows}")
+    opts = resolve(GenerateOptions, options, keywords, where="make_plan()")
+    capabilities = capabilities or Capabilities()
+    table_scale: dict[str, float] = {}
+    rows = dict(opts.rows or {})
+    seed = opts.seed
+    if config is not None:
+        config_rows, table_scale = _config_counts(config, model)
+        rows = {**config_rows, **parse_rows(rows, model)}
+        if seed is None and config.seed is not None:
+            seed = resolve(GenerateOptions, None, {"seed": config.seed}, where="the config").seed
     overrides = parse_rows(rows, model)
     order = plan_insertion(model.schema)
+    counts = _row_counts(model, order.order, opts.scale, overrides, table_scale)
+    tables_of = {key: model.schema.table(key) for key in order.order}
+    key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
+    breaks = {fk_id(b.table, b.foreign_key.columns): b for b in order.breaks}
+    tables = tuple(
+        TablePlan(
+            table=key,
+            rows=counts[key],
+            chunk_rows=opts.chunk_rows,
+            columns=tuple(c.name for c in table.columns if c.generated is None),
+            key_columns=key_columns[key],
+            foreign_keys=plan_foreign_keys(table, model, breaks, capabilities, counts, key_columns),
+            stream=zlib.crc32(key.encode()),
+            copy=model.table(key).copy,
+        )
+        for key, table in tables_of.items()
+    )
+    return Plan(
+        seed=model.settings.seed if seed is None else seed,
+        scale=opts.scale,
+        tables=tables,
+        breaks=order.breaks,
+        if_exists=opts.if_exists,
+        create_schema=opts.create_schema,
+        overrides=overrides,
+        capabilities=capabilities,
+    )
+
+
+def _row_counts(
+    model: Model,
+    order: tuple[str, ...],
+    scale: float,
+    overrides: Mapping[str, int],
+    table_scale: Mapping[str, float],
+) -> dict[str, int]:
+    """Rows per table (see the module docstring), in insertion order."""
     counts: dict[str, int] = {}
     follows: set[str] = set(overrides)  # tables whose count came from --rows, directly or not
-    tables: list[TablePlan] = []
-    for key in order.order:
-        table = model.schema.table(key)
+    for key in order:
         tm = model.table(key)
-        driver = tm.driving_fk
-        rel = model.relationship(driver) if driver is not None else None
-        own_scale = (table_scale or {}).get(key, scale)
+        rel = model.relationship(tm.driving_fk) if tm.driving_fk is not None else None
         if tm.copy:
             n = tm.row_count
         elif key in overrides:
             n = overrides[key]
-        elif key in (table_scale or {}):
-            n = round(tm.row_count * own_scale)  # its own scale wins over following a parent
+        elif key in table_scale:
+            n = round(tm.row_count * table_scale[key])  # its own scale wins over following a parent
         elif rel is not None and rel.parent in follows and rel.parent in counts and rel.null_rate < 1.0:
             n = round(counts[rel.parent] * rel.mean_children / (1.0 - rel.null_rate))
             follows.add(key)
         else:
-            n = round(tm.row_count * own_scale)
+            n = round(tm.row_count * scale)
         counts[key] = n
-        tables.append(
-            TablePlan(
-                table=key,
-                rows=n,
-                chunk_rows=chunk_rows,
-                columns=tuple(c.name for c in table.columns if c.generated is None),
-                key_columns=_key_columns(table),
-                driving_fk=driver,
-                deferred=tuple(
-                    fk_id(key, b.foreign_key.columns)
-                    for b in order.breaks_of(key)
-                    if b.strategy == BreakStrategy.NULL_THEN_UPDATE
-                ),
-                stream=zlib.crc32(key.encode()),
-                copy=tm.copy,
-            )
-        )
-    return Plan(
-        seed=model.settings.seed if seed is None else seed,
-        scale=scale,
-        tables=tuple(tables),
-        breaks=order.breaks,
-        if_exists=if_exists,
-        create_schema=create_schema,
-        overrides=overrides,
-    )
+    return counts
+
+
+def _config_counts(config: Config, model: Model) -> tuple[dict[str, int], dict[str, float]]:
+    """Per-table ``rows`` and ``scale`` of a config, by the model's table keys. The config was
+    checked against the live schema at fit time; excluded tables are simply not in the model."""
+    rows: dict[str, int] = {}
+    scale: dict[str, float] = {}
+    for t in config.tables:
+        if t.exclude:
+            continue
+        key = model.schema.table(t.name).key
+        if t.rows is not None:
+            rows[key] = t.rows
+        if t.scale is not None:
+            scale[key] = t.scale
+    return rows, scale
 
 
 def _key_columns(table: Table) -> tuple[str, ...]:
     roles = column_roles(table)
     # UUID keys are random, not numbered: only integer keys need a start and a sequence reset.
     return tuple(c.name for c in table.columns if roles[c.name] == "key" and c.logical == LogicalType.INTEGER)
+
+
+__all__ = [
+    "DEFAULT_CHUNK_ROWS",
+    "Capabilities",
+    "FkMode",
+    "FkPlan",
+    "Plan",
+    "TablePlan",
+    "make_plan",
+    "parse_rows",
+]
