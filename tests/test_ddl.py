@@ -534,6 +534,46 @@ def test_what_cannot_carry_over_is_dropped_with_a_warning() -> None:
     )
 
 
+IN_LISTS = """
+CREATE TABLE orders (
+    id int PRIMARY KEY,
+    status varchar(10) NOT NULL CONSTRAINT status_known CHECK (status IN ('new', 'paid')),
+    code int CONSTRAINT code_free CHECK (code NOT IN (13, 666))
+);
+"""
+
+
+@pytest.mark.parametrize("target", ["mysql", "sqlite"])
+def test_postgresql_in_lists_become_in_lists_elsewhere(
+    make_pg: Callable[[str], str], target_db: Callable[[str], str], target: str
+) -> None:
+    """PostgreSQL prints ``IN (...)`` as ``= ANY (ARRAY[...])``, which neither MySQL nor SQLite
+    reads: the CHECK is written as an IN list again, and the target enforces it."""
+    source = introspect(make_pg(IN_LISTS))
+    assert sorted(c.expression for c in source.table("public.orders").checks) == [
+        "((status)::text = ANY ((ARRAY['new'::character varying, 'paid'::character varying])::text[]))",
+        "(code <> ALL (ARRAY[13, 666]))",
+    ]
+    url = target_db(target)
+    script = create_in(url, source, target)
+    assert script.warnings == ()
+    quote = "`" if target == "mysql" else '"'
+    status, code = (f"{quote}{name}{quote}" for name in ("status", "code"))
+    cast = "CHAR" if target == "mysql" else "TEXT"
+    assert f"CONSTRAINT status_known CHECK ((CAST(({status}) AS {cast}) IN ('new', 'paid')))" in script.sql()
+    assert f"CONSTRAINT code_free CHECK ((NOT ({code} IN (13, 666))))" in script.sql()
+    engine = create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO orders (id, status, code) VALUES (1, 'paid', 7)")
+        refused = sa.exc.IntegrityError if target == "sqlite" else sa.exc.OperationalError
+        for values in ("2, 'lost', 7", "3, 'new', 13"):
+            with pytest.raises(refused), engine.begin() as conn:
+                conn.exec_driver_sql(f"INSERT INTO orders (id, status, code) VALUES ({values})")
+    finally:
+        engine.dispose()
+
+
 def test_tables_that_would_collide_are_refused() -> None:
     tables = (Table("t", (), schema="a"), Table("t", (), schema="b"))
     with pytest.raises(SchemaError) as err:

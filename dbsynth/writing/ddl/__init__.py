@@ -31,7 +31,9 @@ prefixed with their table's name. Whatever is approximated or dropped is a line 
 The package, one idea per module: :mod:`.dialects` (what each target can say, and names),
 :mod:`.typemap` (a column's type in another dialect), :mod:`.port` (defaults and expressions in
 another dialect), :mod:`.builder` (the script's assembly), :mod:`.indexes`, :mod:`.identity`,
-:mod:`.order`, and :mod:`.script` (the entry points).
+:mod:`.order`, :mod:`.writer` (what the helpers ask of the builder), and :mod:`.script` (the
+entry points). Source SQL text is never pasted: every fragment is re-rendered by
+:mod:`dbsynth.sqltext`.
 """
 
 from dbsynth.writing.ddl.builder import DdlScript

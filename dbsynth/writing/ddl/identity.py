@@ -6,16 +6,13 @@ for the column definition, if any, and whether that clause carries the primary k
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from dbsynth.schema import Column, Table
 from dbsynth.writing.ddl.typemap import TargetType
-
-if TYPE_CHECKING:
-    from dbsynth.writing.ddl.builder import Builder
+from dbsynth.writing.ddl.writer import Writer
 
 
-def _pg_identity(b: Builder, table: Table, c: Column, ttype: TargetType | None) -> tuple[str | None, bool]:
+def _pg_identity(b: Writer, table: Table, c: Column, ttype: TargetType | None) -> tuple[str | None, bool]:
     ident = c.identity
     if ident is None or (b.same and ident.kind == "serial"):
         return None, False  # a serial's DEFAULT nextval(...) numbers it
@@ -33,7 +30,7 @@ def _pg_identity(b: Builder, table: Table, c: Column, ttype: TargetType | None) 
     return f"GENERATED {when} AS IDENTITY" + (f" ({' '.join(options)})" if options else ""), False
 
 
-def _mysql_identity(b: Builder, table: Table, c: Column, ttype: TargetType | None) -> tuple[str | None, bool]:
+def _mysql_identity(b: Writer, table: Table, c: Column, ttype: TargetType | None) -> tuple[str | None, bool]:
     if c.identity is None:
         return None, False
     if b.same:
@@ -48,9 +45,7 @@ def _mysql_identity(b: Builder, table: Table, c: Column, ttype: TargetType | Non
     return "AUTO_INCREMENT", False
 
 
-def _sqlite_identity(
-    b: Builder, table: Table, c: Column, ttype: TargetType | None
-) -> tuple[str | None, bool]:
+def _sqlite_identity(b: Writer, table: Table, c: Column, ttype: TargetType | None) -> tuple[str | None, bool]:
     pk = table.primary_key
     type_sql = c.sql_type if ttype is None else ttype.sql
     sole_integer_key = pk is not None and pk.columns == (c.name,) and type_sql.strip().upper() == "INTEGER"
@@ -69,7 +64,7 @@ def _sqlite_identity(
     return None, False  # the one-column INTEGER primary key is the rowid
 
 
-IDENTITY: dict[str, Callable[[Builder, Table, Column, TargetType | None], tuple[str | None, bool]]] = {
+IDENTITY: dict[str, Callable[[Writer, Table, Column, TargetType | None], tuple[str | None, bool]]] = {
     "postgresql": _pg_identity,
     "mysql": _mysql_identity,
     "sqlite": _sqlite_identity,

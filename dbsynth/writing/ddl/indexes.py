@@ -3,16 +3,12 @@ ones with their access method (gin, gist, FULLTEXT, ...) and expression elements
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from dbsynth.schema import Index, Table
 from dbsynth.writing.ddl.port import parenthesized, prefix_column
-
-if TYPE_CHECKING:
-    from dbsynth.writing.ddl.builder import Builder
+from dbsynth.writing.ddl.writer import Writer
 
 
-def index_statements(b: Builder, table: Table) -> list[str]:
+def index_statements(b: Writer, table: Table) -> list[str]:
     """``CREATE [UNIQUE] INDEX`` statements of ``table``, unique ones first."""
     out: list[str] = []
     on = b.table_sql(table)
@@ -39,7 +35,7 @@ def index_statements(b: Builder, table: Table) -> list[str]:
     return out
 
 
-def _index(b: Builder, table: Table, ix: Index) -> str | None:
+def _index(b: Writer, table: Table, ix: Index) -> str | None:
     if ix.method and not b.same:
         b.warn(table.key, f"{ix.method} index {ix.name} dropped ({b.t.name} has no such index)")
         return None
@@ -53,7 +49,7 @@ def _index(b: Builder, table: Table, ix: Index) -> str | None:
     return f"CREATE {kind}INDEX {b.q(name or '')} ON {b.table_sql(table)}{using} ({elements})"
 
 
-def _index_elements(b: Builder, table: Table, ix: Index) -> str | None:
+def _index_elements(b: Writer, table: Table, ix: Index) -> str | None:
     if not ix.expressions:
         return b.columns_sql(ix.columns)
     spelled = {b.q(c): c for c in ix.columns} | {c: c for c in ix.columns}

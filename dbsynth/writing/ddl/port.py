@@ -3,7 +3,8 @@
 Defaults move only when they are literals or the current date/time (:func:`port_default`);
 CHECK, generation and index expressions go through sqlglot (:func:`port_expression`), with
 casts of literals removed first: they are how PostgreSQL prints constants (``'Asia'::text``),
-and SQLite would read ``CAST('2007-01-01' AS TIMESTAMP)`` as the number 2007.
+and SQLite would read ``CAST('2007-01-01' AS TIMESTAMP)`` as the number 2007; PostgreSQL's
+``= ANY (ARRAY[...])`` (how it prints ``IN (...)``) becomes ``IN (...)`` again.
 """
 
 from __future__ import annotations
@@ -97,9 +98,11 @@ def port_expression(
         # Parsed from our own re-rendering of the text (dbsynth.sqltext): one expression, no
         # statement, no comment; written by sqlglot's generator without comments either.
         tree = parse_expression(text, source)
-        tree = tree.transform(_drop_literal_casts)
+        tree = tree.transform(_drop_literal_casts).transform(_any_to_in)
         if value_column is not None:
             tree = tree.transform(lambda n: _replace_value(n, value_column))
+        if target != "postgresql" and tree.find(exp.Any):
+            raise PortError(f"{target} has no comparison with ANY element of an array")
         write = SQLGLOT_DIALECTS[target]
         ported = tree.sql(dialect=write, identify=True, comments=False, unsupported_level=ErrorLevel.RAISE)
     except SqlTextError as exc:
@@ -178,6 +181,33 @@ def _drop_literal_casts(node: exp.Expr) -> exp.Expr:
         if isinstance(inner, (exp.Literal, exp.Boolean, exp.Null, exp.Neg)):
             return inner.copy()
     return node
+
+
+def _any_to_in(node: exp.Expr) -> exp.Expr:
+    """``x = ANY (ARRAY[a, b])`` -> ``x IN (a, b)``, ``x <> ALL (ARRAY[a, b])`` -> ``x NOT IN (a, b)``.
+
+    PostgreSQL prints every ``IN`` list of a CHECK as the array form; targets without arrays
+    (SQLite, MySQL) read the list form, which means the same, NULLs included."""
+    if not isinstance(node, (exp.EQ, exp.NEQ)):
+        return node
+    right = node.expression
+    if isinstance(node, exp.EQ) and isinstance(right, exp.Any):
+        items = _array_items(right.this)
+    elif isinstance(node, exp.NEQ) and isinstance(right, exp.Anonymous) and right.name.upper() == "ALL":
+        items = _array_items(right.expressions[0]) if len(right.expressions) == 1 else None
+    else:
+        return node
+    if not items:
+        return node
+    listed = exp.In(this=node.this.copy(), expressions=[item.copy() for item in items])
+    return listed if isinstance(node, exp.EQ) else exp.Not(this=exp.Paren(this=listed))
+
+
+def _array_items(node: exp.Expr) -> list[exp.Expr] | None:
+    """The elements of an ``ARRAY[...]`` constructor (under parentheses and casts), else None."""
+    while isinstance(node, (exp.Paren, exp.Cast)):
+        node = node.this
+    return list(node.expressions) if isinstance(node, exp.Array) else None
 
 
 def _replace_value(node: exp.Expr, column: str) -> exp.Expr:
