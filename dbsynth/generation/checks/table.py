@@ -1,0 +1,65 @@
+"""A table's CHECKs together: its own and its domains', compiled, with their hints merged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.generation.checks.compile import CompiledCheck, LeftToDatabase, check_or_reason
+from dbsynth.generation.checks.hints import Hints
+from dbsynth.generation.checks.repair import apply_hints, repair
+from dbsynth.schema import CheckConstraint, Domain, LogicalType, Schema, Table
+
+
+@dataclass(frozen=True)
+class TableChecks:
+    """Everything generation needs about one table's CHECKs: the compiled ones, the ones the
+    target checks itself (to report), and the hints of all compiled ones merged per column."""
+
+    table: str
+    compiled: tuple[CompiledCheck, ...]
+    left_to_database: tuple[LeftToDatabase, ...]
+    hints: Hints
+
+    def evaluate(self, frame: pd.DataFrame) -> np.ndarray:
+        ok = np.ones(len(frame), dtype=bool)
+        for check in self.compiled:
+            ok &= check.evaluate(frame)
+        return ok
+
+    def enforce(
+        self, frame: pd.DataFrame, resample: Callable[[np.ndarray], pd.DataFrame], max_rounds: int = 20
+    ) -> pd.DataFrame:
+        """The generator's one call: :func:`apply_hints`, then :func:`repair` (fresh rows get
+        the hints too). Raises :class:`GenerationError` when a check cannot be met."""
+        fixed = apply_hints(frame, self.hints)
+        return repair(fixed, self.compiled, resample, max_rounds, hints=self.hints).frame
+
+
+def _domain_index(schema: Schema) -> dict[str, Domain]:
+    return {f"{d.schema}.{d.name}" if d.schema else d.name: d for d in schema.domains}
+
+
+def table_checks(table: Table, schema: Schema, *, now: datetime | None = None) -> TableChecks:
+    """The table's own CHECKs, then per column those of its domain (``VALUE`` = the column)."""
+    domains = _domain_index(schema)
+    items: list[tuple[CheckConstraint, str | None, bool]] = [(c, None, False) for c in table.checks]
+    for col in table.columns:
+        domain = domains.get(col.domain) if col.domain else None
+        if domain is not None:
+            elementwise = col.logical is LogicalType.ARRAY and domain.logical is not LogicalType.ARRAY
+            items += [(c, col.name, elementwise) for c in domain.checks]
+    compiled: list[CompiledCheck] = []
+    left: list[LeftToDatabase] = []
+    reference = now or datetime.now(UTC)
+    for check, column, elementwise in items:
+        result = check_or_reason(check, table, schema.dialect, column, now=reference, elementwise=elementwise)
+        (compiled if isinstance(result, CompiledCheck) else left).append(result)  # type: ignore[arg-type]
+    hints = Hints()
+    for c in compiled:
+        hints = hints.merge(c.hints)
+    return TableChecks(table.key, tuple(compiled), tuple(left), hints)
