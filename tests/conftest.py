@@ -246,6 +246,20 @@ def make_sqlite(tmp_path: Path) -> Callable[[str], str]:
     return run
 
 
+# A test that reaches a server through these fixtures (directly or through fresh_pg, make_mysql,
+# dataset_url, ...) carries the server's marker, so `pytest -m "not postgres and not mysql"`
+# runs exactly the part that needs no server. A test that picks its server at run time
+# (request.getfixturevalue) marks itself.
+SERVER_MARKERS = {"pg_url": "postgres", "mysql_url": "mysql"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture, marker in SERVER_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(marker)
+
+
 def pytest_report_header() -> list[str]:
     from dbsynth.db import display_url
 

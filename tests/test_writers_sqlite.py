@@ -1,14 +1,13 @@
-"""SQLite target: every logical type and back, refusals with exact messages, the store/staff
-cycle under ``PRAGMA defer_foreign_keys``, null-then-update, sqlite_sequence, rollback."""
+"""What only the SQLite target does: every logical type and back, refusals with exact messages (a
+missing file), the store/staff cycle under ``PRAGMA defer_foreign_keys``, null-then-update,
+sqlite_sequence. What every sink does is in test_sinks.py."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -16,42 +15,17 @@ import pytest
 from dbsynth.cycles import BreakStrategy
 from dbsynth.db import parse_url
 from dbsynth.errors import TargetError
-from dbsynth.graph import plan_insertion
 from dbsynth.introspection import introspect
-from dbsynth.schema import LogicalType, Schema
-from dbsynth.writing import Batch, LoadResult, LoadSpec, TableLoad, Update, open_target
+from dbsynth.schema import LogicalType
+from dbsynth.writing import Batch, LoadResult, LoadSpec, TableLoad, open_target
+
+from helpers_sinks import load, rows_of, spec_for
 
 TRICKY = "a,\"b'\n\\ c\tNULL ünï"
 
 
 def path_of(url: str) -> str:
     return str(parse_url(url).database)
-
-
-def rows_of(url: str, sql: str) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(path_of(url)) as conn:
-        return conn.execute(sql).fetchall()
-
-
-def spec_for(schema: Schema, rows: dict[str, int], **kwargs: Any) -> LoadSpec:
-    plan = plan_insertion(schema)
-    tables = tuple(
-        TableLoad(k, tuple(c.name for c in schema.table(k).columns if c.writable), rows[k])
-        for k in plan.order
-        if k in rows
-    )
-    return LoadSpec(schema, tables, breaks=plan.breaks, **kwargs)
-
-
-def load(url: str, spec: LoadSpec, items: Sequence[Batch | Update], **target: Any) -> LoadResult:
-    sink = open_target(url, **target).open(spec)
-    try:
-        for item in items:
-            sink.write(item)
-    except Exception:
-        sink.close(False)
-        raise
-    return sink.close(True)
 
 
 def test_every_type_round_trips(make_sqlite: Callable[[str], str]) -> None:
@@ -217,54 +191,3 @@ def test_not_null_cycle_is_deferred_to_commit(make_sqlite: Callable[[str], str])
         rows={"staff": 3, "store": 2}, committed=True, notes=("foreign keys checked at COMMIT",)
     )
     assert rows_of(url, "SELECT count(*) FROM staff") == [(3,)]
-
-
-def test_broken_cycle_names_the_key_and_leaves_nothing(make_sqlite: Callable[[str], str]) -> None:
-    url = make_sqlite(CYCLE_SQL)
-    before = os.stat(path_of(url)).st_size, rows_of(url, "SELECT * FROM keep")
-    spec = spec_for(introspect(url), {"store": 2, "staff": 3})
-    with pytest.raises(TargetError) as err:
-        load(url, spec, _cycle(spec, [1, 99, 98]))
-    assert str(err.value) == (
-        "foreign key staff.store_id -> store does not hold after the load: 2 row(s) of staff reference "
-        "no row of store; the load was rolled back and the target is unchanged"
-    )
-    assert rows_of(url, "SELECT (SELECT count(*) FROM store), (SELECT count(*) FROM staff)") == [(0, 0)]
-    assert (os.stat(path_of(url)).st_size, rows_of(url, "SELECT * FROM keep")) == before
-
-
-def test_nullable_cycle_is_written_null_then_updated(make_sqlite: Callable[[str], str]) -> None:
-    url = make_sqlite(
-        "CREATE TABLE store (store_id INTEGER PRIMARY KEY,"
-        " manager_staff_id INTEGER NOT NULL REFERENCES staff);"
-        "CREATE TABLE staff (staff_id INTEGER PRIMARY KEY, store_id INTEGER REFERENCES store);"
-    )
-    spec = spec_for(introspect(url), {"store": 2, "staff": 3})
-    assert [(b.table, b.strategy) for b in spec.breaks] == [("staff", BreakStrategy.NULL_THEN_UPDATE)]
-    items: list[Batch | Update] = [
-        Batch(
-            "staff", pd.DataFrame({"staff_id": [1, 2, 3], "store_id": pd.array([None] * 3, dtype="Int64")})
-        ),
-        Batch("store", pd.DataFrame({"store_id": [1, 2], "manager_staff_id": [1, 2]})),
-        Update(
-            "staff",
-            ("staff_id",),
-            ("store_id",),
-            pd.DataFrame({"staff_id": [3, 1, 2], "store_id": [2, 1, 2]}),
-        ),
-    ]
-    assert load(url, spec, items).committed
-    assert rows_of(url, "SELECT staff_id, store_id FROM staff ORDER BY 1") == [(1, 1), (2, 2), (3, 2)]
-
-
-def test_a_failure_mid_load_rolls_everything_back(make_sqlite: Callable[[str], str]) -> None:
-    url = make_sqlite("CREATE TABLE a (id INTEGER PRIMARY KEY); CREATE TABLE b (id INTEGER PRIMARY KEY);")
-    spec = spec_for(introspect(url), {"a": 2, "b": 2})
-    items = [Batch("a", pd.DataFrame({"id": [1, 2]})), Batch("b", pd.DataFrame({"id": [1, 1]}))]
-    with pytest.raises(TargetError) as err:
-        load(url, spec, items)
-    assert str(err.value) == (
-        "writing b failed: UNIQUE constraint failed: b.id; "
-        "the load was rolled back and the target is unchanged"
-    )
-    assert rows_of(url, "SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM b)") == [(0, 0)]

@@ -41,6 +41,7 @@ FileFormat = Literal["csv", "parquet"]
 FORMATS: dict[str, dict[Any, Encoder]] = {"csv": COPY_TEXT, "parquet": ARROW_TYPED}
 _KEY_SEPARATOR = "\x1f"  # joins a composite key into one matchable string
 _READ_BLOCK = 1 << 24
+_NOTHING_WRITTEN = "no file was written"
 
 
 def file_name(key: str, file_format: str) -> str:
@@ -127,7 +128,7 @@ class FilesSink:
 
     def write(self, item: Batch | Update) -> None:
         if self._result is not None:
-            raise TargetError("the load has already been closed; nothing more can be written")
+            raise safety.closed_load()
         if item.table not in self.files:
             raise safety.unknown_table(item.table, self.files)
         if isinstance(item, Update):
@@ -177,15 +178,15 @@ class FilesSink:
                 writer.close()
         if not ok:
             self._discard()
-            self._result = LoadResult(rows={}, committed=False, notes=("no file was written",))
+            self._result = LoadResult(rows={}, committed=False, notes=(_NOTHING_WRITTEN,))
             return self._result
         try:
             for key, updates in self.updates.items():
                 self._apply_updates(key, updates)
         except (TargetError, pa.ArrowException) as exc:
             self._discard()
-            self._result = LoadResult(rows={}, committed=False)
-            raise TargetError(f"applying updates failed: {exc}; no file was written") from None
+            self._result = LoadResult(rows={}, committed=False, notes=(_NOTHING_WRITTEN,))
+            raise TargetError(f"applying updates failed: {exc}; {_NOTHING_WRITTEN}") from None
         for key, path in self.files.items():
             if self.spec.if_exists == "append" and path.exists():
                 with self.partial(key).open("rb") as part, path.open("ab") as out:

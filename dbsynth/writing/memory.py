@@ -89,7 +89,7 @@ class MemorySink:
 
     def write(self, item: Batch | Update) -> None:
         if self._done:
-            raise TargetError("the load has already been closed; nothing more can be written")
+            raise safety.closed_load()
         if item.table not in self.staged:
             raise safety.unknown_table(item.table, self.staged)
         if isinstance(item, Batch):
@@ -98,7 +98,12 @@ class MemorySink:
             self.staged[item.table].append(item.frame[list(names)].reset_index(drop=True))
             self.log.items.append(Record("batch", item.table, len(item.frame), names))
         else:
-            self._update(item)
+            try:
+                self._update(item)
+            except TargetError as exc:
+                # As a database would: the load is over, and nothing of it is kept.
+                self.close(False)
+                raise TargetError(f"{exc}; {safety.ROLLED_BACK}") from None
             names = (*item.key_columns, *item.set_columns)
             self.log.items.append(Record("update", item.table, len(item.frame), names))
 
@@ -118,10 +123,7 @@ class MemorySink:
             raise TargetError(f"an UPDATE of {update.table} needs a unique key; ({', '.join(keys)}) is not")
         matched = int((positions >= 0).sum())
         if matched != len(update.frame):
-            raise TargetError(
-                f"an UPDATE of {', '.join(update.set_columns)} matched {matched} of "
-                f"{len(update.frame)} rows by ({', '.join(keys)})"
-            )
+            raise TargetError(f"writing {update.table} failed: {safety.unmatched(update, matched)}")
         for column in update.set_columns:
             values = frame[column].astype(object)
             values.iloc[positions] = update.frame[column].to_numpy(dtype=object)
@@ -133,7 +135,7 @@ class MemorySink:
             return self.log.result
         self._done = True
         if not ok:
-            result = LoadResult(rows={}, committed=False, notes=("discarded: the target is as it was",))
+            result = LoadResult(rows={}, committed=False, notes=(safety.ROLLED_BACK,))
         else:
             rows = {}
             for key, parts in self.staged.items():

@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy.engine import URL
@@ -36,9 +37,10 @@ from dbsynth.db import connection_error
 from dbsynth.errors import TargetError
 from dbsynth.schema import Column
 from dbsynth.writing import safety
-from dbsynth.writing.base import Batch, LoadResult, LoadSpec, Update
-from dbsynth.writing.ddl import create_schema, target_table_name
+from dbsynth.writing.base import LoadSpec, Update
+from dbsynth.writing.ddl import target_table_name
 from dbsynth.writing.encode import copy_csv
+from dbsynth.writing.sql_sink import Dialect, LoadFailed, Params, SQLSink, TargetTable
 
 # Input-format settings the COPY text relies on: with IntervalStyle sql_standard a leading minus
 # ("-1 days 00:00:01") would negate every field, not just the days.
@@ -95,9 +97,15 @@ _SEQUENCES_SQL = """
 """
 
 
-def ident(*parts: str) -> str:
-    """A quoted (schema-)qualified identifier: ``"public"."Order Items"``."""
-    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+DIALECT = Dialect(
+    quote='"',
+    stage=("CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA",),
+    restage="TRUNCATE {temp}",
+    staged=("ANALYZE {temp}",),
+    update="UPDATE {table} AS t SET {assignments} FROM {temp} AS u WHERE {match}",
+    assignment="{column} = u.{column}",
+)
+ident = DIALECT.ident
 
 
 def conninfo(url: URL) -> str:
@@ -125,17 +133,11 @@ def error_text(exc: psycopg.Error) -> str:
 
 
 @dataclass
-class _Table:
-    key: str
+class _Table(TargetTable):
     schema: str
     name: str
     oid: int
-    owned: bool
-    columns: tuple[str, ...] = ()
-
-    @property
-    def sql(self) -> str:
-        return ident(self.schema, self.name)
+    owned: bool  # the role may ALTER it (drop and re-add a cut foreign key)
 
 
 @dataclass(frozen=True)
@@ -176,32 +178,21 @@ class PostgresTarget(safety.DatabaseTarget):
             conn = psycopg.connect(conninfo(self.url), autocommit=False)
         except psycopg.Error as exc:
             raise connection_error(exc, self.url) from None
-        try:
-            return PostgresSink(conn, spec, self.describe())
-        except BaseException:
-            conn.rollback()
-            conn.close()
-            raise
+        return PostgresSink(conn, spec, self.describe()).start()
 
 
-class PostgresSink:
+class PostgresSink(SQLSink):
     """An open load on one psycopg connection; every statement in one transaction."""
 
+    dialect = DIALECT
+    driver_errors = (psycopg.Error,)
+
     def __init__(self, conn: psycopg.Connection[Any], spec: LoadSpec, where: str) -> None:
+        super().__init__(spec, where)
         self.conn = conn
-        self.spec = spec
-        self.where = where
-        self.rows: dict[str, int] = {}
-        self.notes: list[str] = []
-        self.key_start: dict[tuple[str, str], int] = {}
-        self._failed = False
-        self._result: LoadResult | None = None
-        self._temp: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
+        self.tables: dict[str, _Table] = {}  # type: ignore[assignment]
         self._open: _OpenCopy | None = None
-        try:
-            self._prepare()
-        except psycopg.Error as exc:
-            raise TargetError(f"preparing the target {where} failed: {error_text(exc)}") from None
+        self._along: list[str] = []
 
     # -- open ---------------------------------------------------------------------------------
 
@@ -209,19 +200,18 @@ class PostgresSink:
         spec = self.spec
         keys = safety.spec_tables(spec)
         if spec.create_schema:
-            script = create_schema(self.conn, spec.schema, target_dialect="postgresql")
-            self.notes.append(f"created the schema ({len(script.statements)} statements)")
-            self.notes.extend(script.warnings)
-        (self.role,) = self._one("SELECT current_user")
+            self._create_schema(self.conn, "postgresql")
+        ((self.role,),) = self._all("SELECT current_user")
         catalog = {
-            (ns, name): _Table(f"{ns}.{name}", ns, name, oid, owned)
+            (ns, name): _Table(f"{ns}.{name}", ident(ns, name), (), ns, name, oid, owned)
             for ns, name, oid, owned in self._all(_TABLES_SQL)
         }
         self.tables = {k: self._resolve(k, catalog) for k in keys}
-        self._columns()
+        self._read_columns()
         self._privileges()
         self.rows = dict.fromkeys(keys, 0)
-        self._existing_rows()
+        self._check_if_exists(self._referencing() if spec.if_exists == "truncate" else [])
+        self._truncate()
         self.cuts = [c for c in (self._cut(b, catalog) for b in spec.breaks) if c]
         self.sequences = self._sequences()
         for cut in self.cuts:
@@ -236,7 +226,7 @@ class PostgresSink:
         found.key = key
         return found
 
-    def _columns(self) -> None:
+    def _read_columns(self) -> None:
         oids = [t.oid for t in self.tables.values()]
         have: dict[int, list[str]] = {}
         for relid, name in self._all(
@@ -256,41 +246,24 @@ class PostgresSink:
             needed.append("TRUNCATE")
         updated = {b.table for b in self.spec.breaks if b.strategy is BreakStrategy.NULL_THEN_UPDATE}
         for table in self.tables.values():
-            (usage,) = self._one("SELECT has_schema_privilege(%s, 'USAGE')", (table.schema,))
+            ((usage,),) = self._all("SELECT has_schema_privilege(%s, 'USAGE')", (table.schema,))
             if not usage:
                 raise safety.no_privilege("USAGE", f"schema {table.schema}", self.role)
             for privilege in [*needed, *(["UPDATE"] if table.key in updated else [])]:
-                (ok,) = self._one("SELECT has_table_privilege(%s::oid, %s)", (table.oid, privilege))
+                ((ok,),) = self._all("SELECT has_table_privilege(%s::oid, %s)", (table.oid, privilege))
                 if not ok:
                     raise safety.no_privilege(privilege, f"table {table.key}", self.role)
 
-    def _existing_rows(self) -> None:
-        spec = self.spec
-        tables = list(self.tables.values())
-        if spec.if_exists == "fail":
-            full = [t.key for t in tables if self._one(f"SELECT EXISTS (SELECT 1 FROM {t.sql})")[0]]
-            if full:
-                raise safety.not_empty(full)
-        elif spec.if_exists == "truncate":
-            by_oid = {t.oid: t.key for t in tables}
-            # PostgreSQL refuses to TRUNCATE a table another one references, even an empty one:
-            # an empty referencing table outside the load is truncated along (nothing is lost).
-            along: list[str] = []
-            for parent, child in self._all(_REFERENCING_SQL, {"oids": list(by_oid)}):
-                if self._one(f"SELECT EXISTS (SELECT 1 FROM {child})")[0]:
-                    raise safety.blocked_truncate(by_oid[parent], child)
-                along += [child] if child not in along else []
-            self._exec("TRUNCATE " + ", ".join([*(t.sql for t in tables), *along]))
-            self.notes.append("truncated " + ", ".join(t.key for t in tables))
-        for key, columns in spec.key_columns.items():
-            if key not in self.tables:
-                continue
-            for column in columns:
-                start = 1
-                if spec.if_exists == "append":
-                    (top,) = self._one(f"SELECT max({ident(column)}) FROM {self.tables[key].sql}")
-                    start = int(top) + 1 if top is not None else 1
-                self.key_start[(key, column)] = start
+    def _referencing(self) -> list[tuple[str, str, str]]:
+        """Tables outside the load that reference loaded ones. PostgreSQL refuses to TRUNCATE a
+        referenced table even when the referencing one is empty: those are truncated along."""
+        by_oid = {t.oid: t.key for t in self.tables.values()}
+        pairs = [(by_oid[p], c, c) for p, c in self._all(_REFERENCING_SQL, {"oids": list(by_oid)})]
+        self._along = list(dict.fromkeys(child for _, child, _ in pairs))
+        return pairs
+
+    def _empty(self, tables: Sequence[TargetTable]) -> None:
+        self._execute("TRUNCATE " + ", ".join([*(t.sql for t in tables), *self._along]))
 
     def _cut(self, brk: CycleBreak, catalog: Mapping[tuple[str, str], _Table]) -> _Cut | None:
         if brk.strategy in (BreakStrategy.VIRTUAL, BreakStrategy.NULL_THEN_UPDATE):
@@ -316,10 +289,11 @@ class PostgresSink:
         return None
 
     def _disable(self, cut: _Cut) -> None:
+        self.changed = True
         if cut.strategy is BreakStrategy.DEFERRED:
-            self._exec(f"SET CONSTRAINTS {ident(cut.child.schema, cut.name)} DEFERRED")
+            self._execute(f"SET CONSTRAINTS {ident(cut.child.schema, cut.name)} DEFERRED")
         else:
-            self._exec(f"ALTER TABLE {cut.child.sql} DROP CONSTRAINT {ident(cut.name)}")
+            self._execute(f"ALTER TABLE {cut.child.sql} DROP CONSTRAINT {ident(cut.name)}")
 
     def _sequences(self) -> list[_SeqUse]:
         uses = []
@@ -333,40 +307,9 @@ class PostgresSink:
 
     # -- write --------------------------------------------------------------------------------
 
-    def write(self, item: Batch | Update) -> None:
-        if self._failed or self._result is not None:
-            raise TargetError("the load has already failed or been closed; nothing more can be written")
-        table = self.tables.get(item.table)
-        if table is None:
-            raise safety.unknown_table(item.table, self.tables)
-        try:
-            if isinstance(item, Batch):
-                self._copy(table, item)
-            else:
-                self._end_copy()
-                self._update(table, item)
-        except TargetError:
-            self._fail()
-            raise
-        except psycopg.Error as exc:
-            self._fail()
-            raise TargetError(f"writing {table.key} failed: {error_text(exc)}") from None
-        except ValueError as exc:
-            self._fail()
-            raise TargetError(f"writing {table.key} failed: {exc}") from None
-
-    def _schema_columns(self, key: str, names: Sequence[str]) -> list[Column]:
-        source = self.spec.schema.table(key)
-        return [source.column(n) for n in names]
-
-    def _copy(self, table: _Table, batch: Batch) -> None:
-        names = next(t.columns for t in self.spec.tables if t.table == table.key)
-        safety.check_frame(table.key, batch.frame.columns, names)
-        if batch.frame.empty:
-            return
-        data = copy_csv(batch.frame, self._schema_columns(table.key, names))
-        self._stream(table, names).copy.write(data)
-        self.rows[table.key] += len(batch.frame)
+    def _insert_batch(self, table: TargetTable, names: Sequence[str], frame: pd.DataFrame) -> None:
+        data = copy_csv(frame, self._schema_columns(table.key, names))
+        self._stream(self.tables[table.key], names).copy.write(data)
 
     def _stream(self, table: _Table, names: Sequence[str]) -> _OpenCopy:
         """The COPY of ``table``, opened at its first batch and kept open for the next ones: one
@@ -388,14 +331,12 @@ class PostgresSink:
         try:
             stream.manager.__exit__(None, None, None)
         except psycopg.Error as exc:
-            self._failed = True
-            raise TargetError(f"writing {stream.table.key} failed: {error_text(exc)}") from None
+            raise LoadFailed(stream.table.key, error_text(exc)) from None
         finally:
             stream.cursor.close()
 
-    def _fail(self) -> None:
-        """After an error: abort the open COPY (CopyFail) so the connection can roll back."""
-        self._failed = True
+    def _abort_copy(self) -> None:
+        """After an error: end the open COPY with CopyFail so the connection can roll back."""
         stream, self._open = self._open, None
         if stream is None:
             return
@@ -406,102 +347,38 @@ class PostgresSink:
         finally:
             stream.cursor.close()
 
-    def _update(self, table: _Table, update: Update) -> None:
-        names = (*update.key_columns, *update.set_columns)
-        safety.check_frame(table.key, update.frame.columns, names)
-        safety.check_columns(table.key, names, table.columns)
-        if update.frame.empty:
-            return
-        signature = (table.key, update.key_columns, update.set_columns)
-        temp = self._temp.get(signature)
-        if temp is None:
-            temp = ident(f"dbsynth_update_{len(self._temp) + 1}")
-            self._exec(
-                f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS "
-                f"SELECT {', '.join(ident(n) for n in names)} FROM {table.sql} WITH NO DATA"
-            )
-            self._temp[signature] = temp
-        else:
-            self._exec(f"TRUNCATE {temp}")
-        data = copy_csv(update.frame, self._schema_columns(table.key, names))
-        with self.conn.cursor() as cur:
-            with cur.copy(f"COPY {temp} FROM STDIN (FORMAT csv)") as copy:
-                copy.write(data)
-            cur.execute(f"ANALYZE {temp}")
-            assignments = ", ".join(f"{ident(c)} = u.{ident(c)}" for c in update.set_columns)
-            match = " AND ".join(f"t.{ident(c)} = u.{ident(c)}" for c in update.key_columns)
-            cur.execute(f"UPDATE {table.sql} AS t SET {assignments} FROM {temp} AS u WHERE {match}")
-            if cur.rowcount != len(update.frame):
-                raise ValueError(
-                    f"an UPDATE of {', '.join(update.set_columns)} matched {cur.rowcount} of "
-                    f"{len(update.frame)} rows by ({', '.join(update.key_columns)})"
-                )
+    def _insert(self, target: str, names: Sequence[str], frame: pd.DataFrame, columns: list[Column]) -> None:
+        statement = f"COPY {target} ({', '.join(ident(n) for n in names)}) FROM STDIN (FORMAT csv)"
+        with self.conn.cursor() as cur, cur.copy(statement) as copy:
+            copy.write(copy_csv(frame, columns))
+
+    def _update(self, table: TargetTable, update: Update) -> None:
+        self._end_copy()
+        super()._update(table, update)
 
     # -- close --------------------------------------------------------------------------------
 
-    def close(self, ok: bool) -> LoadResult:
-        if self._result is not None:
-            return self._result
-        if not ok or self._failed:
-            self._abandon()
-            return self._finish(committed=False)
-        try:
-            self._end_copy()
-            # Deferred checks first: PostgreSQL refuses ALTER TABLE (re-adding a dropped FK) on a
-            # table that still has pending deferred trigger events.
-            deferred_first = sorted(self.cuts, key=lambda c: c.strategy is not BreakStrategy.DEFERRED)
-            for cut in deferred_first:
-                self._validate(cut)
-            self._reset_sequences()
-        except psycopg.Error as exc:
-            self._abandon()
-            raise TargetError(
-                f"finishing the load failed: {error_text(exc)}; the load was rolled back and the "
-                "target is unchanged"
-            ) from None
-        except TargetError:
-            self._abandon()
-            raise
-        try:
-            self.conn.commit()
-        except psycopg.Error as exc:
-            self._abandon()
-            raise TargetError(
-                f"COMMIT failed: {error_text(exc)}; the load was rolled back and the target is unchanged"
-            ) from None
-        self.conn.close()
-        return self._finish(committed=True)
-
-    def _abandon(self) -> None:
-        self._fail()
-        try:
-            self.conn.rollback()
-        finally:
-            self.conn.close()
-        self._result = LoadResult(
-            rows={}, committed=False, notes=("rolled back: the target is as it was before the load",)
-        )
-
-    def _finish(self, *, committed: bool) -> LoadResult:
-        if not committed:
-            assert self._result is not None
-            return self._result
-        self._result = LoadResult(rows=dict(self.rows), committed=True, notes=tuple(self.notes))
-        return self._result
+    def _finish(self) -> None:
+        self._end_copy()
+        # Deferred checks first: PostgreSQL refuses ALTER TABLE (re-adding a dropped FK) on a
+        # table that still has pending deferred trigger events.
+        for cut in sorted(self.cuts, key=lambda c: c.strategy is not BreakStrategy.DEFERRED):
+            self._validate(cut)
+        self._reset_sequences()
 
     def _validate(self, cut: _Cut) -> None:
         """Re-check one cut FK inside a savepoint; a violation becomes the orphan count."""
         try:
             with self.conn.transaction():
                 if cut.strategy is BreakStrategy.DEFERRED:
-                    self._exec(f"SET CONSTRAINTS {ident(cut.child.schema, cut.name)} IMMEDIATE")
+                    self._execute(f"SET CONSTRAINTS {ident(cut.child.schema, cut.name)} IMMEDIATE")
                 else:
-                    self._exec(
+                    self._execute(
                         f"ALTER TABLE {cut.child.sql} ADD CONSTRAINT {ident(cut.name)} {cut.definition}"
                     )
         except psycopg.errors.ForeignKeyViolation:
             fk = cut.brk.foreign_key
-            (count,) = self._one(
+            ((count,),) = self._all(
                 safety.orphans_sql(
                     cut.child.sql,
                     cut.parent.sql,
@@ -509,49 +386,54 @@ class PostgresSink:
                     [ident(c) for c in fk.ref_columns],
                 )
             )
-            message = safety.orphans_message(
-                cut.brk.label, cut.parent.key, cut.name, int(count), cut.child.key
-            )
-            raise TargetError(f"{message}; the load was rolled back and the target is unchanged") from None
+            raise TargetError(
+                safety.orphans_message(cut.brk.label, cut.parent.key, cut.name, int(count), cut.child.key)
+            ) from None
         verb = "checked" if cut.strategy is BreakStrategy.DEFERRED else "re-added and validated"
         self.notes.append(f"foreign key {cut.name} on {cut.child.key} {verb}")
 
     def _reset_sequences(self) -> None:
         for sequence, group in itertools.groupby(self.sequences, key=lambda u: u.sequence):
             uses = list(group)
-            down = uses[0].increment < 0
-            agg = "min" if down else "max"
+            agg = "min" if uses[0].increment < 0 else "max"
             union = " UNION ALL ".join(
                 f"SELECT {agg}({ident(u.column)})::bigint AS v FROM {u.table}" for u in uses
             )
-            (edge,) = self._one(f"SELECT {agg}(v) FROM ({union}) AS used")
+            ((edge,),) = self._all(f"SELECT {agg}(v) FROM ({union}) AS used")
             if edge is None:
-                self._exec("SELECT setval(%s::regclass, %s, false)", (sequence, uses[0].start))
+                self._execute("SELECT setval(%s::regclass, %s, false)", (sequence, uses[0].start))
             else:
-                self._exec("SELECT setval(%s::regclass, %s, true)", (sequence, int(edge)))
+                self._execute("SELECT setval(%s::regclass, %s, true)", (sequence, int(edge)))
         if self.sequences:
             self.notes.append(f"reset {len({u.sequence for u in self.sequences})} sequence(s)")
 
-    # -- helpers ------------------------------------------------------------------------------
+    def _commit(self) -> None:
+        self.conn.commit()
 
-    def _exec(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> None:
+    def _rollback(self) -> None:
+        self._abort_copy()
+        self.conn.rollback()
+
+    def _disconnect(self, hard: bool) -> None:
+        # psycopg sends nothing but Terminate on close; the server rolls back what is open.
+        self._open = None
+        self.conn.close()
+
+    # -- driver primitives ----------------------------------------------------------------------
+
+    def _execute(self, sql: str, params: Params = None) -> int:
         with self.conn.cursor() as cur:
             # Without params psycopg does not look for placeholders: a % in an identifier is safe.
-            cur.execute(sql, params)
+            cur.execute(sql, params)  # type: ignore[arg-type]
+            return cur.rowcount
 
-    def _one(self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None) -> tuple[Any, ...]:
+    def _all(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         with self.conn.cursor() as cur:
-            cur.execute(sql, params)
-            row = cur.fetchone()
-            assert row is not None
-            return tuple(row)
-
-    def _all(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
-    ) -> list[tuple[Any, ...]]:
-        with self.conn.cursor() as cur:
-            cur.execute(sql, params)
+            cur.execute(sql, params)  # type: ignore[arg-type]
             return [tuple(r) for r in cur.fetchall()]
 
+    def _error_text(self, exc: Exception) -> str:
+        return error_text(exc) if isinstance(exc, psycopg.Error) else str(exc)
 
-__all__ = ["PostgresSink", "PostgresTarget", "conninfo", "ident"]
+
+__all__ = ["DIALECT", "PostgresSink", "PostgresTarget", "conninfo", "ident"]

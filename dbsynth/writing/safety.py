@@ -6,14 +6,14 @@ fault, says what to do about it, and shows URLs through :func:`dbsynth.db.displa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
 from dbsynth.db import backend, display_url, parse_url
 from dbsynth.errors import DbsynthError, TargetError, did_you_mean
-from dbsynth.writing.base import LoadSpec
+from dbsynth.writing.base import LoadSpec, Update
 
 # Names that reach this machine's own server: a source given as localhost and a target given
 # as 127.0.0.1 are the same database. No host at all means the local Unix socket.
@@ -140,8 +140,25 @@ def check_frame(key: str, frame_columns: Iterable[str], columns: Sequence[str]) 
         raise TargetError(f"a batch for {key} has column '{extra[0]}', which the load does not write")
 
 
-def rows_note(rows: Mapping[str, int]) -> str:
-    return ", ".join(f"{k}: {n}" for k, n in rows.items())
+ROLLED_BACK = "the load was rolled back and the target is unchanged"
+
+
+def closed_load() -> TargetError:
+    return TargetError("the load has already failed or been closed; nothing more can be written")
+
+
+def unmatched(update: Update, matched: int) -> str:
+    """An Update whose key found fewer (or more) rows than it carries: the engine's keys and the
+    target's rows disagree, so the load cannot be trusted."""
+    return (
+        f"an UPDATE of {', '.join(update.set_columns)} matched {matched} of {len(update.frame)} rows "
+        f"by ({', '.join(update.key_columns)})"
+    )
+
+
+def fk_label(key: str, columns: Sequence[str]) -> str:
+    """``staff.store_id`` or ``orders.(a, b)``: a foreign key as the messages name it."""
+    return f"{key}.{columns[0] if len(columns) == 1 else '(' + ', '.join(columns) + ')'}"
 
 
 def orphans_sql(child: str, parent: str, columns: Sequence[str], ref_columns: Sequence[str]) -> str:
