@@ -210,28 +210,25 @@ def _run(
                 written[item.table] += len(item.frame)
                 if progress is not None:
                     progress(item.table, written[item.table], planned[item.table])
+        load = sink.close(ok=True)
     except BaseException as exc:
-        result = sink.close(ok=False)
-        raise _failed(exc, result) from (None if isinstance(exc, DbsynthError) else exc)
-    load = sink.close(ok=True)
+        result = sink.close(ok=False)  # after a failed close(ok=True): what that close left
+        raise _failed(exc, result) from (None if isinstance(exc, DbsynthError | KeyboardInterrupt) else exc)
     return GenerateResult(plan=plan, load=load, seconds=time.perf_counter() - started, rows=written)
 
 
 def _failed(exc: BaseException, result: LoadResult) -> BaseException:
-    """The error to raise after a failed load, saying what the target kept (unless the
-    writer's own message already says it)."""
-    if isinstance(exc, DbsynthError) and ("rolled back" in str(exc) or "left" in str(exc)):
+    """The error to raise after a failed load: ``exc`` and what the target kept, in the words
+    of the sink (the last note of a load that did not commit), unless ``exc`` says it already.
+    An interrupt stays an interrupt of the same type, carrying only what the target kept."""
+    kept = result.notes[-1] if result.notes else "nothing was written"
+    if isinstance(exc, DbsynthError) and str(exc).endswith(kept):
         return exc
-    if result.committed or result.left_behind:
-        kept = ", ".join(result.left_behind) or "all tables"
-        where = f"; these tables were written and kept: {kept}"
-    else:
-        where = "; the target was rolled back, nothing was written"
     if isinstance(exc, KeyboardInterrupt):
-        return KeyboardInterrupt(f"interrupted{where}")
+        return type(exc)(kept)
     if isinstance(exc, DbsynthError):
-        return type(exc)(f"{exc}{where}")
-    return GenerationError(f"generation failed: {type(exc).__name__}: {exc}{where}")
+        return type(exc)(f"{exc}; {kept}")
+    return GenerationError(f"generation failed: {type(exc).__name__}: {exc}; {kept}")
 
 
 def _overlapped(items: Iterator[T]) -> Iterator[T]:

@@ -11,8 +11,12 @@ exit      when
           standard error; or an unexpected exception (a bug), printed as one line that points
           at ``--traceback``
 2         a usage error (unknown option, bad choice, missing argument), reported by click
-130       interrupted with Ctrl-C: ``Interrupted``
+130       interrupted with Ctrl-C: ``Interrupted: <what the target kept>``
+143       stopped by SIGTERM, handled as Ctrl-C: ``Terminated: <what the target kept>``
 ========  ================================================================================
+
+Notices the library logs (``logging`` under ``dbsynth``, e.g. what a failed MariaDB load would
+leave behind) are printed on standard error before the work they announce.
 
 ``--traceback`` prints the full stack before the error line. Whatever is printed on failure
 is scrubbed of the passwords of every URL given on the command line, because driver messages
@@ -21,10 +25,15 @@ and tracebacks are not under dbsynth's control.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import re
+import signal
 import sys
 import traceback as tb
+from collections.abc import Iterator
+from types import FrameType
 from typing import Any
 
 import click
@@ -36,6 +45,33 @@ from dbsynth.errors import DbsynthError
 
 TRACEBACK = "dbsynth.traceback"
 INTERRUPTED_EXIT = 130
+TERMINATED_EXIT = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C, so a load in progress is abandoned the
+    same way (rolled back, or what it left named)."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+class _Notices(logging.Handler):
+    """The library's notices as status lines on standard error."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(record.getMessage(), err=True)
+
+
+@contextlib.contextmanager
+def _notices() -> Iterator[None]:
+    logger, handler = logging.getLogger("dbsynth"), _Notices(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 class DbsynthGroup(LazyGroup):
@@ -43,12 +79,15 @@ class DbsynthGroup(LazyGroup):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _notices():
+                return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:
-            click.echo("Interrupted", err=True)
-            ctx.exit(INTERRUPTED_EXIT)
+        except KeyboardInterrupt as exc:
+            terminated = isinstance(exc, Terminated)
+            label = "Terminated" if terminated else "Interrupted"
+            click.echo(f"{label}: {exc}" if str(exc) else label, err=True)
+            ctx.exit(TERMINATED_EXIT if terminated else INTERRUPTED_EXIT)
         except BrokenPipeError:
             # `dbsynth inspect ... | head`: the reader left; say nothing more on a closed pipe.
             devnull = os.open(os.devnull, os.O_WRONLY)
@@ -154,6 +193,7 @@ cli.add_lazy_commands(
 
 def main() -> None:
     """Console-script entry point (``dbsynth = "dbsynth.cli:main"``)."""
+    signal.signal(signal.SIGTERM, _terminate)
     cli.main(prog_name="dbsynth")
 
 
