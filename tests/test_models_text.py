@@ -13,19 +13,13 @@ import pandas as pd
 import pytest
 from faker import Faker
 
-from dbsynth.columns.base import ColumnModel, FitContext, decode, encode
+from dbsynth.columns.base import ColumnModel, FitContext, IndexedModel, decode, encode
+from dbsynth.columns.faker_model import FakerModel
+from dbsynth.columns.free_text import FreeTextModel, syllable_text
+from dbsynth.columns.permute import permute
 from dbsynth.columns.pii import PiiKind, iban_valid, luhn_valid
-from dbsynth.columns.text import (
-    FakerModel,
-    FreeTextModel,
-    IndexedModel,
-    ShapeModel,
-    choose_text_model,
-    learn_shapes,
-    permute,
-    shape_regex,
-    syllable_text,
-)
+from dbsynth.columns.shape import ShapeModel, learn_shapes, shape_regex
+from dbsynth.columns.text import choose_text_model
 from dbsynth.errors import GenerationError, ModelError, UsageError
 from dbsynth.schema import Column, LogicalType
 

@@ -38,7 +38,7 @@ from dbsynth.columns.generators.base import (
     describe_type,
     register_generator,
 )
-from dbsynth.columns.text import MAX_KEY, permute
+from dbsynth.columns.permute import MAX_KEY, permute
 from dbsynth.schema import Column, Table
 
 STAR_LIMIT = 8

@@ -36,7 +36,7 @@ from dbsynth.columns.generators.base import (
     python_value,
     register_generator,
 )
-from dbsynth.columns.text import permute
+from dbsynth.columns.permute import permute
 from dbsynth.errors import GenerationError
 from dbsynth.schema import Column, LogicalType, Table
 
