@@ -45,429 +45,32 @@ column-wise; MySQL and SQLite rows come through the driver.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from operator import itemgetter
-from typing import Any, Literal
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.engine import URL, Connection
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from dbsynth.db import backend, connect, display_url, parse_url
 from dbsynth.errors import ConnectionFailed, DbsynthError, UsageError
 from dbsynth.graph import plan_insertion
+from dbsynth.sampling.dialects import DIALECTS, open_snapshot
 from dbsynth.sampling.frames import (
-    Loader,
     Notes,
     key_index,
     key_tuples,
     known,
-    pg_text_frame,
     present,
-    read_copy,
-    rows_frame,
-    sorted_by_last,
     to_frame,
 )
+from dbsynth.sampling.reader import HASH_COLUMN, Key, Reader, batches, concat_frames, threshold
+from dbsynth.sampling.result import Sample, SampleMethod, TableSampleInfo, fk_text
 from dbsynth.schema import ForeignKey, Schema, Table
 
-SampleMethod = Literal["whole", "random", "families"]
-Key = tuple[Any, ...]
-
-HASH_COLUMN = "__dbsynth_h"
-CHUNK_ROWS = 10_000  # rows per fetch from the server-side cursor (MySQL, SQLite)
 OVERSAMPLE = 3.0  # the hash prefilter aims at this many times sample_rows rows
-
-
-@dataclass(frozen=True)
-class TableSampleInfo:
-    """How one table was sampled.
-
-    Invariants: the table's frame has ``rows_sampled + rows_added`` rows, its own rows first;
-    ``rows_sampled <= sample_rows``; ``method == "whole"`` means every row of the table is in the
-    frame (and ``rows_total == rows_sampled``). ``rows_total`` counts the rows matching the table's
-    ``where`` filter when it has one; it is exact when ``rows_total_exact``, else the catalog's
-    estimate. ``driver`` is the FK whose parent families were taken (method ``families``) and
-    ``parents_covered`` how many leading rows of the parent's frame have all their children here.
-    ``dangling`` maps ``"cols -> parent"`` to the number of rows whose FK value is not in the
-    parent's frame (only self-references and cycle-closing FKs can have any).
-    """
-
-    table: str
-    method: SampleMethod
-    rows_total: int
-    rows_total_exact: bool
-    rows_sampled: int
-    rows_added: int = 0
-    driver: ForeignKey | None = None
-    parents_covered: int = 0
-    dangling: dict[str, int] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def whole(self) -> bool:
-        return self.method == "whole"
-
-    @property
-    def fraction(self) -> float:
-        """Share of the table's rows taken by its own rule (1.0 for an empty table)."""
-        return min(1.0, self.rows_sampled / self.rows_total) if self.rows_total else 1.0
-
-
-@dataclass(frozen=True)
-class Sample:
-    """Frames keyed by table key (in FK order), with how each was sampled."""
-
-    frames: dict[str, pd.DataFrame]
-    info: dict[str, TableSampleInfo]
-
-    def covered_parents(self, child: str, fk: ForeignKey) -> int:
-        """How many leading rows of the parent's frame have *all* their children through ``fk``
-        in ``child``'s frame: every row when the child was read whole, the driver's covered
-        parents for a ``families`` child, else none. Children-per-parent (zeros included) is
-        exact over exactly these parents."""
-        info = self.info[child]
-        if info.whole:
-            return len(self.frames[fk.ref_table])
-        return info.parents_covered if info.driver == fk else 0
-
-
-def fk_text(fk: ForeignKey) -> str:
-    """``customer_id -> public.customer``: how FKs are named in :attr:`TableSampleInfo.dangling`."""
-    cols = fk.columns[0] if len(fk.columns) == 1 else "(" + ", ".join(fk.columns) + ")"
-    return f"{cols} -> {fk.ref_table}"
-
-
-# -- dialects ---------------------------------------------------------------------------------
-
-
-def _md5(*values: Any) -> str:
-    # SQLite's stand-in for md5(concat_ws(':', ...)): NULLs skipped like concat_ws does.
-    return hashlib.md5(":".join(str(v) for v in values if v is not None).encode()).hexdigest()
-
-
-def _prepare_sqlite(dbapi: Any) -> None:
-    dbapi.create_function("dbsynth_md5", -1, _md5, deterministic=True)
-
-
-def _prepare_postgres(dbapi: Any) -> None:
-    """Load PostgreSQL's ``infinity`` dates and timestamps as Python's extremes instead of
-    failing: validity ranges ending at 'infinity' are common, and one such row must not abort
-    the sample (psycopg raises "date too large" by default)."""
-    from psycopg.types import datetime as pgdt
-
-    def infinite(base: type, low: Any, high: Any) -> type:
-        def load(self: Any, data: Any) -> Any:
-            raw = bytes(data)
-            if raw == b"infinity":
-                return high
-            if raw == b"-infinity":
-                return low
-            return base.load(self, data)  # type: ignore[attr-defined]
-
-        return type(f"Infinite{base.__name__}", (base,), {"load": load})
-
-    utc = dt.UTC
-    loaders = {
-        "date": infinite(pgdt.DateLoader, dt.date.min, dt.date.max),
-        "timestamp": infinite(pgdt.TimestampLoader, dt.datetime.min, dt.datetime.max),
-        "timestamptz": infinite(
-            pgdt.TimestamptzLoader, dt.datetime.min.replace(tzinfo=utc), dt.datetime.max.replace(tzinfo=utc)
-        ),
-    }
-    for name, loader in loaders.items():
-        dbapi.adapters.register_loader(name, loader)
-
-
-@dataclass(frozen=True)
-class _Dialect:
-    """What differs between backends: opening the snapshot, hashing, limits, estimates."""
-
-    snapshot: tuple[str, ...]  # run after the read-only session is set up
-    hash: Callable[[Sequence[ColumnElement[Any]], int], ColumnElement[Any]]
-    max_params: int  # bind parameters per statement for key lists
-    estimate: str | None  # catalog row estimate; :name / :table bind the table
-    prepare: Callable[[Any], None] | None = None  # given the DBAPI connection, before any read
-    copy: bool = False  # read rows with COPY ... TO STDOUT (PostgreSQL)
-
-
-def _sql_md5(cols: Sequence[ColumnElement[Any]], seed: int) -> ColumnElement[Any]:
-    return sa.func.md5(sa.func.concat_ws(sa.literal_column("':'"), sa.literal_column(f"'{seed}'"), *cols))
-
-
-DIALECTS: dict[str, _Dialect] = {
-    "postgresql": _Dialect(
-        # Keys are hashed as text: fix the settings text depends on (a timestamptz PK would
-        # otherwise hash differently under another client time zone).
-        snapshot=(
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-            "SET LOCAL TimeZone = 'UTC'",
-            "SET LOCAL DateStyle = 'ISO'",
-        ),
-        # COLLATE "C": ORDER BY and the prefilter must compare hex digits byte-wise.
-        hash=lambda cols, seed: _sql_md5(cols, seed).collate("C"),
-        max_params=30_000,
-        # Inheritance children and partitions hold their rows themselves; -1 = never analyzed.
-        estimate=(
-            "SELECT c.reltuples, (SELECT sum(p.reltuples) FROM pg_inherits i JOIN pg_class p "
-            "ON p.oid = i.inhrelid WHERE i.inhparent = c.oid AND p.reltuples >= 0) "
-            "FROM pg_class c WHERE c.oid = to_regclass(:name)"
-        ),
-        prepare=_prepare_postgres,
-        copy=True,
-    ),
-    "mysql": _Dialect(
-        snapshot=(
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
-            "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
-        ),
-        hash=_sql_md5,
-        max_params=30_000,
-        estimate=(
-            "SELECT TABLE_ROWS, NULL FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = :table"
-        ),
-    ),
-    "sqlite": _Dialect(
-        snapshot=("BEGIN",),
-        hash=lambda cols, seed: sa.func.dbsynth_md5(sa.literal_column(f"'{seed}'"), *cols),
-        max_params=30_000,  # SQLite >= 3.32 allows 32766
-        estimate=None,  # no catalog estimate: count(*) on a local file is cheap enough
-        prepare=_prepare_sqlite,
-    ),
-}
-
-
-def _open_snapshot(conn: Connection, dialect: _Dialect) -> None:
-    conn.commit()  # end the transaction that set the session read-only; the snapshot starts fresh
-    if dialect.prepare is not None:
-        dialect.prepare(conn.connection.driver_connection)
-    for statement in dialect.snapshot:
-        conn.exec_driver_sql(statement)
-
-
-# -- reading ----------------------------------------------------------------------------------
-
-
-def _hash_columns(table: Table) -> tuple[str, ...]:
-    """The key rows are hashed on: the PK, else a unique key of NOT NULL columns, else all."""
-    if table.primary_key and table.primary_key.columns:
-        return table.primary_key.columns
-    for u in table.uniques:
-        if u.where is None and u.columns and not any(table.column(c).nullable for c in u.columns):
-            return u.columns
-    return table.column_names
-
-
-def _batches(items: Sequence[Key], size: int) -> Iterator[Sequence[Key]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-class _Reader:
-    """Issues the SELECTs; remembers which table it is reading, for error messages.
-
-    Rows come back as frames (``dbsynth.sampling.frames`` dtypes) with the hash in a last column
-    ``HASH_COLUMN``. On PostgreSQL a read is one ``COPY (SELECT ...) TO STDOUT`` in CSV, parsed
-    column by column (allowed in a read-only transaction; an order of magnitude faster than
-    fetching row tuples, whose per-value Python work dominated a large sample); elsewhere the
-    driver's rows are fetched and converted.
-    """
-
-    def __init__(self, conn: Connection, kind: str, seed: int) -> None:
-        self.conn = conn
-        self.kind = kind
-        self.dialect = DIALECTS[kind]
-        self.seed = seed
-        self.current = ""
-        self.current_filtered = False
-        self.notes: dict[str, Notes] = {}
-        self._clauses: dict[str, sa.TableClause] = {}
-        self._oids: dict[str, list[int]] = {}
-        self._loaders: dict[int, Loader] = {}
-        self._transformer: Any = None
-
-    def clause(self, table: Table) -> sa.TableClause:
-        """One clause object per table: conditions built separately must name the same FROM."""
-        if table.key not in self._clauses:
-            cols: list[sa.ColumnClause[Any]] = [sa.column(c) for c in table.column_names]
-            self._clauses[table.key] = sa.table(table.name, *cols, schema=table.schema)
-        return self._clauses[table.key]
-
-    def hash(self, table: Table, tc: sa.TableClause) -> ColumnElement[Any]:
-        return self.dialect.hash([tc.c[c] for c in _hash_columns(table)], self.seed)
-
-    def rows(
-        self,
-        table: Table,
-        conditions: Sequence[ColumnElement[bool]],
-        limit: int | None = None,
-        *,
-        smallest: bool = True,
-    ) -> pd.DataFrame:
-        """Rows (all columns, then the hash) matching ``conditions``, ordered by the hash: with
-        a ``limit``, the ``limit`` rows of smallest hash, or any ``limit`` rows when not
-        ``smallest`` (enough to learn whether a table has more rows than that).
-
-        The server sorts only when a LIMIT needs it. Otherwise the rows are sorted here, on
-        their hashes: the same order (hex digits compare the same byte-wise and as text), and
-        a whole table sorted on the server is a sort of every row, spilled to disk when large.
-        """
-        tc = self.clause(table)
-        h = self.hash(table, tc)
-        query = sa.select(*tc.c, h.label(HASH_COLUMN)).where(*conditions)
-        sorted_here = limit is None or not smallest
-        if not sorted_here:
-            query = query.order_by(h)
-        if limit is not None:
-            query = query.limit(limit)
-        notes = self.notes.setdefault(table.key, Notes(table.key))
-        if self.dialect.copy and self._utf8():
-            return self._copied(table, query, notes, sorted_here)
-        result = self.conn.execution_options(yield_per=CHUNK_ROWS).execute(query)
-        rows = [r for chunk in result.partitions() for r in chunk]
-        if sorted_here:
-            rows.sort(key=itemgetter(-1))
-        frame = rows_frame(table, rows, notes)
-        frame[HASH_COLUMN] = pd.array([r[-1] for r in rows], dtype="string")
-        return frame
-
-    @property
-    def driver(self) -> Any:
-        """The DB-API connection under SQLAlchemy's (psycopg's, for COPY)."""
-        return self.conn.connection.driver_connection
-
-    def _utf8(self) -> bool:
-        # pyarrow reads UTF-8 only; another client encoding keeps the driver's own decoding.
-        return str(self.driver.info.encoding) == "utf-8"
-
-    def _copied(self, table: Table, query: sa.Select[Any], notes: Notes, sort: bool) -> pd.DataFrame:
-        import psycopg
-
-        compiled = query.compile(dialect=self.conn.dialect, compile_kwargs={"render_postcompile": True})
-        params = dict(compiled.params)
-        sql = f"COPY ({compiled}) TO STDOUT (FORMAT csv)"
-        if not params:
-            sql = sql.replace("%%", "%")  # psycopg only merges (and un-doubles) when given params
-        oids = self.oids(table)
-        driver = self.driver
-        try:
-            texts = read_copy(driver, sql, params or None, len(oids) + 1)
-        except psycopg.Error as exc:
-            if driver.broken:
-                self.conn.invalidate(exc)
-            raise DBAPIError.instance(
-                sql, params, exc, psycopg.Error, connection_invalidated=bool(driver.broken)
-            ) from exc
-        if sort:
-            texts = sorted_by_last(texts)
-        frame = pg_text_frame(table, texts[:-1], oids, self._loader, notes)
-        frame[HASH_COLUMN] = pd.array(texts[-1], dtype="string")
-        return frame
-
-    def oids(self, table: Table) -> list[int]:
-        """The type OIDs of ``table``'s columns as the server describes them (domains resolved)."""
-        if table.key not in self._oids:
-            result = self.conn.execute(sa.select(*self.clause(table).c).where(sa.false()))
-            description: Any = result.cursor.description
-            self._oids[table.key] = [int(d[1]) for d in description]
-            result.close()
-        return self._oids[table.key]
-
-    def _loader(self, oid: int) -> Loader:
-        """psycopg's text loader for a type, with the connection's adapters (the infinities)."""
-        if oid not in self._loaders:
-            from psycopg.adapt import Transformer
-            from psycopg.pq import Format
-
-            if self._transformer is None:
-                self._transformer = Transformer(self.driver)
-            self._loaders[oid] = self._transformer.get_loader(oid, Format.TEXT).load
-        return self._loaders[oid]
-
-    def count(self, table: Table, conditions: Sequence[ColumnElement[bool]], limit: int | None = None) -> int:
-        """Rows matching ``conditions``; with ``limit``, stops counting there (bounded cost)."""
-        inner: sa.Select[Any] = sa.select(sa.literal_column("1").label("one")).select_from(self.clause(table))
-        inner = inner.where(*conditions)
-        if limit is not None:
-            inner = inner.limit(limit)
-        query = sa.select(sa.func.count()).select_from(inner.subquery())
-        return int(self.conn.execute(query).scalar_one())
-
-    def estimate(self, table: Table) -> int | None:
-        if self.dialect.estimate is None:
-            return None
-        name = self.conn.dialect.identifier_preparer.format_table(self.clause(table))
-        row = self.conn.execute(sa.text(self.dialect.estimate), {"name": name, "table": table.name}).first()
-        if row is None:
-            return None
-        own = float(row[0]) if row[0] is not None and float(row[0]) >= 0 else None
-        inherited = float(row[1]) if row[1] is not None else None
-        if own is None and inherited is None:
-            return None
-        return round((own or 0.0) + (inherited or 0.0))
-
-    def family_counts(
-        self,
-        table: Table,
-        columns: Sequence[str],
-        keys: Sequence[Key],
-        conditions: Sequence[ColumnElement[bool]],
-    ) -> dict[Key, int]:
-        """Rows per key; the keys are normalised like frame keys (:meth:`key_tuples`)."""
-        tc = self.clause(table)
-        cols = [tc.c[c] for c in columns]
-        query = sa.select(*cols, sa.func.count())
-        query = query.where(self.key_condition(table, columns, keys), *conditions).group_by(*cols)
-        rows = self.conn.execute(query).all()
-        part = Table(table.name, tuple(table.column(c) for c in columns), table.schema)
-        frame = rows_frame(part, rows, Notes(table.key))
-        return dict(zip(key_tuples(frame, part, columns, self.kind), (int(r[-1]) for r in rows), strict=True))
-
-    def key_condition(self, table: Table, columns: Sequence[str], keys: Sequence[Key]) -> ColumnElement[bool]:
-        tc = self.clause(table)
-        element = None
-        if self.dialect.copy and len(columns) == 1:
-            element = _PG_INTS.get(self.oids(table)[table.column_names.index(columns[0])])
-        if element is not None:
-            # One array parameter, not one placeholder per key: rendering and binding 30,000
-            # placeholders took longer than the query. The array has the column's own type: an
-            # int4 column against an int8[] cannot use the hashed lookup and compares linearly.
-            values = sa.bindparam("keys", [k[0] for k in keys], type_=ARRAY(element))
-            return tc.c[columns[0]] == sa.any_(values)
-        return _key_in([tc.c[c] for c in columns], keys)
-
-    def batch_size(self, columns: int) -> int:
-        return max(1, self.dialect.max_params // max(1, columns))
-
-
-# PostgreSQL integer type OIDs -> the array element type their keys are sent as.
-_PG_INTS: dict[int, type[sa.types.TypeEngine[int]]] = {20: sa.BigInteger, 21: sa.SmallInteger, 23: sa.Integer}
-
-
-def _key_in(cols: Sequence[ColumnElement[Any]], keys: Sequence[Key]) -> ColumnElement[bool]:
-    if len(cols) == 1:
-        return cols[0].in_([k[0] for k in keys])
-    return sa.tuple_(*cols).in_(list(keys))
-
-
-def _threshold(fraction: float) -> str:
-    """The 8-hex-digit prefix below which a share ``fraction`` of md5 values falls."""
-    return f"{min(int(fraction * 16**8), 16**8 - 1):08x}"
-
-
-def _concat(parts: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    kept = [p for p in parts if len(p)] or list(parts[:1])
-    return kept[0].reset_index(drop=True) if len(kept) == 1 else pd.concat(kept, ignore_index=True)
-
-
-# -- the sampler ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -488,13 +91,13 @@ class _TableState:
         return self.keysets[columns]
 
     def append(self, frame: pd.DataFrame) -> None:
-        self.frame = _concat([self.frame, frame])
+        self.frame = concat_frames([self.frame, frame])
         self.keysets.clear()
 
 
 class _Sampler:
     def __init__(
-        self, schema: Schema, order: Sequence[str], reader: _Reader, bound: int, where: Mapping[str, str]
+        self, schema: Schema, order: Sequence[str], reader: Reader, bound: int, where: Mapping[str, str]
     ) -> None:
         self.schema = schema
         self.position = {key: i for i, key in enumerate(order)}
@@ -573,7 +176,7 @@ class _Sampler:
         fraction = 1.0 if total <= 2 * n else min(1.0, OVERSAMPLE * n / total)
         tc = self.reader.clause(table)
         while True:
-            prefilter = [self.reader.hash(table, tc) < _threshold(fraction)] if fraction < 1.0 else []
+            prefilter = [self.reader.hash(table, tc) < threshold(fraction)] if fraction < 1.0 else []
             got = self.reader.rows(table, [*conds, *prefilter], limit=n)
             if len(got) >= n or fraction >= 1.0:
                 return got
@@ -591,7 +194,7 @@ class _Sampler:
         chosen: list[Key] = []
         covered = 0
         full = False
-        for batch in _batches(parent_keys, size):
+        for batch in batches(parent_keys, size):
             wanted = _unique(batch)
             counts = self.reader.family_counts(table, fk.columns, wanted, conds) if wanted else {}
             for k in batch:
@@ -607,7 +210,7 @@ class _Sampler:
                 break
         got = [
             self.reader.rows(table, [*conds, self.reader.key_condition(table, fk.columns, batch)])
-            for batch in _batches(_unique(chosen), size)
+            for batch in batches(_unique(chosen), size)
         ]
         if covered == 0 and parent_keys and None not in parent_keys[0]:
             # The first family alone exceeds the bound: take part of it (covering no parent).
@@ -621,9 +224,9 @@ class _Sampler:
             if share:
                 got.append(self.reader.rows(table, [*conds, no_parent], limit=share))
                 budget -= share
-        taken = _concat(got) if got else self.reader.rows(table, [sa.false()])
+        taken = concat_frames(got) if got else self.reader.rows(table, [sa.false()])
         if budget and not full and covered:
-            taken = _concat([taken, self.top_up(table, conds, total, taken, budget)])
+            taken = concat_frames([taken, self.top_up(table, conds, total, taken, budget)])
         frame = taken.sort_values(HASH_COLUMN, kind="stable", ignore_index=True).drop(columns=HASH_COLUMN)
         rows = len(frame)
         return _TableState(table, frame, rows, "families", max(total, rows), exact, fk, covered)
@@ -653,9 +256,11 @@ class _Sampler:
             self.read(parent.table, False)
             size = self.reader.batch_size(len(fk.ref_columns))
             conds = [
-                self.reader.key_condition(parent.table, fk.ref_columns, b) for b in _batches(missing, size)
+                self.reader.key_condition(parent.table, fk.ref_columns, b) for b in batches(missing, size)
             ]
-            fetched = _concat([self.reader.rows(parent.table, [c]) for c in conds]).drop(columns=HASH_COLUMN)
+            fetched = concat_frames([self.reader.rows(parent.table, [c]) for c in conds]).drop(
+                columns=HASH_COLUMN
+            )
             parent.append(fetched)
             self.close(fk.ref_table, fetched)
 
@@ -734,9 +339,9 @@ def sample_database(
     order = plan_insertion(selected).order
     parsed = parse_url(url)
     with connect(parsed, read_only=True) as conn:
-        reader = _Reader(conn, backend(parsed), seed)
+        reader = Reader(conn, backend(parsed), seed)
         try:
-            _open_snapshot(conn, reader.dialect)
+            open_snapshot(conn, reader.dialect)
             sampler = _Sampler(selected, order, reader, sample_rows, filters)
             for key in order:
                 state = sampler.sample_table(key)
@@ -771,7 +376,7 @@ def _filters(schema: Schema, selected: Schema, where: Mapping[str, str]) -> dict
     return out
 
 
-def _read_error(exc: DBAPIError, url: URL, reader: _Reader) -> DbsynthError:
+def _read_error(exc: DBAPIError, url: URL, reader: Reader) -> DbsynthError:
     message = " ".join(str(getattr(exc, "orig", exc)).split())[:300] or type(exc).__name__
     where = display_url(url)
     if exc.connection_invalidated:
