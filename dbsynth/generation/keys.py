@@ -17,12 +17,13 @@ Assignment keeps the fitted shape of a relationship:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from dbsynth.errors import GenerationError
+from dbsynth.schema import Table
 
 
 @dataclass
@@ -65,6 +66,14 @@ class KeySource:
                 got[missing] = None
             result.append(got)
         return result
+
+
+def first_key(table: Table, column: str, key_start: Mapping[tuple[str, str], int]) -> int:
+    """The first value of engine-numbered key ``column``: the sink's start (past the existing
+    rows when appending), else the column's identity start, else 1."""
+    col = table.column(column)
+    default = col.identity.start if col.identity is not None else 1
+    return int(key_start.get((table.key, column), default))
 
 
 def spread_counts(

@@ -1,0 +1,280 @@
+"""Which parent row each row of a table references, per foreign key, and the FK values that follow.
+
+Before a table's first chunk, every foreign key gets a parent *index* per row, in the mode the
+plan gave it (:mod:`dbsynth.planning.foreign_keys`):
+
+* the driving FK spreads the table's rows over the parents following the per-parent child
+  counts drawn when the parent was generated (:func:`~dbsynth.generation.keys.spread_counts`),
+  capped where a composite unique pairs it with other FKs;
+* other FKs pick parents with those counts as weights; an FK that is itself unique picks each
+  parent at most once;
+* cut FKs pick uniformly among the planned parent rows, which do not exist yet;
+* composite uniques made only of FK columns are made distinct by construction
+  (:func:`~dbsynth.generation.keys.distinct_within_groups`).
+
+Per chunk, :meth:`ParentLinks.fill` turns indexes into key values through the parent's
+:class:`~dbsynth.generation.keys.KeySource` (self-references point at earlier rows), and
+:meth:`ParentLinks.parent_orderings` keeps child values after their parent's (an order after
+its customer's signup).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.errors import GenerationError
+from dbsynth.generation.keys import (
+    KeySource,
+    distinct_within_groups,
+    first_key,
+    pick_weighted,
+    self_parents,
+    spread_counts,
+)
+from dbsynth.generation.store import Run, TableStore
+from dbsynth.generation.updates import PendingUpdate
+from dbsynth.generation.values import coerce_column, reflect_after
+from dbsynth.model import RelationshipModel, fk_id
+from dbsynth.planning.foreign_keys import CUT_MODES, FkMode
+from dbsynth.planning.plan import TablePlan
+from dbsynth.schema import ForeignKey, Table
+
+
+@dataclass
+class FkLink:
+    """One foreign key of the table: its relationship model, mode and parent index per row
+    (-1: NULL; None for a self-reference, whose parents are drawn per chunk)."""
+
+    fk: ForeignKey
+    rid: str
+    rel: RelationshipModel
+    mode: FkMode
+    index: np.ndarray | None = None
+
+
+class ParentLinks:
+    """The parent links of one table (see the module docstring). ``store`` is the table's own
+    store (a self-reference to a natural key reads earlier chunks from it); ``numbered`` its
+    engine-numbered key columns; ``rng`` the table's per-table stream."""
+
+    def __init__(
+        self,
+        run: Run,
+        table: Table,
+        tp: TablePlan,
+        store: TableStore,
+        numbered: set[str],
+        rng: np.random.Generator,
+    ) -> None:
+        self.run, self.table, self.tp, self.store, self.numbered = run, table, tp, store, numbered
+        self.n = tp.rows
+        self.links = self._link(rng)
+
+    @property
+    def driving(self) -> FkLink | None:
+        return next((f for f in self.links if f.mode is FkMode.DRIVING), None)
+
+    # -- setup ----------------------------------------------------------------------------------
+
+    def _link(self, rng: np.random.Generator) -> list[FkLink]:
+        """Parent indexes per FK, in the mode the plan gave it (the plan also checked that cut
+        FKs can be filled, so nothing here fails halfway through a load)."""
+        out: list[FkLink] = []
+        for fk in self.table.foreign_keys:
+            rid = fk_id(self.table.key, fk.columns)
+            rel = self.run.model.relationship(rid)
+            mode = self.tp.foreign_key(rid).mode
+            if mode is FkMode.SELF:
+                out.append(FkLink(fk, rid, rel, mode))
+            elif mode in CUT_MODES:
+                parents = self.run.rows(fk.ref_table)
+                index = self._with_nulls(fk, rel, pick_weighted(np.ones(parents), self.n, rng), rng)
+                out.append(FkLink(fk, rid, rel, mode, index))
+            else:
+                out.append(FkLink(fk, rid, rel, mode, self._assign(fk, rel, mode, rng)))
+        self._distinct_composites(out, rng)
+        return out
+
+    def pending(self) -> list[PendingUpdate]:
+        """The UPDATEs owed once their parents exist, for the FKs written NULL now."""
+        out = []
+        for f in self.links:
+            if f.mode is not FkMode.NULL_THEN_UPDATE or f.index is None:
+                continue
+            # The plan refused this mode for a table without an engine-numbered key.
+            column = self.tp.key_columns[0]
+            keys = KeySource((column,), start=first_key(self.table, column, self.run.key_start))
+            out.append(PendingUpdate(self.table.key, f.fk, keys.columns, keys, f.index))
+        return out
+
+    def _weights(self, rel: RelationshipModel, parents: int, rng: np.random.Generator) -> np.ndarray:
+        store = self.run.stores[rel.parent]
+        if rel.id in store.counts:
+            return store.joined(store.counts, rel.id).astype(np.float64)
+        return rng.poisson(max(rel.mean_children, 1e-9), parents).astype(np.float64) + 1e-9
+
+    def _assign(
+        self, fk: ForeignKey, rel: RelationshipModel, mode: FkMode, rng: np.random.Generator
+    ) -> np.ndarray:
+        parents = self.run.stores[fk.ref_table].rows
+        weights = self._weights(rel, parents, rng)
+        nullable = all(self.table.column(c).nullable for c in fk.columns)
+        nulls = round(self.n * rel.null_rate) if nullable else 0
+        if parents == 0:
+            if self.n and not nullable:
+                raise GenerationError(
+                    f"{self.table.key}: {self.n} rows need a parent in {fk.ref_table}, which gets 0 rows"
+                )
+            return np.full(self.n, -1, dtype=np.int64)
+        if self._unique_fk(fk):
+            take = min(self.n - nulls, parents)
+            picks = rng.permutation(parents)[:take]
+            nulls = self.n - take
+        elif mode is FkMode.DRIVING:
+            counts = spread_counts(weights, self.n - nulls, rng, cap=self._cap(fk))
+            picks = np.repeat(np.arange(parents, dtype=np.int64), counts)
+        else:
+            picks = pick_weighted(weights, self.n - nulls, rng)
+        index = np.concatenate([picks, np.full(nulls, -1, dtype=np.int64)])
+        return index[rng.permutation(self.n)]
+
+    def _with_nulls(
+        self, fk: ForeignKey, rel: RelationshipModel, index: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        if all(self.table.column(c).nullable for c in fk.columns) and rel.null_rate > 0:
+            index = np.where(rng.random(len(index)) < rel.null_rate, -1, index)
+        return index
+
+    def _unique_fk(self, fk: ForeignKey) -> bool:
+        sets = [u.columns for u in self.table.uniques]
+        if self.table.primary_key:
+            sets.append(self.table.primary_key.columns)
+        return any(set(s) == set(fk.columns) for s in sets)
+
+    def _composites(self) -> list[tuple[str, ...]]:
+        sets = [u.columns for u in self.table.uniques if len(u.columns) > 1]
+        if self.table.primary_key and len(self.table.primary_key.columns) > 1:
+            sets.append(self.table.primary_key.columns)
+        return [s for s in sets if not (set(s) & self.numbered)]
+
+    def _cap(self, fk: ForeignKey) -> int | None:
+        """Most children one parent can have when a composite unique pairs this FK with others."""
+        caps = []
+        stores = self.run.stores
+        for cols in self._composites():
+            if not set(fk.columns) <= set(cols):
+                continue
+            others = [o for o in self.table.foreign_keys if o != fk and set(o.columns) <= set(cols)]
+            if others and len(set(cols)) == len(set(fk.columns).union(*(o.columns for o in others))):
+                caps.append(min(stores[o.ref_table].rows for o in others if o.ref_table in stores))
+        return min(caps) if caps else None
+
+    def _distinct_composites(self, links: list[FkLink], rng: np.random.Generator) -> None:
+        stores = self.run.stores
+        for cols in self._composites():
+            members = [f for f in links if set(f.fk.columns) <= set(cols) and f.index is not None]
+            covered = set().union(*(f.fk.columns for f in members)) if members else set()
+            if len(members) < 2 or covered != set(cols):
+                continue  # value columns take part: settled per chunk by the seen-set
+            lead = next((f for f in members if f.mode is FkMode.DRIVING), members[0])
+            for f in members:
+                if f is lead or f.index is None or lead.index is None:
+                    continue
+                ok = (f.index >= 0) & (lead.index >= 0)
+                parents = stores[f.fk.ref_table].rows if f.fk.ref_table in stores else 0
+                if parents:
+                    f.index[ok] = distinct_within_groups(lead.index[ok], f.index[ok], parents, rng)
+
+    def numbered_within_parent(self) -> dict[str, np.ndarray]:
+        """Line numbers: an integer key column that shares a composite primary key with the
+        driving FK (``order_items (order_id, line_no)``) counts 1, 2, ... within each parent, as
+        applications number lines, so ``CHECK (line_no BETWEEN 1 AND 3)`` holds and the key
+        stays unique by construction."""
+        pk = self.table.primary_key
+        driving = next((f for f in self.links if f.mode is FkMode.DRIVING and f.index is not None), None)
+        if (
+            pk is None
+            or len(pk.columns) < 2
+            or driving is None
+            or not set(driving.fk.columns) <= set(pk.columns)
+        ):
+            return {}
+        cols = [c for c in pk.columns if c in self.numbered and c not in driving.fk.columns]
+        if len(cols) != 1:
+            return {}
+        parents = driving.index
+        if parents is None:  # the driving FK was picked for having an index
+            return {}
+        order = np.argsort(parents, kind="stable")
+        sorted_parents = parents[order]
+        first = np.r_[True, sorted_parents[1:] != sorted_parents[:-1]]
+        start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order)) - start
+        # Rows without a parent (NULL key) keep a number past any group's, still unique.
+        rank[parents < 0] = np.arange(int((parents < 0).sum())) + len(order)
+        return {cols[0]: rank}
+
+    # -- per chunk ------------------------------------------------------------------------------
+
+    def fill(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
+        """Set the FK columns of the chunk ``frame`` (table rows ``rows``)."""
+        for f in self.links:
+            if f.mode is FkMode.SELF:
+                pidx = self._self_index(f, rows, rng)
+                keys = self._self_keys(f, frame, pidx, rows)
+            elif f.mode is FkMode.NULL_THEN_UPDATE:
+                keys = [np.full(len(rows), None, dtype=object) for _ in f.fk.columns]
+            else:
+                assert f.index is not None
+                pidx = f.index[rows]
+                if f.mode is FkMode.DIRECT:
+                    start = int(self.run.key_start.get((f.fk.ref_table, f.fk.ref_columns[0]), 1))
+                    keys = KeySource(f.fk.ref_columns, start=start).take(pidx)
+                else:
+                    keys = self.run.stores[f.fk.ref_table].keys[f.fk.ref_columns].take(pidx)
+            for name, arr in zip(f.fk.columns, keys, strict=True):
+                frame[name] = coerce_column(self.table.column(name), arr, None)
+
+    def _self_index(self, f: FkLink, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        pidx = self_parents(rows, rng)
+        nullable = all(self.table.column(c).nullable for c in f.fk.columns)
+        if nullable:
+            null = rng.random(len(rows)) < max(f.rel.null_rate, 0.0)
+            null |= rows == 0  # the first row has no earlier row: NULL instead of itself
+            pidx = np.where(null, -1, pidx)
+        return pidx
+
+    def _self_keys(
+        self, f: FkLink, frame: pd.DataFrame, pidx: np.ndarray, rows: np.ndarray
+    ) -> list[np.ndarray]:
+        if len(f.fk.ref_columns) == 1 and f.fk.ref_columns[0] in self.numbered:
+            start = first_key(self.table, f.fk.ref_columns[0], self.run.key_start)
+            return KeySource(f.fk.ref_columns, start=start).take(pidx)
+        source = self.store.keys[f.fk.ref_columns]
+        before = source.take(np.minimum(pidx, rows[0] - 1)) if rows[0] > 0 else None
+        local = np.where(pidx >= rows[0], pidx - rows[0], 0)
+        out = []
+        for i, name in enumerate(f.fk.ref_columns):
+            current = frame[name].to_numpy(dtype=object)[local]
+            merged = current if before is None else np.where(pidx >= rows[0], current, before[i])
+            merged = merged.astype(object)
+            merged[pidx < 0] = None
+            out.append(merged)
+        return out
+
+    def parent_orderings(self, frame: pd.DataFrame, rows: np.ndarray) -> None:
+        """Child values that must come after their parent's (fitted orderings) are reflected
+        past them."""
+        for f in self.links:
+            if f.mode not in (FkMode.DRIVING, FkMode.WEIGHTED) or not f.rel.orderings or f.index is None:
+                continue
+            store = self.run.stores[f.fk.ref_table]
+            pidx = f.index[rows]
+            for o in f.rel.orderings:
+                if o.right in store.values and o.left in frame.columns:
+                    parent_vals = store.joined(store.values, o.right)
+                    reflect_after(frame, o.left, parent_vals, pidx, strict=o.op == ">")

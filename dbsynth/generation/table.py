@@ -1,0 +1,247 @@
+"""One table's rows, chunk by chunk: the column values of a chunk and the order they are made in.
+
+Per chunk (:meth:`TableGenerator.chunk`), with the chunk's own random stream:
+
+1. the copula is sampled, conditionally on the driving parent's normal scores (``^fk.column``);
+2. each value column maps its copula uniform through its model's inverse CDF (``from_index`` for
+   unique columns whose model can build unique values), NULLs from the null-flag dimension;
+   engine-numbered keys are ``start + row index`` (or the line number within the parent);
+3. FK columns come from the parent links (:mod:`dbsynth.generation.parents`); columns derived
+   from the others of the row (config ``expression``) are computed;
+4. orderings recorded at fit (``shipped >= created``, child after parent) are enforced;
+5. CHECK constraints are enforced by construction and resampling (``dbsynth.generation.checks``);
+6. uniques that construction does not cover are settled (:mod:`dbsynth.generation.uniques`);
+7. what children will need is kept (:mod:`dbsynth.generation.store`).
+
+A table copied from the source is read instead, and kept for its children the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.columns.base import DerivedModel, IndexedModel
+from dbsynth.columns.copula import to_uniform
+from dbsynth.errors import GenerationError
+from dbsynth.generation.batch import Batch
+from dbsynth.generation.copying import copy_rows
+from dbsynth.generation.keys import KeySource, first_key
+from dbsynth.generation.parents import ParentLinks
+from dbsynth.generation.store import Run, TableStore, keep
+from dbsynth.generation.uniques import UniqueFallback
+from dbsynth.generation.values import coerce_column, enforce_orderings
+from dbsynth.model import Model, TableModel
+from dbsynth.planning.plan import TablePlan
+from dbsynth.schema import Column, LogicalType, Table
+
+if TYPE_CHECKING:  # imported when a table has CHECKs (sqlglot)
+    from dbsynth.generation.checks import TableChecks
+
+TABLE_STREAM = 1 << 30  # spawn-key slot of per-table (not per-chunk) randomness
+
+
+class TableGenerator:
+    """The rows of table ``tp`` (see the module docstring). Creating it draws the parent links
+    (from the per-table stream) and registers the table's store with the run."""
+
+    def __init__(self, run: Run, tp: TablePlan):
+        self.run, self.tp = run, tp
+        self.table: Table = run.model.schema.table(tp.table)
+        self.tm: TableModel = run.model.table(tp.table)
+        self.n = tp.rows
+        self.store = TableStore(rows=self.n)
+        run.stores[tp.table] = self.store
+        self.numbered = set(tp.key_columns)
+        for cols in run.needs.referenced.get(self.table.key, set()):
+            start = self._start(cols[0]) if len(cols) == 1 and cols[0] in self.numbered else None
+            self.store.keys[cols] = KeySource(cols, start=start)
+        self.parents = ParentLinks(run, self.table, tp, self.store, self.numbered, self._rng(TABLE_STREAM))
+        self.within = self.parents.numbered_within_parent()
+        self.checks = _compile_checks(self.table, run.model)
+        self.uniques = UniqueFallback(run, self.table, self.tm, self.numbered, self.parents.links)
+
+    def _rng(self, slot: int) -> np.random.Generator:
+        ss = np.random.SeedSequence(self.run.plan.seed, spawn_key=(self.tp.stream, slot))
+        return np.random.default_rng(ss)
+
+    def _start(self, column: str) -> int:
+        return first_key(self.table, column, self.run.key_start)
+
+    def batches(self) -> Iterator[Batch]:
+        if self.tp.copy:
+            yield from self._copied()
+            return
+        for c in range(self.tp.chunks):
+            lo = c * self.tp.chunk_rows
+            hi = min(self.n, lo + self.tp.chunk_rows)
+            yield Batch(self.table.key, self.chunk(c, lo, hi))
+
+    def _copied(self) -> Iterator[Batch]:
+        """Rows of a copied reference table, kept for children like generated ones."""
+        written = 0
+        for frame in copy_rows(self.run.source, self.table, self.tp.chunk_rows):
+            rows = np.arange(written, written + len(frame), dtype=np.int64)
+            written += len(frame)
+            self._keep(frame, {}, rows, self._rng(len(rows) and int(rows[0])))
+            yield Batch(self.table.key, frame[list(self.tp.columns)])
+        if written != self.n:
+            raise GenerationError(
+                f"table {self.table.key} is copied from the source, which now has {written} rows "
+                f"where the model counted {self.n}; fit the model again"
+            )
+
+    def chunk(self, c: int, lo: int, hi: int) -> pd.DataFrame:
+        rng = self._rng(c)
+        n = hi - lo
+        rows = np.arange(lo, hi, dtype=np.int64)
+        z = self._copula(rows, rng)
+        values: dict[str, object] = {}
+        nulls: dict[str, np.ndarray] = {}
+        derived: list[str] = []
+        for cf in self.tm.columns:
+            col = self.table.column(cf.name)
+            if col.generated is not None or cf.role == "foreign_key":
+                continue
+            if cf.role == "key":
+                values[cf.name] = self._key(col, rows, rng)
+                continue
+            model = cf.column_model
+            if model is None:
+                values[cf.name] = np.full(n, None, dtype=object)
+                nulls[cf.name] = np.ones(n, dtype=bool) if col.nullable else np.zeros(n, dtype=bool)
+                if not col.nullable:
+                    values[cf.name] = _type_default(col, n)
+                continue
+            u = to_uniform(z[cf.name]) if cf.name in z else rng.random(n)
+            if isinstance(model, DerivedModel):
+                values[cf.name] = np.full(n, None, dtype=object)  # computed once the row exists
+                derived.append(cf.name)
+            elif isinstance(model, IndexedModel) and (model.by_index or self._unique(col)):
+                values[cf.name] = model.from_index(rows, rng)
+            else:
+                values[cf.name] = model.from_uniform(u, rng)
+            nulls[cf.name] = self._nulls(col, cf.null_rate, z, rng, n)
+        frame = pd.DataFrame(
+            {k: coerce_column(self.table.column(k), v, nulls.get(k)) for k, v in values.items()}
+        )
+        self.parents.fill(frame, rows, rng)
+        self._derive(frame, derived, nulls, rng)
+        enforce_orderings(frame, self.tm.orderings)
+        self.parents.parent_orderings(frame, rows)
+        if self.checks is not None:
+            frame = self.checks.enforce(frame, lambda mask: self._resample(mask, frame, rows, rng))
+        self.uniques.apply(frame, rows, rng)
+        self._keep(frame, z, rows, rng)
+        return frame[[c for c in self.tp.columns]]
+
+    def _keep(
+        self, frame: pd.DataFrame, z: dict[str, np.ndarray], rows: np.ndarray, rng: np.random.Generator
+    ) -> None:
+        keep(self.store, self.run.needs, self.run.model, self.table.key, frame, z, rows, rng)
+
+    def _derive(
+        self, frame: pd.DataFrame, names: list[str], nulls: dict[str, np.ndarray], rng: np.random.Generator
+    ) -> None:
+        """Columns computed from the others of the same row (config ``expression``)."""
+        for name in names:
+            model = self.tm.column(name).column_model
+            assert isinstance(model, DerivedModel)  # only derived models are listed
+            values = model.derive(frame, rng)
+            frame[name] = coerce_column(self.table.column(name), values, nulls.get(name))
+
+    def _copula(self, rows: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        cop = self.tm.copula
+        if cop is None:
+            return {}
+        given: dict[str, np.ndarray] = {}
+        driving = self.parents.driving
+        if driving is not None and driving.index is not None:
+            prefix = f"^{driving.rid}."
+            pidx = driving.index[rows]
+            store = self.run.stores[driving.fk.ref_table]
+            for name in cop.names:
+                if name.startswith(prefix) and name[len(prefix) :] in store.z:
+                    scores = store.joined(store.z, name[len(prefix) :])
+                    g = rng.standard_normal(len(rows))
+                    ok = pidx >= 0
+                    g[ok] = scores[pidx[ok]]
+                    given[name] = g
+        sample = cop.sample_conditional(given, rng) if given else cop.sample(len(rows), rng)
+        return {name: sample[:, i] for i, name in enumerate(cop.names)}
+
+    def _nulls(
+        self, col: Column, rate: float, z: dict[str, np.ndarray], rng: np.random.Generator, n: int
+    ) -> np.ndarray:
+        if not col.nullable or rate <= 0:
+            return np.zeros(n, dtype=bool)
+        flag = f"{col.name}?null"
+        u = to_uniform(z[flag]) if flag in z else rng.random(n)
+        return np.asarray(u > 1.0 - rate) if flag in z else np.asarray(u < rate)
+
+    def _unique(self, col: Column) -> bool:
+        single = [u.columns for u in self.table.uniques if len(u.columns) == 1]
+        if self.table.primary_key and len(self.table.primary_key.columns) == 1:
+            single.append(self.table.primary_key.columns)
+        return (col.name,) in single
+
+    def _key(self, col: Column, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if col.name in self.within:
+            return (self._start(col.name) + self.within[col.name][rows]).astype(np.int64)
+        if col.name in self.numbered:
+            return (self._start(col.name) + rows).astype(np.int64)
+        if col.logical == LogicalType.UUID:
+            raw = rng.integers(0, 256, size=(len(rows), 16), dtype=np.uint8)
+            return np.array([str(uuid.UUID(bytes=bytes(r), version=4)) for r in raw], dtype=object)
+        raise GenerationError(f"{self.table.key}.{col.name}: no way to number a {col.logical} key")
+
+    def _resample(
+        self, mask: np.ndarray, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator
+    ) -> pd.DataFrame:
+        """Fresh candidates for the rows in ``mask`` (independent draws, same models)."""
+        out = frame.loc[mask].copy()
+        k = int(mask.sum())
+        derived: list[str] = []
+        for cf in self.tm.columns:
+            col = self.table.column(cf.name)
+            model = cf.column_model
+            if cf.role != "value" or model is None or col.generated is not None:
+                continue
+            if isinstance(model, DerivedModel):
+                derived.append(cf.name)
+                continue
+            if isinstance(model, IndexedModel) and (model.by_index or self._unique(col)):
+                fresh = model.from_index(rows[mask], rng)
+            else:
+                fresh = model.from_uniform(rng.random(k), rng)
+            null = self._nulls(col, cf.null_rate, {}, rng, k)
+            out[cf.name] = coerce_column(col, fresh, null).to_numpy()
+        self._derive(out, derived, {}, rng)
+        enforce_orderings(out, self.tm.orderings)
+        return out
+
+
+def _type_default(col: Column, n: int) -> np.ndarray:
+    defaults: dict[LogicalType, object] = {
+        LogicalType.INTEGER: 0,
+        LogicalType.DECIMAL: 0.0,
+        LogicalType.FLOAT: 0.0,
+        LogicalType.BOOLEAN: False,
+        LogicalType.DATE: dt.date(1970, 1, 1),
+        LogicalType.TIMESTAMP: np.datetime64("1970-01-01T00:00:00", "us"),
+        LogicalType.ENUM: (col.enum_labels or ("",))[0],
+    }
+    return np.full(n, defaults.get(col.logical, ""), dtype=object)
+
+
+def _compile_checks(table: Table, model: Model) -> TableChecks | None:
+    """The table's CHECK enforcer (``dbsynth.generation.checks``), or None when it has no CHECK."""
+    from dbsynth.generation.checks import table_checks
+
+    checks = table_checks(table, model.schema)
+    return checks if checks.compiled else None

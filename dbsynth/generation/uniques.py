@@ -1,0 +1,115 @@
+"""Unique constraints that construction does not cover, kept across the chunks of a table.
+
+Most uniques hold by construction: engine-numbered keys, ``from_index`` models, composites of
+FK columns (:mod:`dbsynth.generation.parents`). What is left (a composite with value columns
+such as ``(customer_id, kind)``, a unique number drawn from a distribution) is checked against
+every tuple seen so far. A duplicate first tries the column's other frequent values (so ``kind``
+stays a valid label), then another parent, and only then gets its row index appended, which
+keeps it distinct for good.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.columns.base import FiniteModel, IndexedModel
+from dbsynth.errors import GenerationError
+from dbsynth.generation.parents import FkLink
+from dbsynth.generation.store import Run
+from dbsynth.generation.values import coerce_column
+from dbsynth.model import TableModel
+from dbsynth.planning.foreign_keys import FkMode
+from dbsynth.schema import Table
+
+
+class UniqueFallback:
+    """The seen tuples of one table's uniques, and how a duplicate is replaced."""
+
+    def __init__(self, run: Run, table: Table, tm: TableModel, numbered: set[str], links: list[FkLink]):
+        self.run, self.table, self.tm, self.numbered, self.links = run, table, tm, numbered, links
+        self.seen: dict[tuple[str, ...], set[tuple[object, ...]]] = {}
+
+    def apply(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
+        """Make the chunk ``frame`` (table rows ``rows``) distinct from itself and earlier chunks."""
+        sets = [u.columns for u in self.table.uniques]
+        if self.table.primary_key:
+            sets.append(self.table.primary_key.columns)
+        fk_cols = {n for f in self.links for n in f.fk.columns}
+        for cols in sets:
+            if set(cols) & self.numbered or any(c not in frame.columns for c in cols):
+                continue
+            if len(cols) == 1 and isinstance(self.tm.column(cols[0]).column_model, IndexedModel):
+                continue
+            if all(c in fk_cols for c in cols):
+                continue  # settled by distinct_within_groups at setup
+            seen = self.seen.setdefault(cols, set())
+            values = {c: frame[c].to_numpy(dtype=object) for c in cols}
+            for i in range(len(frame)):
+                t = tuple(values[c][i] for c in cols)
+                if any(_missing(v) for v in t):
+                    continue
+                if t in seen:
+                    t = self._free_tuple(cols, t, fk_cols, seen, rng, int(rows[i]))
+                    for c, v in zip(cols, t, strict=True):
+                        values[c][i] = v
+                seen.add(t)
+            for c in cols:
+                frame[c] = coerce_column(self.table.column(c), values[c], None)
+
+    def _free_tuple(
+        self,
+        cols: tuple[str, ...],
+        taken: tuple[object, ...],
+        fk_cols: set[str],
+        seen: set[tuple[object, ...]],
+        rng: np.random.Generator,
+        row: int,
+    ) -> tuple[object, ...]:
+        current = list(taken)
+        for j, c in enumerate(cols):
+            if c in fk_cols:
+                continue
+            for alt in _frequent_values(self.tm.column(c).column_model):
+                current[j] = alt
+                if tuple(current) not in seen:
+                    return tuple(current)
+            current[j] = taken[j]
+        stores = self.run.stores
+        for f in self.links:
+            if not set(f.fk.columns) <= set(cols) or f.fk.ref_table not in stores or f.mode is FkMode.SELF:
+                continue
+            store = stores[f.fk.ref_table]
+            for _ in range(20):
+                keys = store.keys[f.fk.ref_columns].take(rng.integers(0, max(store.rows, 1), 1))
+                for name, arr in zip(f.fk.columns, keys, strict=True):
+                    current[cols.index(name)] = arr[0]
+                if tuple(current) not in seen:
+                    return tuple(current)
+        name = next((c for c in cols if c not in fk_cols), cols[-1])
+        j = cols.index(name)
+        current = list(taken)
+        for attempt in range(1, 1000):
+            current[j] = _disambiguate(taken[j], row * attempt + attempt)
+            if tuple(current) not in seen:
+                return tuple(current)
+        raise GenerationError(f"{self.table.key}: cannot make ({', '.join(cols)}) unique for row {row}")
+
+
+def _missing(v: object) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+
+
+def _frequent_values(model: object) -> tuple[object, ...]:
+    """The kept values of a categorical model (in model order), for re-picking duplicates."""
+    return tuple(model.values) if isinstance(model, FiniteModel) else ()
+
+
+def _disambiguate(value: object, salt: int) -> object:
+    if isinstance(value, str):
+        return f"{value}-{salt}"
+    if isinstance(value, int | np.integer):
+        return int(value) + salt
+    if isinstance(value, float | np.floating):
+        return float(value) + salt
+    return value
