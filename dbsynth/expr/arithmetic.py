@@ -145,10 +145,7 @@ def _trunc_div(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _neg(c: Compiling, e: exp.Neg) -> Node:
-    node = c.compile(e.this)
-    takes = NUMERIC | {Kind.NULL} | (set() if c.rules.typed else {Kind.INTERVAL})
-    if node.kind not in takes:
-        raise c.kind_error(e, "needs a number", [node.kind])
+    node = c.signed(e.this, e)
     if node.kind is Kind.NULL:
         return node
     return Node(

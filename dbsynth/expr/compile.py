@@ -176,6 +176,13 @@ class Compiler:
             raise self.kind_error(owner, "needs a number", [node.kind])
         return node
 
+    def signed(self, e: exp.Expression, owner: exp.Expression) -> Node:
+        """What ``-x`` and ``abs(x)`` take: a number, or in SQL an interval too."""
+        node = self.compile(e)
+        if node.kind not in NUMERIC | {Kind.NULL} | (set() if self.rules.typed else {Kind.INTERVAL}):
+            raise self.kind_error(owner, "needs a number", [node.kind])
+        return node
+
     def unify(self, nodes: list[Node], owner: exp.Expression) -> tuple[Kind, list[Node]]:
         """One kind for values that meet (comparison sides, CASE branches, COALESCE arguments):
         numbers widen, dates become timestamps, and in SQL a string constant is read as the

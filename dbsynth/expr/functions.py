@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from dbsynth.expr.casts import as_text
 from dbsynth.expr.handler import Compiling, Handler
-from dbsynth.expr.values import DTYPE, NUMERIC, Env, Kind, Node, Unsupported, Vec, vec
+from dbsynth.expr.values import DTYPE, Env, Kind, Node, Unsupported, Vec, vec
 
 _NOW_FUNCTIONS = {
     "now": Kind.DATETIME,
@@ -151,10 +151,7 @@ def _concat(c: Compiling, e: exp.Concat) -> Node:
 
 
 def _abs(c: Compiling, e: exp.Abs) -> Node:
-    node = c.compile(e.this)
-    takes = NUMERIC | {Kind.NULL} | (set() if c.rules.typed else {Kind.INTERVAL})
-    if node.kind not in takes:
-        raise c.kind_error(e, "needs a number", [node.kind])
+    node = c.signed(e.this, e)
     return c.map(node.kind, lambda v: vec(v.kind, np.abs(v.values), v.null), node)
 
 
