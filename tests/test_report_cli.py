@@ -154,7 +154,7 @@ def test_help_examples_parse() -> None:
     assert result.exit_code == 0
     block = re.split(r"\n\s*Example:\n", result.output, maxsplit=1)[1].split("\n\n", 1)[0]
     lines = [line.strip() for line in block.splitlines() if line.strip()]
-    assert len(lines) == 3
+    assert len(lines) == 4
     for line in lines:
         words = shlex.split(line)
         assert words[:2] == ["dbsynth", "report"]
@@ -186,4 +186,38 @@ def test_a_target_missing_a_column_fails(
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == (
         "Error: the target lacks 1 column(s) (customers.credit) of the source"
+    )
+
+
+def test_sdmetrics_export(pair: tuple[str, str, str], tmp_path: Path) -> None:
+    """What the report scored, written for SDMetrics: metadata and both sides' frames."""
+    source, copy, _ = pair
+    out = tmp_path / "rescore"
+    result = run(source, copy, "--sdmetrics", str(out))
+    assert result.exit_code == 0, result.output
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["tables"]["orders"] == {
+        "columns": {"id": {"sdtype": "id"}, "customer_id": {"sdtype": "id"}, "qty": {"sdtype": "numerical"}},
+        "primary_key": "id",
+    }
+    assert meta["tables"]["customers"]["columns"]["tier"] == {"sdtype": "categorical"}
+    assert meta["relationships"] == [
+        {
+            "parent_table_name": "customers",
+            "parent_primary_key": "id",
+            "child_table_name": "orders",
+            "child_foreign_key": "customer_id",
+        }
+    ]
+    assert sorted(p.name for p in (out / "synthetic").iterdir()) == ["customers.parquet", "orders.parquet"]
+
+
+def test_sdmetrics_export_directory_must_be_a_directory(pair: tuple[str, str, str], tmp_path: Path) -> None:
+    source, copy, _ = pair
+    taken = tmp_path / "file"
+    taken.write_text("")
+    result = run(source, copy, "--sdmetrics", str(taken))
+    assert result.exit_code == 2  # a usage error, like a bad --json path
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: Invalid value for '--sdmetrics': Directory '{taken}' is a file."
     )

@@ -58,6 +58,20 @@ def check_output(path: Path | None, option: str) -> None:
         raise UsageError(f"{option}: directory '{directory}' is not writable")
 
 
+def check_output_dir(path: Path | None, option: str) -> None:
+    """Make ``path`` (a directory to write into) now, so a bad one fails before measuring."""
+    if path is None:
+        return
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{option}: '{path}' is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{option}: cannot create directory '{path}': {exc.strerror}") from None
+    if not os.access(path, os.W_OK):
+        raise UsageError(f"{option}: directory '{path}' is not writable")
+
+
 def write_report_files(report: Report, html: Path | None, json_path: Path | None) -> list[Path]:
     """Write the requested files; returns what was written."""
     written = []
@@ -86,6 +100,13 @@ def write_report_files(report: Report, html: Path | None, json_path: Path | None
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE",
     help="Write every number of the report as JSON.",
+)
+@click.option(
+    "--sdmetrics",
+    "sdmetrics_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Write SDMetrics metadata and the compared frames (Parquet) to DIR, to re-score with SDMetrics.",
 )
 @click.option(
     "--sample-rows",
@@ -135,6 +156,7 @@ def report_command(
     target: str,
     html: Path | None,
     json_path: Path | None,
+    sdmetrics_dir: Path | None,
     sample_rows: int,
     holdout_fraction: float,
     fail_under: float | None,
@@ -158,11 +180,13 @@ def report_command(
         dbsynth report postgresql://readonly@prod/shop postgresql://localhost/shop_qa
         dbsynth report postgresql://prod/shop postgresql://localhost/qa --html r.html --fail-under 0.8
         dbsynth report shop.sqlite sqlite:///synthetic.db --json r.json --sample-rows 20000
+        dbsynth report shop.sqlite sqlite:///synthetic.db --sdmetrics rescore/
     """
     threshold = parse_fail_under(fail_under)
     check_options(sample_rows, holdout_fraction, min_count, scale)
     check_output(html, "--html")
     check_output(json_path, "--json")
+    check_output_dir(sdmetrics_dir, "--sdmetrics")
     err = stderr_console()
     report = build_report(
         source,
@@ -173,11 +197,14 @@ def report_command(
         schemas=list(schemas) or None,
         min_count=min_count,
         scale=scale,
+        sdmetrics_dir=sdmetrics_dir,
         on_step=None if quiet else (lambda message: status(err, message + " ...")),
     )
     for path in write_report_files(report, html, json_path):
         if not quiet:
             status(err, f"Wrote {path}")
+    if sdmetrics_dir is not None and not quiet:
+        status(err, f"Wrote SDMetrics metadata and frames to {sdmetrics_dir}")
     print_all(stdout_console(), report_summary(report))
     lacking = missing_statement(report.schema)
     if lacking:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import pandas as pd
 from sqlalchemy.engine import URL, Connection
@@ -37,6 +38,8 @@ from dbsynth.report.fidelity import TableFrames, assemble, inter_table_scores, s
 from dbsynth.report.overlap import Overlap, match
 from dbsynth.report.privacy import PrivacyTable, measure_privacy
 from dbsynth.report.result import REPORT_FORMAT, CardinalityScore, Fidelity, Report, SampleNote
+from dbsynth.report.sdmetrics import metadata as sdmetrics_metadata
+from dbsynth.report.sdmetrics import write as write_sdmetrics
 from dbsynth.report.validity import run_checks
 from dbsynth.sampling.sampler import Sample, sample_database
 from dbsynth.schema import Schema
@@ -69,6 +72,7 @@ def build_report(
     min_count: int = DEFAULT_MIN_COUNT,
     scale: float | None = None,
     tables: Sequence[str] | None = None,
+    sdmetrics_dir: Path | None = None,
     on_step: Step | None = None,
 ) -> Report:
     """Measure the database at ``target_url`` against the one at ``source_url``.
@@ -80,7 +84,8 @@ def build_report(
     ``schemas`` restricts each PostgreSQL side to these namespaces (ignored for MySQL/SQLite).
     ``tables`` (source table keys) limits what the target is compared on, for a clone of part
     of the source: other source tables are neither scored nor reported missing (they are still
-    scanned for personal values that leaked).
+    scanned for personal values that leaked). ``sdmetrics_dir`` receives the metadata and the
+    compared frames for re-scoring with SDMetrics (:mod:`dbsynth.report.sdmetrics`).
     """
     check_options(sample_rows, holdout_fraction, min_count, scale)
     say = on_step or (lambda message: None)
@@ -118,6 +123,13 @@ def build_report(
         infos = {key: f.infos for key, f in frames.items()}
         validity = run_checks(overlap, s_conn, t_conn, infos)
     fidelity = assemble(scores, cardinalities, inter, ratio, given)
+    if sdmetrics_dir is not None:
+        write_sdmetrics(
+            sdmetrics_dir,
+            sdmetrics_metadata(overlap.source, infos),
+            {k: f.source_cmp for k, f in frames.items()},
+            {k: f.target_cmp for k, f in frames.items()},
+        )
 
     say("Looking for copied records and leaked personal data")
     privacy = measure_privacy(

@@ -419,8 +419,8 @@ variation distance for categories and booleans (NULLs left out). Keys, personal 
 not scored.</dd>
 <dt>Column pair trends</dt><dd>1 − |ρ<sub>source</sub> − ρ<sub>target</sub>| / 2 (Pearson) for two
 numeric/date columns; contingency similarity (1 − total variation distance of the joint distribution,
-NULL a category, numbers cut in 10 source bins) otherwise. Only pairs related in the source
-(|ρ| &gt; 0.5 or Cramér's V &gt; 0.3) count.</dd>
+NULL a category, numbers cut in 10 equal-width bins, each side on its own range) otherwise. Only
+pairs related in the source (|ρ| &gt; 0.5 or Cramér's V &gt; 0.3) count.</dd>
 <dt>Cardinality</dt><dd>1 − KS statistic of the children-per-parent distributions, zeros included, per
 FK (SQL, all rows).</dd>
 <dt>Inter-table trends</dt><dd>Pair trends between a parent's and a child's columns on parent⋈child

@@ -10,8 +10,8 @@ Definitions follow SDMetrics' ``QualityReport`` (0.32) so scores are comparable 
   both columns are non-NULL.
 * **Contingency similarity** ``1 − ½ Σ |p_real(a, b) − p_synth(a, b)|`` over the joint categories,
   NULL being a category of its own. A continuous column paired with a discrete one is cut into
-  the 10 equal-width bins of its *source* values first (SDMetrics bins each side on its own
-  range, which hides a shifted distribution; with the source's bins a shift shows).
+  10 equal-width bins first, each side on its own range, as SDMetrics does (a shifted
+  distribution does not show here; the column-shape KS score is what catches it).
 * A pair **contributes** to the pair-trend averages only when the source shows a relationship
   worth keeping: ``|ρ_real| > 0.5`` for two continuous columns, Cramér's V ``> 0.3`` otherwise
   (SDMetrics' defaults). Every pair is still computed and reported.
@@ -208,7 +208,8 @@ def pair_trend(
 ) -> PairResult:
     """The pair-trend score of columns ``a`` and ``b`` given in comparable form (floats for a
     continuous column, labels for a discrete one): correlation similarity when both are
-    continuous, else contingency similarity after binning the continuous one on source bins."""
+    continuous, else contingency similarity after binning the continuous one (each side on its
+    own ten bins)."""
     if continuous_a and continuous_b:
         return correlation_similarity(
             real_a.to_numpy("float64"),
@@ -216,19 +217,18 @@ def pair_trend(
             synth_a.to_numpy("float64"),
             synth_b.to_numpy("float64"),
         )
+    # Each side is binned on its own range, as SDMetrics' ColumnPairTrends does: a target whose
+    # values sit in a narrower range is judged on its own ten bins, not on the source's.
     if continuous_a:
-        edges = bin_edges(real_a.to_numpy("float64"))
-        real_a, synth_a = (
-            discretize(real_a.to_numpy("float64"), edges),
-            discretize(synth_a.to_numpy("float64"), edges),
-        )
+        real_a, synth_a = _own_bins(real_a), _own_bins(synth_a)
     if continuous_b:
-        edges = bin_edges(real_b.to_numpy("float64"))
-        real_b, synth_b = (
-            discretize(real_b.to_numpy("float64"), edges),
-            discretize(synth_b.to_numpy("float64"), edges),
-        )
+        real_b, synth_b = _own_bins(real_b), _own_bins(synth_b)
     return contingency_similarity(real_a, real_b, synth_a, synth_b)
+
+
+def _own_bins(values: pd.Series) -> pd.Series:
+    numbers = values.to_numpy("float64")
+    return discretize(numbers, bin_edges(numbers))
 
 
 def mean(scores: list[float | None]) -> float | None:
