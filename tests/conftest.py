@@ -260,6 +260,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(marker)
 
 
+@pytest.fixture(autouse=True)
+def _server_markers_are_honest(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test that reached a server without its marker (through getfixturevalue) fails, so the
+    server-free selection never needs a server."""
+    yield
+    for fixture, marker in SERVER_MARKERS.items():
+        if fixture in request.fixturenames and request.node.get_closest_marker(marker) is None:
+            pytest.fail(f"this test uses {fixture} but is not marked {marker}: add the marker")
+
+
 def pytest_report_header() -> list[str]:
     from dbsynth.db import display_url
 

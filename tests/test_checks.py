@@ -470,7 +470,14 @@ STRING_ROWS = [(s, n) for s in ("abc", "a", "", " abc ", None) for n in (-4, -2,
 STRING_COMPILED = {"postgresql": 6, "mysql": 4, "sqlite": 5 if sqlite3.sqlite_version_info >= (3, 44) else 4}
 
 
-@pytest.mark.parametrize("dialect", ["postgresql", "mysql", "sqlite"])
+@pytest.mark.parametrize(
+    "dialect",
+    [
+        pytest.param("postgresql", marks=pytest.mark.postgres),
+        pytest.param("mysql", marks=pytest.mark.mysql),
+        "sqlite",
+    ],
+)
 def test_text_functions_agree_with_the_database(dialect: str, request: pytest.FixtureRequest) -> None:
     rows = ", ".join(
         "(" + ", ".join("NULL" if v is None else f"'{v}'" if isinstance(v, str) else str(v) for v in r) + ")"
