@@ -18,7 +18,7 @@ from dbsynth.writing.files import FilesTarget
 from dbsynth.writing.memory import MemoryTarget, Record
 from dbsynth.writing.mysql import MySQLTarget
 from dbsynth.writing.postgres import PostgresTarget
-from dbsynth.writing.safety import same_database
+from dbsynth.writing.safety import same_address
 from dbsynth.writing.sqlite import SQLiteTarget
 
 L = LogicalType
@@ -263,16 +263,16 @@ def test_open_target_picks_the_target_from_the_scheme(tmp_path: Path) -> None:
     )
 
 
-def test_same_database_normalises_hosts_ports_and_paths(
+def test_same_address_normalises_hosts_ports_and_paths(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert same_database("postgresql://a@localhost/x", "postgres://b:pw@127.0.0.1:5432/x")
-    assert same_database("mysql://root@[::1]/x", "mariadb://root@localhost:3306/x")
-    assert same_database(f"sqlite:///{tmp_path}/a.db", "a.db")
-    assert not same_database("postgresql://a@localhost/x", "postgresql://a@localhost:5433/x")
-    assert not same_database("postgresql://a@db1/x", "postgresql://a@db2/x")
-    assert not same_database("mysql://r@h/x", "postgresql://r@h/x")
-    assert not same_database("sqlite:///:memory:", "sqlite:///:memory:")
-    assert not same_database("memory://", "memory://")
-    assert not same_database(str(tmp_path), str(tmp_path))
+    assert same_address("postgresql://a@localhost/x", "postgres://b:pw@127.0.0.1:5432/x")
+    assert same_address("mysql://root@[::1]/x", "mariadb://root@localhost:3306/x")
+    assert same_address(f"sqlite:///{tmp_path}/a.db", "a.db")
+    assert not same_address("postgresql://a@localhost/x", "postgresql://a@localhost:5433/x")
+    assert not same_address("postgresql://a@db1/x", "postgresql://a@db2/x")
+    assert not same_address("mysql://r@h/x", "postgresql://r@h/x")
+    assert not same_address("sqlite:///:memory:", "sqlite:///:memory:")
+    assert not same_address("memory://", "memory://")
+    assert not same_address(str(tmp_path), str(tmp_path))

@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL
 from dbsynth.db import backend, display_url, parse_url
 from dbsynth.errors import DbsynthError, TargetError, did_you_mean
 from dbsynth.writing.base import LoadSpec, Update
+from dbsynth.writing.identity import identity
 
 # Names that reach this machine's own server: a source given as localhost and a target given
 # as 127.0.0.1 are the same database. No host at all means the local Unix socket.
@@ -46,10 +47,11 @@ def _parsed(url: str | URL | None) -> URL | None:
         return None  # a directory, memory://, or nothing dbsynth can read from
 
 
-def same_database(a: str | URL | None, b: str | URL | None) -> bool:
-    """True when ``a`` and ``b`` name the same database (same backend, host, port and database;
+def same_address(a: str | URL | None, b: str | URL | None) -> bool:
+    """True when ``a`` and ``b`` spell the same database (same backend, host, port and database;
     local host names and SQLite paths normalised). Symmetric; anything that is not a database
-    URL (a directory, ``memory://``, None) is the same as nothing."""
+    URL (a directory, ``memory://``, None) is the same as nothing. URL text only: another host
+    name for the same server is not seen here (see :func:`refuse_source`)."""
     first, second = _parsed(a), _parsed(b)
     if first is None or second is None:
         return False
@@ -59,8 +61,22 @@ def same_database(a: str | URL | None, b: str | URL | None) -> bool:
 
 
 def refuse_source(target: URL, source: str | URL | None) -> None:
-    if same_database(target, source):
+    """Refuse a target that is the source, before anything is written: first by the URLs, then
+    by what the servers say they are (:mod:`dbsynth.writing.identity`), so another host name,
+    address or port forwarding, a symlink or a hard link is caught too."""
+    origin = _parsed(source)
+    if origin is None:
+        return
+    if same_address(target, origin):
         raise TargetError(f"the target is the source database ({shown(target)}); choose another target")
+    if backend(target) != backend(origin):
+        return
+    mine = identity(target)
+    if mine is not None and mine == identity(origin):
+        raise TargetError(
+            f"the target {shown(target)} is the source database {shown(origin)} under another name "
+            f"(the same {mine.means}); choose another target"
+        )
 
 
 def spec_tables(spec: LoadSpec) -> list[str]:
