@@ -191,7 +191,7 @@ class Model:
                 f"{origin} has model format {fmt}, this dbsynth reads format {MODEL_FORMAT}; "
                 "fit the model again with this version"
             )
-        check_model_data(data, origin)  # an untrusted file: every field, invariant and SQL text
+        check_model_data(data, origin, _ModelBody)  # an untrusted file: fields, invariants, SQL text
         body = dict(data)
         schema = Schema.from_data(body.pop("schema"))
         try:
@@ -239,6 +239,8 @@ class Model:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ModelError(f"model file '{p}' is corrupted: {exc.msg} at line {exc.lineno}") from None
+        except RecursionError:
+            raise ModelError(f"model file '{p}' is nested too deeply to be a model file") from None
         return cls.from_data(data, origin=f"model file '{p}'")
 
 

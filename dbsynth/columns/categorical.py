@@ -45,6 +45,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from dbsynth import invariants as inv
 from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
 from dbsynth.columns.numeric import PROB_DECIMALS
 from dbsynth.schema import Column, LogicalType
@@ -227,6 +228,27 @@ class CategoricalModel(ColumnModel):
             shapes=tuple(shapes),
             shape_probs=tuple(round(shape_counts[s] / shape_total, PROB_DECIMALS) for s in shapes),
         )
+
+    def check(self) -> None:
+        """The invariants of the class docstring (a model file is untrusted input)."""
+        inv.unique("values", self.values)
+        inv.finite("values", [v for v in self.values if isinstance(v, float)])
+        inv.same_length("probs", self.probs, "values", self.values)
+        inv.shares("probs", self.probs, total=1.0, plus=self.other)
+        inv.share("other", self.other)
+        inv.require(self.other == 0 or self.order == "frequency", "other", f"is not 0 in {self.order} order")
+        inv.share("pooled", self.pooled)
+        if self.order == "value":
+            numbers = [v for v in self.values if not isinstance(v, str)]
+            inv.require(len(numbers) == len(self.values), "values", "hold a string in value order")
+            inv.ordered("values", [float(v) for v in numbers])
+        if self.max_length is not None:
+            inv.between("max_length", self.max_length, 0, inv.MAX_LENGTH)
+        inv.between("other_length", self.other_length, 1, inv.MAX_LENGTH)
+        inv.same_length("shape_probs", self.shape_probs, "shapes", self.shapes)
+        inv.shares("shape_probs", self.shape_probs, total=1.0 if self.shapes else None)
+        for i, shape in enumerate(self.shapes):
+            inv.require(len(shape) <= MAX_SHAPE_LENGTH, f"shapes[{i}]", f"is longer than {MAX_SHAPE_LENGTH}")
 
     # -- the CDF and its inverse --------------------------------------------------------------
 

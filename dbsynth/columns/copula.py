@@ -37,6 +37,7 @@ from scipy.stats import norm
 
 from dbsynth.columns.base import clip_unit
 from dbsynth.errors import did_you_mean
+from dbsynth.serde import FieldError
 
 DECIMALS = 6  # model files keep 6 decimals: diffs stay readable and 1e-6 is far below sampling noise
 # Smallest eigenvalue after repair. Rounding to DECIMALS moves eigenvalues by at most d * 5e-7, so
@@ -134,25 +135,34 @@ class GaussianCopula:
     _index: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self.check()  # a copula that breaks its invariants is never built
         d = len(self.names)
-        if len(set(self.names)) != d:
-            dup = sorted({n for n in self.names if self.names.count(n) > 1})
-            raise ValueError(f"copula dims must be unique; repeated: {', '.join(dup)}")
-        if len(self.correlation) != d or any(len(row) != d for row in self.correlation):
-            raise ValueError(f"copula correlation must be a {d} x {d} matrix, one row per dim")
         m = np.array(self.correlation, dtype=np.float64).reshape(d, d)
-        if not np.all(np.isfinite(m)) or np.any(np.abs(m) > 1.0):
-            raise ValueError("copula correlations must be finite numbers in [-1, 1]")
-        if not np.allclose(m, m.T, atol=1e-9) or not np.allclose(np.diag(m), 1.0, atol=1e-9):
-            raise ValueError("copula correlation must be symmetric with 1 on the diagonal")
-        if d and np.linalg.eigvalsh(m).min() < -PSD_TOLERANCE * d:
-            raise ValueError(
-                "copula correlation is not positive semi-definite; "
-                "build it with GaussianCopula.from_matrix to repair it"
-            )
         object.__setattr__(self, "_matrix", m)
         object.__setattr__(self, "_chol", _factor(m))
         object.__setattr__(self, "_index", {name: i for i, name in enumerate(self.names)})
+
+    def check(self) -> None:
+        """Dims unique; ``correlation`` a d x d matrix of finite numbers in [-1, 1], symmetric,
+        1 on the diagonal and positive semi-definite (within rounding). Raises ``FieldError``
+        (a ``ValueError``) whose path is the copula itself: the message says which rule."""
+        d = len(self.names)
+        if len(set(self.names)) != d:
+            dup = sorted({n for n in self.names if self.names.count(n) > 1})
+            raise FieldError("", f"copula dims must be unique; repeated: {', '.join(dup)}")
+        if len(self.correlation) != d or any(len(row) != d for row in self.correlation):
+            raise FieldError("", f"copula correlation must be a {d} x {d} matrix, one row per dim")
+        m = np.array(self.correlation, dtype=np.float64).reshape(d, d)
+        if not np.all(np.isfinite(m)) or np.any(np.abs(m) > 1.0):
+            raise FieldError("", "copula correlations must be finite numbers in [-1, 1]")
+        if not np.allclose(m, m.T, atol=1e-9) or not np.allclose(np.diag(m), 1.0, atol=1e-9):
+            raise FieldError("", "copula correlation must be symmetric with 1 on the diagonal")
+        if d and np.linalg.eigvalsh(m).min() < -PSD_TOLERANCE * d:
+            raise FieldError(
+                "",
+                "copula correlation is not positive semi-definite; "
+                "build it with GaussianCopula.from_matrix to repair it",
+            )
 
     # -- construction --------------------------------------------------------------------------
 

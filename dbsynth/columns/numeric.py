@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from dbsynth import invariants as inv
 from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
 from dbsynth.schema import Column, LogicalType
 
@@ -69,6 +70,7 @@ FAMILY_MIN_VALUES = 50
 MODE_BINS = 30
 FAMILIES = ("normal", "lognormal", "exponential", "gamma")
 PROB_DECIMALS = 6  # probabilities in model files: readable diffs, far below sampling noise
+MAX_SCALE = 1000  # decimal digits after the point (PostgreSQL's numeric allows up to 1000)
 
 Number = Literal["integer", "decimal", "float"]
 
@@ -307,6 +309,46 @@ class NumericModel(ColumnModel):
             family_ks=family[2] if family else None,
         )
 
+    def check(self) -> None:
+        """The invariants of the class docstring (a model file is untrusted input)."""
+        inv.finite("lower", self.lower)
+        inv.finite("upper", self.upper)
+        inv.require(self.lower <= self.upper, "lower", f"{self.lower} is above upper {self.upper}")
+        inv.require(
+            self.scale is None or 0 <= self.scale <= MAX_SCALE,
+            "scale",
+            f"{self.scale} is not 0 to {MAX_SCALE}",
+        )
+        inv.finite("atoms", self.atoms)
+        inv.ordered("atoms", self.atoms, strictly=True)
+        for i, atom in enumerate(self.atoms):
+            inv.between(f"atoms[{i}]", atom, self.lower, self.upper)
+        inv.same_length("atom_probs", self.atom_probs, "atoms", self.atoms)
+        inv.shares("atom_probs", self.atom_probs, total=None if self.empty else 1.0, plus=self.continuous)
+        inv.share("continuous", self.continuous)
+        inv.require(len(self.grid) != 1, "grid", "has one point; a grid has none or at least two")
+        inv.require(
+            bool(self.grid) or self.continuous == 0, "grid", f"is empty, but continuous is {self.continuous}"
+        )
+        inv.require(not self.grid or self.continuous > 0, "continuous", "is 0, but there is a grid")
+        inv.finite("grid", self.grid)
+        inv.ordered("grid", self.grid)
+        if self.grid:
+            inv.require(
+                self.lower <= self.grid[0] and self.grid[-1] <= self.upper,
+                "grid",
+                "goes outside [lower, upper]",
+            )
+        inv.require(
+            self.family is None or self.family in FAMILIES,
+            "family",
+            f"{self.family!r} is not one of {FAMILIES}",
+        )
+        inv.finite("family_params", self.family_params)
+        inv.require(
+            self.family_ks is None or 0.0 <= self.family_ks <= 1.0, "family_ks", "is not between 0 and 1"
+        )
+
     # -- the CDF and its inverse --------------------------------------------------------------
 
     @property
@@ -516,3 +558,12 @@ def _zero_in(bounds: tuple[float, float]) -> float:
 def fit_counts(x: np.ndarray, ctx: FitContext, upper: float = math.inf) -> NumericModel:
     """A model of non-negative counts (lengths of strings, arrays, byte strings)."""
     return NumericModel.from_array(x, number="integer", bounds=(0.0, upper), ctx=ctx, shape=False)
+
+
+def check_length(field: str, model: NumericModel) -> None:
+    """A model of counts (:func:`fit_counts`) makes whole numbers from 0 to ``MAX_LENGTH``."""
+    inv.require(model.number == "integer", f"{field}.number", "is not 'integer'")
+    inv.require(model.lower >= 0, f"{field}.lower", f"{model.lower} is negative")
+    inv.require(
+        model.upper <= inv.MAX_LENGTH, f"{field}.upper", f"{model.upper:g} is more than {inv.MAX_LENGTH}"
+    )

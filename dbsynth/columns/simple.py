@@ -19,10 +19,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from dbsynth import invariants as inv
 from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
 from dbsynth.columns.categorical import Scalar, scalar
-from dbsynth.columns.numeric import PROB_DECIMALS, NumericModel, fit_counts
+from dbsynth.columns.numeric import PROB_DECIMALS, NumericModel, check_length, fit_counts
 from dbsynth.schema import Column, LogicalType
+from dbsynth.serde import FieldError
 
 _TRUE = frozenset({"t", "true", "1", "y", "yes", "on"})
 _FALSE = frozenset({"f", "false", "0", "n", "no", "off"})
@@ -55,6 +57,9 @@ class BooleanModel(ColumnModel):
         flags, ok = as_bools(values)
         share = float(flags[ok].mean()) if ok.any() else 0.5
         return cls(true_share=round(share, PROB_DECIMALS))
+
+    def check(self) -> None:
+        inv.share("true_share", self.true_share)
 
     def to_uniform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
         flags, ok = as_bools(values)
@@ -105,6 +110,9 @@ class UuidModel(ColumnModel):
             top, count = versions.most_common(1)[0]
             version = top if count >= 0.9 * len(parsed) and count >= ctx.min_count else 0
         return cls(version=version, form=form)
+
+    def check(self) -> None:
+        inv.between("version", self.version, 0, 15)  # one hexadecimal digit of the UUID
 
     def to_uniform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
         jitter = rng.random(len(values))
@@ -159,6 +167,9 @@ class BytesModel(ColumnModel):
     def fit(cls, values: pd.Series, column: Column, ctx: FitContext) -> BytesModel:
         sizes = np.array([_byte_length(v) for v in values.tolist()], dtype=np.float64)
         return cls(fit_counts(sizes, ctx, float(column.length) if column.length else math.inf))
+
+    def check(self) -> None:
+        check_length("length", self.length)
 
     def to_uniform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
         sizes = pd.Series([_byte_length(v) for v in values.tolist()], dtype=np.float64)
@@ -245,6 +256,13 @@ class ConstantModel(ColumnModel):
             return cls(column.logical, "", warning)
         warning = f"no value seen {ctx.min_count} or more times: generates the type default {value!r}"
         return cls(column.logical, value, warning)
+
+    def check(self) -> None:
+        """``value`` is one of its logical type, in the JSON coding of the class docstring."""
+        try:
+            _decode(self.value, self.logical)
+        except (ValueError, TypeError, OverflowError):
+            raise FieldError("value", f"{self.value!r} is not a {self.logical.value} value") from None
 
     def to_uniform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
         return clip_unit(rng.random(len(values)))

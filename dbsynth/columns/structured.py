@@ -36,12 +36,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from dbsynth import invariants as inv
 from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, decode, encode, register
 from dbsynth.columns.categorical import CategoricalModel, scalar
-from dbsynth.columns.numeric import PROB_DECIMALS, NumericModel, fit_counts
+from dbsynth.columns.numeric import PROB_DECIMALS, NumericModel, check_length, fit_counts
 from dbsynth.columns.simple import BooleanModel, BytesModel, ConstantModel, UuidModel
 from dbsynth.columns.temporal import TemporalModel
+from dbsynth.errors import ModelError
 from dbsynth.schema import Column, LogicalType
+from dbsynth.serde import FieldError
 
 JsonType = Literal["object", "array", "string", "integer", "number", "boolean", "null"]
 MAX_DEPTH = 4
@@ -82,6 +85,9 @@ class JsonKey:
     presence: float
     node: JsonNode
 
+    def check(self) -> None:
+        inv.share("presence", self.presence)
+
 
 @dataclass(frozen=True)
 class JsonNode:
@@ -97,6 +103,17 @@ class JsonNode:
     integers: NumericModel | None = None
     numbers: NumericModel | None = None
     true_share: float = 0.5
+
+    def check(self) -> None:
+        """``types`` unique with their shares (summing to 1), key names unique, a count model for
+        array lengths; the objects below are checked by :func:`~dbsynth.invariants.check_tree`."""
+        inv.unique("types", self.types)
+        inv.same_length("type_probs", self.type_probs, "types", self.types)
+        inv.shares("type_probs", self.type_probs, total=1.0 if self.types else None)
+        inv.unique("keys", [k.name for k in self.keys])
+        if self.length is not None:
+            check_length("length", self.length)
+        inv.share("true_share", self.true_share)
 
     @classmethod
     def fit(cls, values: list[Any], ctx: FitContext, depth: int = 0) -> JsonNode:
@@ -334,6 +351,17 @@ class ArrayModel(ColumnModel):
     def element_model(self) -> ColumnModel:
         return decode(self.element)
 
+    def check(self) -> None:
+        """A count model for the lengths, a share of NULL elements, and an element model of a
+        known kind that keeps its own invariants (it is stored encoded, so checked here)."""
+        check_length("length", self.length)
+        inv.share("element_nulls", self.element_nulls)
+        try:
+            element = self.element_model()
+        except ModelError as exc:
+            raise FieldError("element", str(exc)) from None
+        inv.check_tree(element, "element")
+
     def to_uniform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
         lengths = pd.Series([len(_parse_array(v)) for v in values.tolist()], dtype=np.float64)
         return self.length.to_uniform(lengths, rng)
@@ -397,6 +425,20 @@ class SetModel(ColumnModel):
         probs = tuple(round(masks[m] / n, PROB_DECIMALS) for m in kept)
         other = round(1.0 - sum(masks[m] for m in kept) / n, PROB_DECIMALS) if rows else 1.0
         return cls(tuple(labels), presence, tuple(kept), probs, other)
+
+    def check(self) -> None:
+        """The invariants of the class docstring (a model file is untrusted input)."""
+        inv.unique("labels", self.labels)
+        inv.same_length("presence", self.presence, "labels", self.labels)
+        inv.shares("presence", self.presence)
+        inv.ordered("combos", self.combos, strictly=True)
+        for i, mask in enumerate(self.combos):
+            inv.require(
+                0 <= mask < 1 << len(self.labels), f"combos[{i}]", f"{mask} is not a set of the labels"
+            )
+        inv.same_length("combo_probs", self.combo_probs, "combos", self.combos)
+        inv.shares("combo_probs", self.combo_probs, total=1.0, plus=self.other)
+        inv.share("other", self.other)
 
     def _cuts(self) -> np.ndarray:
         cum = np.cumsum(np.asarray([*self.combo_probs, self.other], dtype=np.float64))

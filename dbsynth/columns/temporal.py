@@ -42,6 +42,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from dbsynth import invariants as inv
 from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
 from dbsynth.columns.numeric import PROB_DECIMALS, NumericModel
 from dbsynth.schema import Column, LogicalType
@@ -207,6 +208,33 @@ class TemporalModel(ColumnModel):
                     tod, number="integer", bounds=(0.0, float(DAY // res - 1)), ctx=ctx, shape=False
                 )
         return cls(temporal, res, epoch, weekday, time_of_day)
+
+    def check(self) -> None:
+        """The invariants of the class docstring, and the type's range (a model file is untrusted
+        input): the epoch of a date counts days, every value lies in years 1-9999 (one day for a
+        time of day) and stays a 64-bit count of microseconds."""
+        res = self.resolution_us
+        inv.require(res in _RESOLUTIONS, "resolution_us", f"{res} is not one of {_RESOLUTIONS}")
+        inv.require(self.temporal != "date" or res == DAY, "resolution_us", f"is {res}, a date counts days")
+        inv.require(
+            self.temporal != "time" or res < DAY, "resolution_us", "is a day, a time of day is shorter"
+        )
+        inv.require(self.epoch.number == "integer", "epoch.number", "is not 'integer'")
+        low, high = _bounds(self.temporal, res)
+        if self.temporal == "interval":
+            low = high = float(2**62 // res)
+            low = -low
+        inv.require(self.epoch.lower >= low, "epoch.lower", "is before the first value the type holds")
+        inv.require(self.epoch.upper <= high, "epoch.upper", "is after the last value the type holds")
+        if self.weekday:
+            inv.require(len(self.weekday) == 7, "weekday", f"has {len(self.weekday)} shares, not 7")
+            inv.shares("weekday", self.weekday, total=1.0)
+        tod = self.time_of_day
+        if tod is not None:
+            inv.require(res < DAY, "time_of_day", "is set for values of whole days")
+            inv.require(tod.number == "integer", "time_of_day.number", "is not 'integer'")
+            inv.require(tod.lower >= 0, "time_of_day.lower", "is before midnight")
+            inv.require(tod.upper < DAY // res, "time_of_day.upper", "is a day or more after midnight")
 
     def to_uniform(self, values: pd.Series, rng: np.random.Generator) -> np.ndarray:
         us, ok = to_microseconds(values, self.temporal)
