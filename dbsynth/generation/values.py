@@ -157,9 +157,12 @@ def _write_back(frame: pd.DataFrame, name: str, values: np.ndarray, rows: np.nda
     new = values[rows]
     if pd.api.types.is_integer_dtype(col):
         new = np.round(new)
-    frame.loc[frame.index[rows], name] = (
-        new.astype(col.dtype) if not pd.api.types.is_object_dtype(col) else new
-    )
+    if pd.api.types.is_object_dtype(col):
+        frame.loc[frame.index[rows], name] = new
+        return
+    # pd.array, not ndarray.astype: a column with NULLs has a pandas dtype (Int64, boolean),
+    # which numpy cannot interpret.
+    frame.loc[frame.index[rows], name] = pd.array(new, dtype=col.dtype)
 
 
 def enforce_orderings(frame: pd.DataFrame, orderings: Sequence[Ordering]) -> None:
