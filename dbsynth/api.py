@@ -221,7 +221,10 @@ def _failed(exc: BaseException, result: LoadResult) -> BaseException:
     """The error to raise after a failed load: ``exc`` and what the target kept, in the words
     of the sink (the last note of a load that did not commit), unless ``exc`` says it already.
     An interrupt stays an interrupt of the same type, carrying only what the target kept."""
-    kept = result.notes[-1] if result.notes else "nothing was written"
+    if result.committed:  # interrupted after COMMIT, while the sink tidied up
+        kept = "the load was committed"
+    else:
+        kept = result.notes[-1] if result.notes else "nothing was written"
     if isinstance(exc, DbsynthError) and str(exc).endswith(kept):
         return exc
     if isinstance(exc, KeyboardInterrupt):

@@ -54,7 +54,11 @@ from dbsynth.planning.load import IfExists, LoadSpec, TableLoad
 
 @dataclass(frozen=True)
 class LoadResult:
-    """What a load did: rows written per table, whether it committed, and what it left behind."""
+    """What a load did: rows written per table, whether it committed, and what it left behind.
+
+    After a failed load (``committed`` False) the last note says what the target kept, as a
+    clause an error message can end with ("the load was rolled back and the target is
+    unchanged"), and ``left_behind`` names the tables a failure could not undo (MySQL's DDL)."""
 
     rows: dict[str, int]
     committed: bool
