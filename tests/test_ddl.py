@@ -574,6 +574,27 @@ def test_postgresql_in_lists_become_in_lists_elsewhere(
         engine.dispose()
 
 
+def test_enum_labels_with_braces_and_quotes_become_literals(tmp_path: Path) -> None:
+    """A MySQL ENUM becomes a SQLite VARCHAR with a CHECK on its labels; labels are data: a brace
+    (KeyError: 'brace' before) or a quote stays inside its literal."""
+    labels = ("{brace}", "it's", "{col}")
+    t = Table("t", (Column("e", "enum('{brace}','it''s','{col}')", L.ENUM, enum_labels=labels),))
+    script = schema_ddl(Schema("mysql", (t,)), "sqlite")
+    assert script.statements == (
+        "CREATE TABLE t (\n    e VARCHAR(7),\n    CHECK (e IN ('{brace}', 'it''s', '{col}'))\n)",
+    )
+    url = sqlite_url(tmp_path)
+    create_in(url, Schema("mysql", (t,)), "sqlite")
+    engine = create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t (e) VALUES ('{col}'), ('it''s')")
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+            conn.exec_driver_sql("INSERT INTO t (e) VALUES ('e')")
+    finally:
+        engine.dispose()
+
+
 def test_tables_that_would_collide_are_refused() -> None:
     tables = (Table("t", (), schema="a"), Table("t", (), schema="b"))
     with pytest.raises(SchemaError) as err:
