@@ -7,7 +7,7 @@ a category (and scores badly, as it should). The kinds mirror SDMetrics' sdtypes
 ==============  =====================================================================  ==========
 kind            which columns                                                          shape
 ==============  =====================================================================  ==========
-``id``          primary/foreign key columns, identities, UUIDs                         not scored
+``id``          one-column PKs, FK columns, identities, UUIDs                          not scored
 ``numerical``   integers, decimals, floats                                             1 − KS
 ``datetime``    dates, times, timestamps, intervals (as integers of their epoch)       1 − KS
 ``boolean``     booleans                                                               1 − TVD
@@ -71,8 +71,11 @@ class ColumnInfo:
 
 
 def key_columns(table: Table) -> frozenset[str]:
-    """Columns whose values are keys, not data: PK, every FK column, identities, UUIDs."""
-    keys: set[str] = set(table.primary_key.columns) if table.primary_key else set()
+    """Columns whose values are keys, not data: a one-column PK, every FK column, identities,
+    UUIDs. A component of a composite PK that is none of these (a season in ``(year, team)``,
+    a stint number) is a value with a uniqueness constraint on its tuple, and is scored."""
+    pk = table.primary_key.columns if table.primary_key else ()
+    keys: set[str] = set(pk) if len(pk) == 1 else set()
     for fk in table.foreign_keys:
         keys.update(fk.columns)
     for c in table.columns:
