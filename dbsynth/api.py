@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import URL
 
-from dbsynth.config import Config
+from dbsynth.config import Config, apply_config
 from dbsynth.db import parse_url
 from dbsynth.errors import DbsynthError, GenerationError, UnsupportedDatabase, UsageError
 from dbsynth.fitting.fit import fit as fit_source
@@ -112,11 +112,16 @@ def plan(
 
     ``target`` (a URL, a directory or a Target; nothing is opened) tells what the target can
     do: a directory of files cannot UPDATE, so cut FKs are written directly. Without a target
-    the plan is for a database. Options as in :func:`generate`.
+    the plan is for a database. Options as in :func:`generate`. The ``config``'s rows, scale
+    and seed shape the plan; its column settings change the model, not the plan (they are
+    checked here, and applied by ``generate(model, target, config=config)``).
     """
     opts = resolve(GenerateOptions, options, keywords, where="plan()")
     caps = Capabilities() if target is None else capabilities(_target(target, None, opts.file_format))
-    return make_plan(load_model(model), opts, capabilities=caps, config=config)
+    model = load_model(model)
+    if config is not None:
+        model = apply_config(model, config)
+    return make_plan(model, opts, capabilities=caps, config=config)
 
 
 def generate(
@@ -138,11 +143,15 @@ def generate(
     is (then the options the plan fixes, and ``config``, cannot be given as well). ``source`` is
     the database the model came from, when known: a target that is the source is refused, and
     tables the config copies verbatim are read from it. ``config`` adds per-table
-    ``rows``/``scale`` and a default ``seed`` (options win). With ``dry_run`` the plan is
-    returned and nothing is opened or written.
+    ``rows``/``scale`` and a default ``seed`` (options win), and its column settings
+    (generators, ``null_rate``) replace the model's (:func:`dbsynth.config.apply_config`:
+    settings only a fit can apply are refused when the model lacks them). With ``dry_run`` the
+    plan is returned and nothing is opened or written.
     """
     opts = resolve(GenerateOptions, options, keywords, where="generate()")
     model = load_model(model)
+    if config is not None and plan is None:
+        model = apply_config(model, config)
     tgt = _target(target, source, opts.file_format)
     if plan is None:
         plan = make_plan(model, opts, capabilities=capabilities(tgt), config=config)

@@ -20,7 +20,8 @@ Two passes, each reporting every problem at once with ``file:line:column`` and "
 :func:`load_config` checks the YAML and the shape of every key (no database needed);
 :func:`bind` checks the config against a live :class:`~dbsynth.schema.Schema` and
 resolves it into a :class:`BoundConfig` for fit and generate; :func:`load_and_bind` does both
-and reports the problems of both passes together. Generators are column models
+and reports the problems of both passes together; :func:`apply_config` applies a config's
+column settings to a model fitted before (``dbsynth generate --config``). Generators are column models
 (``dbsynth.columns.generators``). The JSON Schema of the file, for editors, is
 :func:`json_schema_path`. ``dbsynth config init`` writes a starting file
 (:func:`dbsynth.config.starter.starter_config`).
@@ -31,6 +32,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from dbsynth.config.apply import apply_config
 from dbsynth.config.bind import BoundConfig, bind, load_and_bind
 from dbsynth.config.load import load_config, parse_config
 from dbsynth.config.types import (
@@ -62,6 +64,7 @@ __all__ = [
     "Mark",
     "TableConfig",
     "VirtualForeignKey",
+    "apply_config",
     "bind",
     "json_schema_path",
     "load_and_bind",

@@ -110,7 +110,7 @@ class BoundConfig:
 def bind(config: Config, schema: Schema, earlier: Sequence[Issue] = ()) -> BoundConfig:
     """See the module docstring; raises :class:`ConfigError` listing every problem, the
     ``earlier`` ones (from loading) included."""
-    return _Binder(config, schema, earlier).run()
+    return Binder(config, schema, earlier).run()
 
 
 def load_and_bind(path: str | Path, schema: Schema) -> BoundConfig:
@@ -124,7 +124,10 @@ def load_and_bind(path: str | Path, schema: Schema) -> BoundConfig:
         return bind(exc.partial, schema, exc.issues)
 
 
-class _Binder:
+class Binder:
+    """One binding of ``config`` to ``schema``; ``issues`` collects its problems. Its column
+    checks are also what :mod:`dbsynth.config.apply` runs against a model's schema."""
+
     def __init__(self, config: Config, schema: Schema, earlier: Sequence[Issue] = ()):
         self.config = config
         self.source = schema
@@ -156,7 +159,7 @@ class _Binder:
             extra = tuple(
                 UniqueConstraint((column,))
                 for (_, column), o in found.items()
-                if o.unique and not _unique(table, column)
+                if o.unique and not declared_unique(table, column)
             )
             if extra:
                 schema = schema.replace_table(replace(table, uniques=(*table.uniques, *extra)))
@@ -339,7 +342,7 @@ class _Binder:
                 cc.marks["null_rate"], f"null_rate {cc.null_rate:g} in {where}: the column is NOT NULL"
             )
             ok = False
-        unique_in_db = _unique(table, col.name)
+        unique_in_db = declared_unique(table, col.name)
         if cc.unique is False and unique_in_db:
             self.problem(cc.marks["unique"], f"unique: false in {where}: the database declares it unique")
             ok = False
@@ -431,7 +434,7 @@ def unknown_column(name: str, table: Table) -> str:
     return f"unknown column '{name}' in table {table.key}." + did_you_mean(name, table.column_names)
 
 
-def _unique(table: Table, column: str) -> bool:
+def declared_unique(table: Table, column: str) -> bool:
     single = [u.columns for u in table.uniques if len(u.columns) == 1 and u.where is None]
     if table.primary_key is not None and len(table.primary_key.columns) == 1:
         single.append(table.primary_key.columns)
