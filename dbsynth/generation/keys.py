@@ -53,6 +53,8 @@ class KeySource:
                 out[missing] = None
                 return [out]
             return [values]
+        if missing.all():  # every row's FK is NULL: no parent value is needed (nor may exist)
+            return [np.full(len(index), None, dtype=object) for _ in self.columns]
         if self._arrays is None:
             if not self.parts:
                 raise GenerationError(f"key columns ({', '.join(self.columns)}) were not generated yet")

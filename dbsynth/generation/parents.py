@@ -91,7 +91,10 @@ class ParentLinks:
                 out.append(FkLink(fk, rid, rel, mode))
             elif mode in CUT_MODES:
                 parents = self.run.rows(fk.ref_table)
-                index = self._with_nulls(fk, rel, pick_weighted(np.ones(parents), self.n, rng), rng)
+                if parents == 0:
+                    index = self._no_parent(fk)
+                else:
+                    index = self._with_nulls(fk, rel, pick_weighted(np.ones(parents), self.n, rng), rng)
                 out.append(FkLink(fk, rid, rel, mode, index))
             else:
                 out.append(FkLink(fk, rid, rel, mode, self._assign(fk, rel, mode, rng)))
@@ -124,11 +127,7 @@ class ParentLinks:
         nullable = all(self.table.column(c).nullable for c in fk.columns)
         nulls = round(self.n * rel.null_rate) if nullable else 0
         if parents == 0:
-            if self.n and not nullable:
-                raise GenerationError(
-                    f"{self.table.key}: {self.n} rows need a parent in {fk.ref_table}, which gets 0 rows"
-                )
-            return np.full(self.n, -1, dtype=np.int64)
+            return self._no_parent(fk)
         if self._unique_fk(fk):
             take = min(self.n - nulls, parents)
             picks = rng.permutation(parents)[:take]
@@ -140,6 +139,15 @@ class ParentLinks:
             picks = pick_weighted(weights, self.n - nulls, rng)
         index = np.concatenate([picks, np.full(nulls, -1, dtype=np.int64)])
         return index[rng.permutation(self.n)]
+
+    def _no_parent(self, fk: ForeignKey) -> np.ndarray:
+        """Parent indexes when the parent table gets no row: NULL everywhere, which only a
+        nullable FK allows."""
+        if self.n and not all(self.table.column(c).nullable for c in fk.columns):
+            raise GenerationError(
+                f"{self.table.key}: {self.n} rows need a parent in {fk.ref_table}, which gets 0 rows"
+            )
+        return np.full(self.n, -1, dtype=np.int64)
 
     def _with_nulls(
         self, fk: ForeignKey, rel: RelationshipModel, index: np.ndarray, rng: np.random.Generator

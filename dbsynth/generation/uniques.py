@@ -44,7 +44,8 @@ class UniqueFallback:
             if all(c in fk_cols for c in cols):
                 continue  # settled by distinct_within_groups at setup
             seen = self.seen.setdefault(cols, set())
-            values = {c: frame[c].to_numpy(dtype=object) for c in cols}
+            # A copy: to_numpy may return a read-only view of the frame (pandas copy-on-write).
+            values = {c: frame[c].to_numpy(dtype=object, copy=True) for c in cols}
             for i in range(len(frame)):
                 t = tuple(values[c][i] for c in cols)
                 if any(_missing(v) for v in t):
