@@ -267,3 +267,46 @@ def test_names_and_labels_are_quoted_never_sql(pg_model: dict[str, Any], fresh_p
     assert pg_tables(fresh_pg) == {"other", "customer", HOSTILE_NAME + "'"}
     assert labels == ["sad", "ok", HOSTILE_LABEL]
     assert column == HOSTILE_NAME
+
+
+HOSTILE_SOURCE = """
+CREATE TABLE "p""; DROP TABLE other; --" (id integer PRIMARY KEY, "n'); DROP TABLE other; --" text);
+CREATE TABLE "c;`x`" (id integer PRIMARY KEY,
+    "p""id" integer REFERENCES "p""; DROP TABLE other; --" (id), "v;--" integer CHECK ("v;--" >= 0));
+"""
+
+
+ROWS = "".join(
+    f"""INSERT INTO "p""; DROP TABLE other; --" VALUES ({i}, 'n{i % 7}');"""
+    f"""INSERT INTO "c;`x`" VALUES ({i}, {i}, {i % 5});"""
+    for i in range(1, 60)
+)
+
+
+def clone_hostile(source: str, target: str) -> None:
+    """Names that hold quotes, semicolons and comment marks go from the source through the model
+    to the target as names: the same tables exist there with every row, and nothing else ran."""
+    engine = sa.create_engine(sa_url(target), poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE other (id int)")
+    dbsynth.generate(dbsynth.fit(source), target, seed=3, create_schema=True)
+    names = set(sa.inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        count = conn.exec_driver_sql('SELECT count(*) FROM "c;`x`"').scalar_one()
+    engine.dispose()
+    assert names == {"other", 'p"; DROP TABLE other; --', "c;`x`"}
+    assert count == 59
+
+
+def test_hostile_names_are_cloned_as_names_in_postgresql(make_pg: Callable[[str], str], pg_url: str) -> None:
+    source = make_pg(HOSTILE_SOURCE + ROWS)
+    targets = _fresh_database(pg_url, "postgresql")
+    clone_hostile(source, next(targets))
+    targets.close()
+
+
+def test_hostile_names_are_cloned_as_names_in_sqlite(tmp_path: Path) -> None:
+    path = tmp_path / "source.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(HOSTILE_SOURCE + ROWS)
+    clone_hostile(f"sqlite:///{path}", f"sqlite:///{tmp_path / 'target.sqlite'}")
