@@ -11,6 +11,8 @@ from collections.abc import Callable
 import pandas as pd
 
 import dbsynth
+from dbsynth.columns.pii import PiiKind, detect_pii
+from dbsynth.schema import Column, LogicalType
 from dbsynth.writing.memory import MemoryTarget
 
 
@@ -86,3 +88,49 @@ def test_cut_fk_to_an_empty_table(make_pg: Callable[[str], str]) -> None:
     frames = generated(make_pg(EMPTY_CYCLE))
     assert len(frames["team"]) == 20
     assert frames["team"]["captain_id"].isna().all()
+
+
+# ISO codes as keys (iso3166's country.two_letter, countries_states' iso2/iso3): a key column
+# named after countries used to be taken for personal data and fail with "country values cannot
+# be made unique within 2 characters". A key names its row's thing: a code, not a person's.
+ISO_CODES = [a + b for a in "ABCDEFGHIKLMNPRSTUVZ" for b in "ADEGILMORSTUZ"][:120]
+COUNTRY_KEYS = (
+    """
+CREATE TABLE country (
+    country_code char(2) PRIMARY KEY,
+    country_iso3 varchar(3) NOT NULL UNIQUE,
+    name text NOT NULL
+);
+CREATE TABLE city (city_id integer PRIMARY KEY, country_code char(2) NOT NULL REFERENCES country, name text);
+INSERT INTO country VALUES """
+    + ", ".join(f"('{c}', '{c}X', 'Land {i}')" for i, c in enumerate(ISO_CODES))
+    + """;
+INSERT INTO city SELECT i, (SELECT country_code FROM country ORDER BY 1 OFFSET mod(i, 120) LIMIT 1), 'c' || i
+FROM generate_series(1, 300) i;
+"""
+)
+
+
+def test_iso_code_keys_are_codes_not_personal_data(make_pg: Callable[[str], str]) -> None:
+    source = make_pg(COUNTRY_KEYS)
+    model = dbsynth.fit(source)
+    for name in ("country_code", "country_iso3"):
+        assert model.table("country").column(name).pii is None
+    target = MemoryTarget()
+    dbsynth.generate(model, target, scale=2)
+    country = target.frames()["public.country"]
+    assert len(country) == 240
+    assert_unique(country, "country_code")
+    assert_unique(country, "country_iso3")
+    assert country["country_code"].str.len().eq(2).all()
+    assert country["country_code"].str.fullmatch("[A-Z]{2}").all()
+
+
+def test_a_key_column_holds_areas_as_codes_but_e_mails_as_personal_data() -> None:
+    codes = pd.Series([f"{a}{b}" for a in "ABCDEFGH" for b in "ABCDEFGH"])
+    country = Column("country", "char(2)", LogicalType.STRING)
+    assert detect_pii(country, codes).kind is PiiKind.COUNTRY  # type: ignore[union-attr]
+    assert detect_pii(country, codes, key=True) is None
+    emails = pd.Series([f"user{i}@example.org" for i in range(60)])
+    email = Column("email", "varchar(120)", LogicalType.STRING)
+    assert detect_pii(email, emails, key=True).kind is PiiKind.EMAIL  # type: ignore[union-attr]

@@ -52,13 +52,19 @@ _REGISTRY: dict[str, type[ColumnModel]] = {}
 
 @dataclass(frozen=True)
 class FitContext:
-    """What a model's ``fit`` may know beyond the values: privacy threshold, locale, uniqueness."""
+    """What a model's ``fit`` may know beyond the values: privacy threshold, locale, uniqueness.
+
+    ``key``: the column identifies rows (it is part of a primary key or of a UNIQUE constraint,
+    or an FK references it), which personal-data detection takes into account
+    (:func:`dbsynth.columns.pii.detect_pii`).
+    """
 
     min_count: int = 5
     locale: str = "en_US"
     unique: bool = False
     table: str = ""
     seed: int = 0
+    key: bool = False
 
 
 class ColumnModel:

@@ -25,6 +25,13 @@ fewer than ``min_count`` times) still holds there. Direct identifiers (names, e-
 street addresses, IBANs, cards, IPs, usernames, birth dates, password hashes) match whatever
 their cardinality: a model must never reproduce one, however often it repeats.
 
+**Key columns.** A column that identifies rows (part of a primary key or a UNIQUE constraint, or
+referenced by an FK: ``key=True``) names the thing its row stands for: ``countries.country_code``
+is the country's code, not a person's country. The area and organisation kinds (``city``,
+``state``, ``country``, ``postcode``, ``company``, ``url``, ``free_text``) never match there; the
+codes are categories or code shapes, which can be made unique. Direct identifiers still match: a
+unique ``users.email`` is a person's e-mail.
+
 Blank strings count as missing for detection. Detection reads at most ``SAMPLE`` values, chosen
 with a fixed seed, so the answer is deterministic.
 """
@@ -532,13 +539,25 @@ def _values_only(sample: list[str], full: pd.Series, min_count: int) -> PiiMatch
     return None
 
 
-def detect_pii(column: Column, values: pd.Series, table: str = "", min_count: int = 5) -> PiiMatch | None:
+def detect_pii(
+    column: Column, values: pd.Series, table: str = "", min_count: int = 5, *, key: bool = False
+) -> PiiMatch | None:
     """What personal data ``column`` holds, judged from its name and ``values`` (NULLs allowed).
 
     ``table`` (key or bare name) lets a bare ``name`` column of ``customer`` count as a person's
-    name; ``min_count`` is the privacy threshold of the cardinality rule (module docstring).
+    name; ``min_count`` is the privacy threshold of the cardinality rule; ``key`` says the column
+    identifies rows, where areas and organisations are not personal data (module docstring).
     """
+    match = _detect(column, values, table, min_count, key)
+    if match is not None and key and match.kind in QUASI_KINDS:
+        return None
+    return match
+
+
+def _detect(column: Column, values: pd.Series, table: str, min_count: int, key: bool) -> PiiMatch | None:
     hinted = name_hint(column.name, table)
+    if key and hinted in QUASI_KINDS:
+        hinted = None  # a key's name says what the row is, not what it says about a person
     if column.logical in DATE_TYPES:
         if hinted is PiiKind.DATE_OF_BIRTH:
             reason = f"{column.logical.value} column named '{column.name}'"

@@ -49,7 +49,8 @@ def choose_text_model(column: Column, values: pd.Series, ctx: FitContext) -> Col
     without a single non-null value."""
     if column.logical not in TEXT_TYPES or values.dropna().empty:
         return None
-    return text_model_for(column, values, ctx, detect_pii(column, values.dropna(), ctx.table, ctx.min_count))
+    match = detect_pii(column, values.dropna(), ctx.table, ctx.min_count, key=ctx.key)
+    return text_model_for(column, values, ctx, match)
 
 
 def text_model_for(

@@ -6,7 +6,9 @@ The decision, per logical type (a table, not an ``if`` chain, so a plugin type c
   else the numeric model (point masses + quantile grid);
 * strings and text: personal data first (a strong detector match always wins, so a column of
   e-mails never becomes a category of e-mails), then categories for low cardinality, then
-  codes/free text (:func:`dbsynth.columns.text.choose_text_model`);
+  codes/free text (:func:`dbsynth.columns.text.choose_text_model`). In a key column
+  (:func:`key_columns`: primary key, UNIQUE, referenced by an FK) areas and organisations are
+  not personal data: ``countries.country_code`` is a code, made unique as a code shape;
 * dates, times, timestamps, intervals: the temporal model; enums: categories; and one model each
   for booleans, UUIDs, JSON, arrays, SETs and bytes;
 * anything else: a constant model (the engine writes NULL when the column allows it), with the
@@ -42,7 +44,7 @@ from dbsynth.columns.pii import DATE_TYPES, QUASI_KINDS, TEXT_TYPES, PiiKind, Pi
 from dbsynth.columns.text import FakerModel, text_model_for
 from dbsynth.errors import ModelError
 from dbsynth.plugins import sql_type_model
-from dbsynth.schema import Column, LogicalType
+from dbsynth.schema import Column, LogicalType, Schema, Table
 
 # Kinds whose values carry an order the copula can use; the others (Faker, free text, UUIDs,
 # bytes, JSON) map to independent noise and only add dimensions.
@@ -73,7 +75,7 @@ def _number(column: Column, values: pd.Series, ctx: FitContext) -> Choice:
 
 
 def _text(column: Column, values: pd.Series, ctx: FitContext) -> Choice:
-    match = detect_pii(column, values, ctx.table, ctx.min_count)
+    match = detect_pii(column, values, ctx.table, ctx.min_count, key=ctx.key)
     if match is not None and match.kind not in QUASI_KINDS:
         # Names, e-mails, phones...: never stored, whatever their cardinality.
         model: ColumnModel = FakerModel.for_kind(match.kind, values, column, ctx)
@@ -107,6 +109,16 @@ CHOOSERS: dict[LogicalType, Callable[[Column, pd.Series, FitContext], Choice]] =
     LogicalType.SET: _by_kind("set"),
     LogicalType.BYTES: _by_kind("bytes"),
 }
+
+
+def key_columns(table: Table, schema: Schema) -> set[str]:
+    """The columns of ``table`` that identify rows: members of its primary key or of a UNIQUE
+    constraint, and the columns an FK references (MySQL lets an FK reference a plain index)."""
+    keys = set(table.primary_key.columns) if table.primary_key else set()
+    keys.update(c for u in table.uniques for c in u.columns)
+    for other in schema.tables:
+        keys.update(c for fk in other.foreign_keys if fk.ref_table == table.key for c in fk.ref_columns)
+    return keys
 
 
 def choose_model(column: Column, values: pd.Series, ctx: FitContext) -> Choice:
@@ -148,7 +160,7 @@ def choose_with_pii(column: Column, values: pd.Series, ctx: FitContext, pii: Pii
 def _kind_for(column: Column, values: pd.Series, ctx: FitContext) -> PiiKind:
     if column.logical in DATE_TYPES:
         return PiiKind.DATE_OF_BIRTH
-    match = detect_pii(column, values, ctx.table, ctx.min_count)
+    match = detect_pii(column, values, ctx.table, ctx.min_count, key=ctx.key)
     if match is not None:
         return match.kind
     return name_hint(column.name, ctx.table) or PiiKind.FREE_TEXT

@@ -38,7 +38,7 @@ from dbsynth.columns.pii import PiiKind
 from dbsynth.config import BoundConfig, ColumnOverride, Config, bind
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
-from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii
+from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii, key_columns
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.graph import plan_insertion
 from dbsynth.introspection import introspect
@@ -237,6 +237,7 @@ class _State:
         frame = self.sample.frames[table.key]
         roles = column_roles(table)
         unique = unique_columns(table)
+        keys = key_columns(table, self.schema)
         fits: list[ColumnFit] = []
         dims: dict[str, np.ndarray] = {}
         order: list[str] = []
@@ -265,6 +266,7 @@ class _State:
                 unique=col.name in unique,
                 table=table.key,
                 seed=self.settings.seed,
+                key=col.name in keys,
             )
             choice = _choose(col, values.reset_index(drop=True), ctx, override)
             if override is not None and override.null_rate is not None:
