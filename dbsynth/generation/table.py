@@ -153,7 +153,12 @@ class TableGenerator:
             model = self.tm.column(name).column_model
             assert isinstance(model, DerivedModel)  # only derived models are listed
             values = model.derive(frame, rng)
-            frame[name] = coerce_column(self.table.column(name), values, nulls.get(name))
+            try:
+                computed = coerce_column(self.table.column(name), values, nulls.get(name))
+            except GenerationError as exc:
+                raise GenerationError(f"table {self.table.key}: {exc} ({model.describe()})") from None
+            # By position: the rows being resampled keep their chunk's index labels.
+            frame[name] = computed.set_axis(frame.index)
 
     def _copula(self, rows: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
         cop = self.tm.copula

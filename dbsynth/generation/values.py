@@ -20,6 +20,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from dbsynth.errors import GenerationError
 from dbsynth.model import Ordering
 from dbsynth.schema import Column, LogicalType
 
@@ -38,6 +39,7 @@ def coerce_column(col: Column, values: object, nulls: np.ndarray | None) -> pd.S
     kind = col.logical
     if kind in _INTEGER_LIKE:
         numbers = pd.to_numeric(series.where(~missing), errors="coerce").round()
+        _check_int64(col, numbers)
         out: pd.Series = numbers.astype("Int64") if missing.any() else numbers.astype(np.int64)
         return out
     if kind in _FLOATS:
@@ -66,6 +68,21 @@ def coerce_column(col: Column, values: object, nulls: np.ndarray | None) -> pd.S
     out = series.astype(object)
     out[missing] = None
     return out
+
+
+def _check_int64(col: Column, numbers: pd.Series) -> None:
+    """A number no 64-bit integer holds (an ``expression`` giving 1e20 or infinity) is an error
+    naming the column, not a pandas cast error or a wrapped-around value."""
+    if numbers.dtype.kind != "f":
+        return
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(values) & ~((values >= -(2.0**63)) & (values < 2.0**63))
+    if bad.any():
+        raise GenerationError(
+            f"column {col.name} ({col.sql_type}): a generated value, {values[bad][0]:g}, is outside "
+            "the range of a 64-bit integer"
+        )
 
 
 def _as_array(values: object) -> np.ndarray:

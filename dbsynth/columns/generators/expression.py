@@ -6,6 +6,10 @@
 The formula language and its evaluation are the SQL-expression engine's (``dbsynth.expr.formula``
 describes the language); this module binds a formula to a table when the config is read (the
 columns it reads, the type it gives against the column it fills) and writes its values.
+
+A number with a fraction written to an integer column (``qty: "price"``) is rounded half away
+from zero, as ``round(x)`` and PostgreSQL's and MySQL's casts to integer do; a result no 64-bit
+integer holds stops the run with an error naming the column.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from dbsynth.columns.generators.base import (
 from dbsynth.errors import GenerationError, did_you_mean
 from dbsynth.expr.casts import as_text
 from dbsynth.expr.formula import FormulaError, compile_formula, parse_formula
+from dbsynth.expr.functions import round_half_away
 from dbsynth.expr.values import LOGICAL_KIND, NUMERIC, Env, Kind, Node, Vec, column_vec
 from dbsynth.schema import Column, LogicalType, Table
 
@@ -186,7 +191,10 @@ def _output(v: Vec, out: Kind, n: int) -> Any:
     if out in NUMERIC:
         if v.kind is Kind.INT and out is Kind.INT:
             return pd.Series(pd.arrays.IntegerArray(v.values.astype(np.int64), v.null.copy()))
-        return np.where(v.null, np.nan, v.values.astype(np.float64))
+        numbers = v.values.astype(np.float64)
+        if out is Kind.INT:  # a fraction into an integer column: rounded as SQL's casts round
+            numbers = round_half_away(numbers, 0)
+        return np.where(v.null, np.nan, numbers)
     if out is Kind.BOOL:
         flags = v.values.astype(object)
         flags[v.null] = None
