@@ -724,7 +724,7 @@ def test_enforce_applies_hints_to_fresh_rows_too() -> None:
     checks = table_checks(ORDERS, SHOP, now=NOW)
     frame = orders_frame([[0, 0.0, "paid", "ab", "2022-03-01 00:00:00+00", "2022-01-01 00:00:00+00"]])
     fresh = orders_frame([[80, 5.0, "PAID", "Q", "2022-03-01 00:00:00+00", None]])
-    out = checks.enforce(frame, lambda mask: fresh)
+    out = checks.enforce(frame, lambda mask, blamed: fresh)
     assert out.iloc[0].tolist()[:4] == [50, 5.0, "paid", "QQQQ"]
     assert checks.evaluate(out).tolist() == [True]
 

@@ -238,14 +238,17 @@ class ParentLinks:
                 keys = [np.full(len(rows), None, dtype=object) for _ in f.fk.columns]
             else:
                 assert f.index is not None
-                pidx = f.index[rows]
-                if f.mode is FkMode.DIRECT:
-                    start = int(self.run.key_start.get((f.fk.ref_table, f.fk.ref_columns[0]), 1))
-                    keys = KeySource(f.fk.ref_columns, start=start).take(pidx)
-                else:
-                    keys = self.run.stores[f.fk.ref_table].keys[f.fk.ref_columns].take(pidx)
+                keys = self.key_values(f, f.index[rows])
             for name, arr in zip(f.fk.columns, keys, strict=True):
                 frame[name] = coerce_column(self.table.column(name), arr, None)
+
+    def key_values(self, f: FkLink, pidx: np.ndarray) -> list[np.ndarray]:
+        """The FK values of parent indexes ``pidx`` (-1: NULL), one array per column (not for a
+        self-reference, whose parents are read from the rows being generated)."""
+        if f.mode is FkMode.DIRECT:
+            start = int(self.run.key_start.get((f.fk.ref_table, f.fk.ref_columns[0]), 1))
+            return KeySource(f.fk.ref_columns, start=start).take(pidx)
+        return self.run.stores[f.fk.ref_table].keys[f.fk.ref_columns].take(pidx)
 
     def _self_index(self, f: FkLink, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         pidx = self_parents(rows, rng)

@@ -10,6 +10,7 @@ Per chunk (:meth:`TableGenerator.chunk`), with the chunk's own random stream:
    from the others of the row (config ``expression``) are computed;
 4. orderings recorded at fit (``shipped >= created``, child after parent) are enforced;
 5. CHECK constraints are enforced by construction and resampling (``dbsynth.generation.checks``);
+   rows a CHECK on FK columns rejects get other parents (:mod:`dbsynth.generation.repick`);
 6. uniques that construction does not cover are settled (:mod:`dbsynth.generation.uniques`);
 7. what children will need is kept (:mod:`dbsynth.generation.store`).
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,6 +34,7 @@ from dbsynth.generation.batch import Batch
 from dbsynth.generation.copying import copy_rows
 from dbsynth.generation.keys import KeySource, first_key
 from dbsynth.generation.parents import ParentLinks
+from dbsynth.generation.repick import Repicker
 from dbsynth.generation.store import Run, TableStore, keep
 from dbsynth.generation.uniques import UniqueFallback
 from dbsynth.generation.values import coerce_column, enforce_orderings
@@ -64,6 +66,11 @@ class TableGenerator:
         self.parents = ParentLinks(run, self.table, tp, self.store, self.numbered, self._rng(TABLE_STREAM))
         self.within = self.parents.numbered_within_parent()
         self.checks = _compile_checks(self.table, run.model)
+        self.repick = (
+            Repicker(run, self.table, self.parents.links, self.checks.columns, bool(self.within))
+            if self.checks is not None
+            else None
+        )
         self.uniques = UniqueFallback(run, self.table, self.tm, self.numbered, self.parents.links)
 
     def _rng(self, slot: int) -> np.random.Generator:
@@ -135,7 +142,9 @@ class TableGenerator:
         enforce_orderings(frame, self.tm.orderings)
         self.parents.parent_orderings(frame, rows)
         if self.checks is not None:
-            frame = self.checks.enforce(frame, lambda mask: self._resample(mask, frame, rows, rng))
+            frame = self.checks.enforce(
+                frame, lambda mask, blamed: self._resample(mask, blamed, frame, rows, rng)
+            )
         self.uniques.apply(frame, rows, rng)
         self._keep(frame, z, rows, rng)
         return frame[[c for c in self.tp.columns]]
@@ -206,9 +215,16 @@ class TableGenerator:
         raise GenerationError(f"{self.table.key}.{col.name}: no way to number a {col.logical} key")
 
     def _resample(
-        self, mask: np.ndarray, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator
+        self,
+        mask: np.ndarray,
+        blamed: Mapping[str, np.ndarray],
+        frame: pd.DataFrame,
+        rows: np.ndarray,
+        rng: np.random.Generator,
     ) -> pd.DataFrame:
-        """Fresh candidates for the rows in ``mask`` (independent draws, same models)."""
+        """Fresh candidates for the rows in ``mask`` (independent draws, same models); where a
+        failing check reads FK columns (``blamed``: column -> rows of the chunk), other parents
+        (:mod:`dbsynth.generation.repick`)."""
         out = frame.loc[mask].copy()
         k = int(mask.sum())
         derived: list[str] = []
@@ -226,8 +242,19 @@ class TableGenerator:
                 fresh = model.from_uniform(rng.random(k), rng)
             null = self._nulls(col, cf.null_rate, {}, rng, k)
             out[cf.name] = coerce_column(col, fresh, null).to_numpy()
+        if self.repick:
+            # Parents picked again in this round or an earlier one: the FK values follow the
+            # links' indexes (``frame`` holds the chunk's first picks).
+            self.repick.repick(rows[mask], {c: m[mask] for c, m in blamed.items()}, rng)
+            for f in self.repick.links:
+                assert f.index is not None  # the repicker keeps indexed links only
+                keys = self.parents.key_values(f, f.index[rows[mask]])
+                for name, arr in zip(f.fk.columns, keys, strict=True):
+                    out[name] = coerce_column(self.table.column(name), arr, None).set_axis(out.index)
         self._derive(out, derived, {}, rng)
         enforce_orderings(out, self.tm.orderings)
+        if self.repick:
+            self.parents.parent_orderings(out, rows[mask])
         return out
 
 

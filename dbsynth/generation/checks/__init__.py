@@ -18,6 +18,9 @@ The generator then runs, per batch, ``checks.enforce(frame, resample)``, which i
     frame = apply_hints(frame, checks.hints)           # bounds, sets, lengths: by construction
     frame = repair(frame, checks.compiled, resample, hints=checks.hints).frame  # resample the rest
 
+where ``resample`` also hears, per column read by a failing check, the rows it fails on (the
+generator then picks other parents for FK columns, ``dbsynth.generation.repick``).
+
 Invariants:
 
 * ``evaluate`` is True for a row exactly when the database would accept it for that CHECK (TRUE

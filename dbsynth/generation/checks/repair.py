@@ -108,12 +108,15 @@ def repair(
     max_rounds: int = 20,
     *,
     hints: Hints | None = None,
+    blame: Callable[[Sequence[tuple[CompiledCheck, np.ndarray]]], None] | None = None,
 ) -> RepairResult:
     """Replace the rows that violate any check with rows from ``resample`` until none does.
 
     ``resample(mask)`` gets a bool array over the batch's rows and returns one fresh candidate
     row per True position, in position order, with the batch's columns (its index is ignored).
-    With ``hints``, fresh rows go through :func:`apply_hints` first. After ``max_rounds`` rounds
+    ``blame``, when given, is told before each ``resample`` which rows fail which check (one
+    mask per check, over the batch's rows). With ``hints``, fresh rows go through
+    :func:`apply_hints` first. After ``max_rounds`` rounds
     a :class:`GenerationError` names the table, the check and one offending row: only generated
     values, never source data. The returned frame keeps ``frame``'s index and dtypes.
     """
@@ -137,6 +140,8 @@ def repair(
                 f"generated rows after {max_rounds} rounds of resampling, e.g. {shown}"
             )
         positions = np.flatnonzero(bad)
+        if blame is not None:
+            blame(failing)
         fresh = resample(bad.copy())
         if len(fresh) != len(positions):
             raise ValueError(f"resample returned {len(fresh)} rows for {len(positions)} failing rows")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,6 +13,11 @@ from dbsynth.generation.checks.compile import CompiledCheck, LeftToDatabase, che
 from dbsynth.generation.checks.hints import Hints
 from dbsynth.generation.checks.repair import apply_hints, repair
 from dbsynth.schema import CheckConstraint, Domain, LogicalType, Schema, Table
+
+# Rounds of resampling before a check is declared impossible. A row fails a round with
+# probability at most 1/2 for the checks parents are picked again for (a nullable FK flips
+# between NULL and a parent with probability 1/2), so 40 rounds leave ~1e-12 of the rows.
+MAX_ROUNDS = 40
 
 
 @dataclass(frozen=True)
@@ -31,13 +36,40 @@ class TableChecks:
             ok &= check.evaluate(frame)
         return ok
 
+    @property
+    def columns(self) -> frozenset[str]:
+        """The columns the compiled checks read."""
+        return frozenset(c for check in self.compiled for c in check.columns)
+
     def enforce(
-        self, frame: pd.DataFrame, resample: Callable[[np.ndarray], pd.DataFrame], max_rounds: int = 20
+        self,
+        frame: pd.DataFrame,
+        resample: Callable[[np.ndarray, Mapping[str, np.ndarray]], pd.DataFrame],
+        max_rounds: int = MAX_ROUNDS,
     ) -> pd.DataFrame:
         """The generator's one call: :func:`apply_hints`, then :func:`repair` (fresh rows get
-        the hints too). Raises :class:`GenerationError` when a check cannot be met."""
+        the hints too). ``resample(mask, blamed)`` gets, besides the rows to draw again, per
+        column read by a failing check the rows where such a check fails (so the generator can
+        change what it does not draw, such as the parents behind FK columns). Raises
+        :class:`GenerationError` when a check cannot be met."""
+        blamed: dict[str, np.ndarray] = {}
+
+        def blame(failing: Sequence[tuple[CompiledCheck, np.ndarray]]) -> None:
+            blamed.clear()
+            for check, mask in failing:
+                for column in check.columns:
+                    blamed[column] = blamed[column] | mask if column in blamed else mask.copy()
+
         fixed = apply_hints(frame, self.hints)
-        return repair(fixed, self.compiled, resample, max_rounds, hints=self.hints).frame
+        result = repair(
+            fixed,
+            self.compiled,
+            lambda mask: resample(mask, blamed),
+            max_rounds,
+            hints=self.hints,
+            blame=blame,
+        )
+        return result.frame
 
 
 def _domain_index(schema: Schema) -> dict[str, Domain]:
