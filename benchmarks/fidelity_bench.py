@@ -38,7 +38,8 @@ sees plain columns).
 
 The timings are not like for like: dbsynth's fit includes introspecting and sampling the
 source (SDV is handed frames in memory) and its sample time includes writing every row into
-PostgreSQL with COPY (SDV's stays in memory). SDV is seeded through numpy, random and torch.
+PostgreSQL with COPY (SDV's stays in memory). SDV is seeded through numpy, random and torch, and
+its process gets ``PYTHONHASHSEED`` = the seed (its sampling follows the order of string sets).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import shutil
 import subprocess
 import sys
@@ -516,6 +518,8 @@ def run_subset(key: str, args: argparse.Namespace, work: Path) -> dict[str, Any]
             str(args.seed),
         ],
         check=True,
+        # SDV's output depends on the order of Python's string sets: fix the hash seed too
+        env={**os.environ, "PYTHONHASHSEED": str(args.seed)},
     )
     sdv = json.loads((folder / "sdv.json").read_text())
     result: dict[str, Any] = {
@@ -524,6 +528,7 @@ def run_subset(key: str, args: argparse.Namespace, work: Path) -> dict[str, Any]
         "fks_outside_subset": catalog["fks_outside_subset"],
         "sdv_notes": sdv["notes"],
         "sdv_error": sdv.get("sdv_error"),
+        "versions": sdv["versions"],
         "rows": {t: len(df) for t, df in real.items()},
         "tools": {},
     }
@@ -583,6 +588,18 @@ def print_results(results: list[dict[str, Any]]) -> None:
             ]
             print("| " + " | ".join(cells) + " |")
     print()
+    if any(
+        t["scores"].get(p) != t["scores"].get(p)
+        for r in results
+        for t in r["tools"].values()
+        for p in PROPERTIES
+    ):
+        print(
+            "—: no pair of that property reaches SDMetrics' threshold in the source (|ρ| > 0.5 or V > 0.3);"
+        )
+        print("   the property has no score and overall is the mean of the others.")
+    versions = ", ".join(f"{k} {v}" for k, v in results[0]["versions"].items()) if results else ""
+    print(f"dbsynth {dbsynth.__version__} (pandas {pd.__version__}); bench environment: {versions}")
     for r in results:
         print(f"{r['subset']}: rows {r['rows']}; the source itself: {r['source_violations']} violations")
         if r["note"]:

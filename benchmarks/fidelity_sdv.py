@@ -27,6 +27,7 @@ SDMetrics 0.32 needs pandas < 3, hence its own environment (``scripts/bench-env`
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import random
 import sys
@@ -167,7 +168,8 @@ def main() -> int:
 
     metadata, notes = build_metadata(catalog, real)
     meta_dict = metadata.to_dict()
-    result: dict[str, Any] = {"metadata": meta_dict, "notes": notes}
+    versions = {p: importlib.metadata.version(p) for p in ("sdv", "sdmetrics", "rdt", "pandas")}
+    result: dict[str, Any] = {"metadata": meta_dict, "notes": notes, "versions": versions}
     try:
         sampled, fit_s, sample_s = run_sdv(metadata, real, args.seed)
     except Exception as exc:  # reported in the table, not a crash of the whole benchmark
