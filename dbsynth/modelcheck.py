@@ -329,7 +329,7 @@ def _segment(path: str, seg: Any) -> None:
     else:
         inv.require(bool(seg.lengths), join(path, "lengths"), "is empty")
         for k, n in enumerate(seg.lengths):
-            inv.between(join(path, f"lengths[{k}]"), n, 1, inv.MAX_LENGTH)
+            inv.between(join(path, f"lengths[{k}]"), n, 0, inv.MAX_LENGTH)  # a run may be empty
         inv.same_length(join(path, "length_weights"), seg.length_weights, "lengths", seg.lengths)
         inv.shares(join(path, "length_weights"), seg.length_weights, total=1.0)
         if seg.case_weights:
