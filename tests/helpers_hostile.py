@@ -204,7 +204,8 @@ def internal_type(line: str) -> str:
 # -- small sources ---------------------------------------------------------------------------------
 # Two tables, every kind of model field a hostile file can corrupt: a categorical with a CHECK,
 # decimals, dates and timestamps (quantile grids), a nullable float (null rate), a unique name, a
-# foreign key (children per parent), a DEFAULT, a generated column and a partial unique index.
+# foreign key (children per parent), a DEFAULT, a generated column, a partial unique index, and
+# ``shirt``, an integer no constraint limits (config tests overflow it with a sequence).
 # ``note`` is the last column of ``player`` and ``code`` the last of ``team``, and ``player`` has
 # one CHECK: the SQL-injection payloads of the model tests rely on that layout of the DDL.
 
@@ -223,6 +224,7 @@ CREATE TABLE player (
   age INTEGER NOT NULL CHECK (age BETWEEN 16 AND 45),
   rating REAL,
   joined_at TIMESTAMP NOT NULL,
+  shirt INTEGER,
   note TEXT DEFAULT 'x'
 );
 CREATE UNIQUE INDEX player_note_u ON player (note) WHERE age > 40;
@@ -243,6 +245,7 @@ CREATE TABLE player (
   age integer NOT NULL CONSTRAINT player_age_check CHECK (age BETWEEN 16 AND 45),
   rating double precision,
   joined_at timestamp NOT NULL,
+  shirt integer,
   note text DEFAULT 'x'
 );
 CREATE UNIQUE INDEX player_note_u ON player (note) WHERE age > 40;
@@ -250,10 +253,11 @@ INSERT INTO team (name, tier, budget, founded)
 SELECT 'team ' || g, (ARRAY['gold', 'silver', 'bronze'])[1 + mod(g, 3)], mod(g * 1237, 100000) / 1.0,
        DATE '1950-01-01' + mod(g * 311, 18000)
 FROM generate_series(1, 40) g;
-INSERT INTO player (team_id, age, rating, joined_at, note)
+INSERT INTO player (team_id, age, rating, joined_at, shirt, note)
 SELECT 1 + mod(g * g, 37), 16 + mod(g * 13, 30),
        CASE WHEN mod(g, 5) = 0 THEN NULL ELSE mod(g * 37, 100) / 10.0 END,
-       TIMESTAMP '2020-01-01' + mod(g * 9973, 80000) * INTERVAL '1 hour', 'note ' || g
+       TIMESTAMP '2020-01-01' + mod(g * 9973, 80000) * INTERVAL '1 hour',
+       CASE WHEN mod(g, 7) = 0 THEN NULL ELSE 1 + mod(g * 17, 99) END, 'note ' || g
 FROM generate_series(1, 160) g;
 """
 
@@ -274,6 +278,7 @@ def league_rows() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
             16 + (i * 13) % 30,
             None if i % 5 == 0 else (i * 37 % 100) / 10.0,
             f"2020-0{1 + i % 9}-1{i % 10} 1{i % 10}:00:00",
+            None if i % 7 == 0 else 1 + (i * 17) % 99,
             f"note {i}",
         )
         for i in range(1, PLAYERS + 1)
@@ -290,7 +295,7 @@ def build_league_sqlite(path: Path) -> Path:
         conn.executemany(
             "INSERT INTO team (team_id, name, tier, budget, founded) VALUES (?, ?, ?, ?, ?)", teams
         )
-        conn.executemany("INSERT INTO player VALUES (?, ?, ?, ?, ?, ?)", players)
+        conn.executemany("INSERT INTO player VALUES (?, ?, ?, ?, ?, ?, ?)", players)
     return path
 
 

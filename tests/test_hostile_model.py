@@ -74,7 +74,7 @@ KNOWN_DEFECTS: dict[str, str] = {
     "kind-wrong-type": "unexpected AttributeError: 'int' object has no attribute 'lower'",
     "temporal-resolution-0": ACCEPTED,
     "temporal-overflow": "generation failed: OverflowError: Python int too large to convert to C long",
-    "copula-shape": "'copula correlation must be a 7 x 7 matrix': the table is not named",
+    "copula-shape": "'copula correlation must be a N x N matrix, one row per dim': the table is not named",
     "children-negative": ACCEPTED,
     "relationship-parent-unknown": "generation failed: KeyError: 'ghost'",
     "duplicate-table-body": ACCEPTED + " (the second entry for team is ignored)",
