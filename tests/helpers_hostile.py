@@ -37,7 +37,7 @@ from dbsynth.cli import main
 # Exit status the child uses when an exception escapes click's own handling (never expected).
 ESCAPED = 99
 # What the CLI prints for an exception it did not expect (see the group's error policy).
-BUG_MARKERS = ("this is a bug in dbsynth", "unexpected ")
+BUG_MARKERS = ("this is a bug in dbsynth", "Error: unexpected ")
 # A Python exception's own text in a message means no code of dbsynth understood the problem:
 # the user learns the exception's name, not which table, column, option or field is at fault.
 PYTHON_EXCEPTION = re.compile(
