@@ -253,3 +253,30 @@ def test_unwritable_file_target_is_refused_naming_it(name: str, league: League) 
     run = run_cli([a.format(**values) for a in args])
     assert_clean_refusal(run)
     assert path in run.error, run.describe()
+
+
+def test_traceback_output_is_scrubbed_too() -> None:
+    run = run_cli(["--traceback", "inspect", URLS["encoded-unreachable"]])
+    assert "Traceback" in run.stderr, run.describe()  # the stack is shown on request ...
+    assert not leaked(run), run.describe()  # ... without the password
+
+
+# -- targets that hold data ------------------------------------------------------------------------
+
+
+def test_non_empty_database_target_is_not_overwritten(league: League, tmp_path: Path) -> None:
+    target = tmp_path / "target.sqlite"
+    build_league_sqlite(target)
+    before = target.read_bytes()
+    run = run_cli(["generate", str(league.model), f"sqlite:///{target}", "-q"])
+    assert_clean_refusal(run)
+    assert "--if-exists" in run.error, run.describe()
+    assert target.read_bytes() == before
+
+
+def test_existing_table_files_are_not_overwritten(league: League, tmp_path: Path) -> None:
+    (tmp_path / "team.csv").write_text("precious\n")
+    run = run_cli(["generate", str(league.model), str(tmp_path), "-q"])
+    assert_clean_refusal(run)
+    assert "team.csv" in run.error and "--if-exists" in run.error, run.describe()
+    assert (tmp_path / "team.csv").read_text() == "precious\n"
