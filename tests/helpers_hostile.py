@@ -28,6 +28,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -264,7 +265,7 @@ FROM generate_series(1, 160) g;
 TEAMS, PLAYERS = 40, 160
 
 
-def league_rows() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+def league_rows() -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """The rows of the SQLite league: fixed (no random module), so every fit is the same."""
     tiers = ("gold", "silver", "bronze")
     teams = [

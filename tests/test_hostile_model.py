@@ -534,11 +534,13 @@ def pick_path(data: st.DataObject, doc: Doc) -> Path_:
     node = doc[root]
     while len(path) < depth and isinstance(node, dict | list) and node:
         if isinstance(node, dict):
-            key: str | int = data.draw(st.sampled_from(sorted(node)), label="key")
+            key: str = data.draw(st.sampled_from(sorted(node)), label="key")
+            path.append(key)
+            node = node[key]
         else:
-            key = data.draw(st.integers(0, len(node) - 1), label="index")
-        path.append(key)
-        node = node[key]
+            index: int = data.draw(st.integers(0, len(node) - 1), label="index")
+            path.append(index)
+            node = node[index]
     return path
 
 

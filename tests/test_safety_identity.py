@@ -84,7 +84,7 @@ def local_hostname() -> str | None:
         addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
     except OSError:
         return None
-    return name if any(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in addresses) else None
+    return name if any(ipaddress.ip_address(str(a).split("%")[0]).is_loopback for a in addresses) else None
 
 
 HOSTNAME = local_hostname()
