@@ -23,11 +23,10 @@ from helpers_hostile import (
     build_league_sqlite,
     run_cli,
     scratch_database,
+    warm_up,
 )
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-
-import dbsynth
 
 ACCEPTED = "accepted: config check says the file is valid for this database"
 
@@ -53,9 +52,10 @@ def known(case_id: str) -> list[pytest.MarkDecorator]:
 
 @pytest.fixture(scope="module")
 def league_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    source = build_league_sqlite(tmp_path_factory.mktemp("league") / "league.sqlite")
-    url = f"sqlite:///{source}"
-    dbsynth.introspect(url)  # loads the introspection code once, before the forked runs
+    work = tmp_path_factory.mktemp("league")
+    url = f"sqlite:///{build_league_sqlite(work / 'league.sqlite')}"
+    (work / "empty.yaml").write_text("seed: 1\n", encoding="utf-8")
+    warm_up(["config", "check", work / "empty.yaml", url])  # loads the code once, before the forks
     return url
 
 
