@@ -46,8 +46,8 @@ import dbsynth
 
 # -- known defects (case id -> what happens today) -------------------------------------------------
 
-# Recorded against the code this branch is based on; the history of this table (and the
-# findings report of the hostile-input review) keeps what was fixed before.
+# Recorded against the code this branch is based on; the git history of this table keeps the
+# defects fixed before.
 KNOWN_DEFECTS: dict[str, str] = {
     "row_count-1e15": "accepted: no bound on a model's row count, generation runs until killed",
     "relationship-parent-unknown": (
