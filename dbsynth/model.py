@@ -22,6 +22,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import pandas as pd
+
 from dbsynth.columns.base import ColumnModel, decode
 from dbsynth.columns.copula import GaussianCopula
 from dbsynth.errors import ModelError, UsageError, did_you_mean
@@ -132,7 +135,8 @@ class RelationshipModel:
         return {k: decode(v) for k, v in self.children_strata.items()}
 
     def children_for(self, category: object) -> ColumnModel | None:
-        """The children model for a parent whose ``children_by`` value is ``category``."""
+        """The children model for a parent whose ``children_by`` value is ``category`` (a value or
+        its :func:`stratum_key`)."""
         return self.strata_models.get(stratum_key(category), self.children_model)
 
 
@@ -272,13 +276,27 @@ class _ModelBody:
 _BODY_FIELDS = ("tables", "relationships", "settings", "source", "dbsynth_version", "warnings")
 
 
+NULL_STRATUM = "\0null"  # the stratum of parents whose category is NULL (no category prints so)
+
+
 def stratum_key(value: object) -> str:
-    """How a category value names its stratum: ``5``, ``5.0`` and ``np.int64(5)`` are one."""
+    """How a category value names its stratum: ``5``, ``5.0`` and ``np.int64(5)`` are one; every
+    spelling of NULL (None, NaN, ``pd.NA``) is :data:`NULL_STRATUM`."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return NULL_STRATUM
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)
+
+
+def stratum_labels(values: pd.Series) -> np.ndarray:
+    """The stratum key of every value of a parent's category column: fit and generation group
+    parents with this one mapping, so a stratum fitted is a stratum found (NULLs included,
+    whatever dtype holds them)."""
+    keys = values.astype(object).map(stratum_key)
+    return keys.to_numpy(dtype=object)
 
 
 def fk_id(child: str, columns: tuple[str, ...]) -> str:

@@ -52,6 +52,7 @@ from dbsynth.model import (
     TableModel,
     fk_id,
     stratum_key,
+    stratum_labels,
 )
 from dbsynth.sampling.sampler import Sample, sample_database
 from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table
@@ -361,7 +362,7 @@ class _State:
         for fit_ in self.columns[parent_key]:
             if fit_.model is None or fit_.model.get("kind") != "categorical":
                 continue
-            labels = frame[fit_.name].map(stratum_key, na_action="ignore").fillna("\0null").to_numpy()
+            labels = stratum_labels(frame[fit_.name])
             groups = pd.Series(counts).groupby(labels)
             between = float(((groups.mean() - counts.mean()) ** 2 * groups.size()).sum())
             if between / total > best_eta and groups.ngroups <= MAX_STRATA:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import URL
 
 from dbsynth.columns.copula import to_uniform
 from dbsynth.generation.keys import KeySource
-from dbsynth.model import Model, RelationshipModel
+from dbsynth.model import Model, RelationshipModel, stratum_labels
 from dbsynth.planning.plan import Plan
 
 
@@ -106,7 +106,9 @@ def _child_counts(
 ) -> np.ndarray:
     counts = np.zeros(len(u), dtype=np.float64)
     if rel.children_by and rel.children_by in frame.columns:
-        labels = frame[rel.children_by].to_numpy(dtype=object)
+        # Grouped on the keys fit used: a NULL category (None, NaN or pd.NA here) is the
+        # "\0null" stratum, not a value that equals nothing.
+        labels = stratum_labels(frame[rel.children_by])
         for label in pd.unique(labels):
             group = labels == label
             model = rel.children_for(label)
