@@ -40,7 +40,7 @@ KNOWN_DEFECTS: dict[tuple[str, str, int], Defect] = {
     # -- generation crashes (every direction of the schema) --
     **{
         case: Defect(
-            "unique fallback writes into a read-only array (generation.engine._unique_fallback)",
+            "unique fallback writes into a read-only array (generation.uniques, to_numpy view)",
             r"ValueError: assignment destination is read-only",
         )
         for case in [
