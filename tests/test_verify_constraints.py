@@ -92,8 +92,10 @@ def test_sqlite_notes_excuse_what_was_reported_dropped(tmp_path: Path) -> None:
         "CHECK x_pos (x > 0) on t missing from the target and not reported as dropped"
     ]
     assert compare(src, dst, ["t: CHECK x_pos (x > 0) dropped: no such function"]) == []
-    # A note that names the check but does not say it was dropped excuses nothing.
+    # A note that names the check but does not say it was dropped excuses nothing, nor does a
+    # note about another constraint whose name starts with this one's.
     assert compare(src, dst, ["t: CHECK x_pos is named x_pos_1 in the target"]) != []
+    assert compare(src, dst, ["t: CHECK x_pos_2 (x > 1) dropped: no such function"]) != []
 
 
 def test_sqlite_check_rows_are_rechecked(tmp_path: Path) -> None:

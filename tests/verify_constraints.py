@@ -659,17 +659,17 @@ _DROP_WORDS = re.compile(r"\b(dropped|not carried|not created|skipped|omitted|ig
 
 def _noted(c: Constraint, notes: Sequence[str]) -> bool:
     """True when the tool said it did not carry ``c``: a note naming the constraint (or, for
-    NOT NULL, its table.column) and saying it was dropped."""
+    NOT NULL, its table.column) and its table as whole words, and saying it was dropped."""
     if c.kind == NOT_NULL:
-        needle = f"{c.table}.{c.columns[0]}".lower()
+        needle = f"{c.table}.{c.columns[0]}"
     elif c.name:
-        needle = c.name.lower()
+        needle = c.name
     else:
         return False
-    table = c.table.lower()
-    return any(
-        needle in n.lower() and table in n.lower() and _DROP_WORDS.search(n) is not None for n in notes
-    )
+    # Whole names only: a note about index_users_on_name_trgm says nothing of index_users_on_name.
+    name = re.compile(rf"(?<![\w$.]){re.escape(needle)}(?![\w$])", re.I)
+    table = re.compile(rf"(?<![\w$.]){re.escape(c.table)}(?![\w$])", re.I)
+    return any(name.search(n) and table.search(n) and _DROP_WORDS.search(n) for n in notes)
 
 
 # ------------------------------------------------------------------------------ violations
