@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 import json
 import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ def test_pooled_strings_come_back_in_their_frequent_shapes() -> None:
     zips = [f"{z:05d}" for z in rng.integers(10_000, 99_999, 400)]  # unique: all rare
     codes = pd.Series(["N/A"] * 600 + zips)
     model = CategoricalModel.fit(codes, Column("zip", "varchar(5)", LogicalType.STRING, length=5), CTX)
-    assert model.values == ("N/A",) and model.shapes == ("99999",)
+    assert model.values == ("N/A",) and model.rest is not None and model.rest["kind"] == "shape"
     out = sample(model, 5000)
     fresh = [v for v in out if v != "N/A"]
     assert abs(len(fresh) / 5000 - 0.4) < 0.02
@@ -68,8 +69,17 @@ def test_pooled_strings_come_back_in_their_frequent_shapes() -> None:
     assert not set(zips) & set(json.dumps(encode(model)).split('"'))
     assert model.describe() == (
         "categorical, 1 values by frequency: 'N/A' 60%; 40.0% rare values pooled, "
-        "generated as new strings of 1 frequent shapes"
+        "generated as code shapes '[0-9]{5}' 100%"
     )
+
+
+def test_json_strings_come_back_in_their_frequent_shapes() -> None:
+    # Strings inside JSON documents have counts, not a column: their pooled ones take shapes.
+    rng = np.random.default_rng(2)
+    zips = [f"{z:05d}" for z in rng.integers(10_000, 99_999, 400)]
+    model = CategoricalModel.from_counts(Counter({"N/A": 600, **{z: 1 for z in zips}}), CTX)
+    assert model.values == ("N/A",) and model.shapes == ("99999",) and model.rest is None
+    assert all(re.fullmatch(r"\d{5}", v) for v in model.new_strings(50, rng))
 
 
 def test_new_strings_respect_the_column_length_and_reshape_keeps_classes() -> None:
@@ -285,3 +295,24 @@ def test_fits_sakila_mysql_ratings_and_release_years(dataset_url) -> None:  # ty
     year_column = Column("release_year", "year", LogicalType.INTEGER)
     assert choose_categorical(years, year_column, CTX)
     assert sample(CategoricalModel.fit(years, year_column, CTX), 5).dtype == np.int64
+
+
+def test_the_pooled_remainder_model_is_checked_like_any_other() -> None:
+    from dbsynth import invariants
+    from dbsynth.serde import FieldError
+
+    model = CategoricalModel.fit(planted_statuses(), TEXT, CTX)
+    words = [" ".join(["ab", "cde", "fghi", "jk"][: 1 + i % 4]) + "x" * (i % 7) for i in range(40)]
+    fitted = CategoricalModel.fit(pd.Series(["open"] * 60 + words), TEXT, CTX)
+    assert fitted.rest is not None and fitted.rest["kind"] == "free_text"
+    invariants.check_tree(json_roundtrip(fitted))
+    decimal_column = Column("p", "numeric", LogicalType.DECIMAL)
+    prices = CategoricalModel.fit(pd.Series([0.99, 2.99, 4.99] * 100), decimal_column, CTX)
+    cases = {
+        "rest: is not one of ('shape', 'free_text')": {**encode(model), "rest": {"kind": "numeric"}},
+        "rest: is set in value order": {**encode(prices), "rest": fitted.rest},
+    }
+    for message, data in cases.items():
+        with pytest.raises(FieldError) as exc:
+            invariants.check_tree(decode(data), "")
+        assert str(exc.value) == message

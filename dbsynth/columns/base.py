@@ -56,7 +56,9 @@ class FitContext:
 
     ``key``: the column identifies rows (it is part of a primary key or of a UNIQUE constraint,
     or an FK references it), which personal-data detection takes into account
-    (:func:`dbsynth.columns.pii.detect_pii`).
+    (:func:`dbsynth.columns.pii.detect_pii`). ``withheld``: personal values found elsewhere in
+    the database (case-folded, single-spaced), which a model never keeps, however often they
+    repeat in this column.
     """
 
     min_count: int = 5
@@ -65,6 +67,7 @@ class FitContext:
     table: str = ""
     seed: int = 0
     key: bool = False
+    withheld: frozenset[str] = frozenset()
 
 
 class ColumnModel:

@@ -21,14 +21,25 @@ kept and generated as:
   schema, not the data, so listing them reveals nothing about rows);
 * for numbers and booleans: folded into the kept values in proportion (a code seen twice is not
   worth inventing a new code for, and a new number would be outside the column's domain);
-* for free strings: *new* strings with a *shape* of the pooled values, never a rare source
-  value. A shape maps every digit to ``9``, every letter to ``A`` or ``a`` by case and keeps the
-  rest (``'75014'`` → ``'99999'``, ``'XK-193'`` → ``'AA-999'``); shapes seen at least
-  ``min_count`` times are kept with their frequencies, and a new string fills a shape with random
-  digits and letters (``'QX-48'``). When no shape of the pooled values is that frequent (free
-  text), the kept values serve as shapes; when nothing is kept at all, random lowercase words
-  whose length is the median length of the pooled values (an aggregate of at least
-  ``min_count`` values, else 8). New strings are cut to the column's length.
+* for free strings: a *mixture* (partial pooling). The kept values keep their frequencies, and
+  only the pooled remainder is generated as text, by the model of the pooled values that
+  :func:`dbsynth.columns.shape.codes_or_prose` chooses (codes by their shapes, anything else as
+  free text of their lengths and word counts), so a column whose frequent values cover 93 % of
+  the rows keeps them and makes up the other 7 %. That remainder model is fitted only when at
+  least ``min_count`` values are pooled, and keeps no value seen fewer than ``min_count`` times
+  (shape tokens and literals follow the same rule; free text keeps lengths only). With fewer
+  pooled values, and for strings inside JSON documents (:meth:`CategoricalModel.from_counts`),
+  new strings take a *shape* of the pooled values: a shape maps every digit to ``9``, every
+  letter to ``A`` or ``a`` by case and keeps the rest (``'75014'`` → ``'99999'``, ``'XK-193'``
+  → ``'AA-999'``); shapes seen at least ``min_count`` times are kept with their frequencies,
+  and a new string fills a shape with random digits and letters (``'QX-48'``). When no shape of
+  the pooled values is that frequent, the kept values serve as shapes; when nothing is kept at
+  all, random lowercase words whose length is the median length of the pooled values (an
+  aggregate of at least ``min_count`` values, else 8). New strings are cut to the column's
+  length.
+
+At most ``MAX_KEPT`` values are kept, the most frequent ones (a bound on the model file); the
+values beyond it are pooled with the rare ones.
 
 :func:`choose_categorical` says when a column should use this model at all.
 """
@@ -38,17 +49,22 @@ from __future__ import annotations
 import math
 import string
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from dbsynth import invariants as inv
-from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
+from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, decode, encode, register
 from dbsynth.columns.numeric import PROB_DECIMALS
+from dbsynth.columns.shape import codes_or_prose
+from dbsynth.columns.text_sample import withheld
+from dbsynth.errors import ModelError
 from dbsynth.schema import Column, LogicalType
+from dbsynth.serde import FieldError
 
 Scalar = bool | int | float | str
 Order = Literal["value", "declared", "frequency"]
@@ -56,7 +72,8 @@ Order = Literal["value", "declared", "frequency"]
 FEW_DISTINCT = 50  # numbers: at most this many distinct values to be categories, not a distribution
 NUMBER_COVERAGE = 0.99  # numbers: share of rows whose value is kept
 STRING_COVERAGE = 0.95  # strings: share of rows whose value is kept
-MAX_KEPT = 1000  # beyond this many kept values a column is text, and the model file would bloat
+MAX_KEPT = 10_000  # the most frequent values kept at most; the rest is pooled (model file size)
+REST_KINDS = ("shape", "free_text")  # what may generate the pooled remainder of strings
 DEFAULT_WORD_LENGTH = 8
 MAX_SHAPE_LENGTH = 64  # longer strings are prose: their shapes do not repeat
 _NUMBER_TYPES = (LogicalType.INTEGER, LogicalType.DECIMAL, LogicalType.FLOAT)
@@ -94,14 +111,18 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
     return np.asarray(codes, dtype=np.intp), list(uniques)
 
 
-def choose_categorical(values: pd.Series, column: Column, ctx: FitContext) -> bool:
+def choose_categorical(values: pd.Series, column: Column, ctx: FitContext, *, pooling: bool = True) -> bool:
     """Whether ``column`` should be modelled as categories.
 
     Enums and booleans always are. Unique columns and empty samples never are. Numbers are when
     they take at most ``FEW_DISTINCT`` distinct values and values seen ``min_count`` times cover
     ``NUMBER_COVERAGE`` of the rows (codes, ratings, price points): categories then keep the
-    exact domain where a quantile grid would invent in-between values. Strings are when kept
-    values cover ``STRING_COVERAGE`` of the rows and there are at most ``MAX_KEPT`` of them.
+    exact domain where a quantile grid would invent in-between values. Strings are when some
+    value is seen ``min_count`` times: a code or label that repeats is a category, and the
+    values that do not repeat are the pooled remainder, generated as text (module doc).
+    ``pooling=False`` (a column the personal-data detector finds fine-grained: cities, company
+    names) asks more: the kept values must cover ``STRING_COVERAGE`` of the rows, else the column
+    is generated as personal data.
     """
     if column.logical in (LogicalType.ENUM, LogicalType.BOOLEAN):
         return True
@@ -112,6 +133,8 @@ def choose_categorical(values: pd.Series, column: Column, ctx: FitContext) -> bo
     coverage = int(kept.sum()) / len(values)
     if column.logical in _NUMBER_TYPES:
         return len(counts) <= FEW_DISTINCT and coverage >= NUMBER_COVERAGE
+    if pooling:
+        return len(kept) > 0
     return len(kept) <= MAX_KEPT and coverage >= STRING_COVERAGE
 
 
@@ -146,12 +169,14 @@ def _count_array(values: pd.Series) -> np.ndarray:
 @dataclass(frozen=True)
 class CategoricalModel(ColumnModel):
     """Slots in ``order`` (module doc): ``values[i]`` with ``probs[i]``, then for ``frequency``
-    order one more slot of mass ``other`` generating new pattern-shaped strings.
+    order one more slot of mass ``other`` generating new strings: by ``rest`` (the encoded
+    text model of the pooled values) when there is one, else by shapes.
 
     Invariants: ``values`` unique; ``len(probs) == len(values)``; ``sum(probs) + other == 1``
     up to rounding; ``other > 0`` only in ``frequency`` order; every value was seen at least
-    ``min_count`` times, except enum labels (schema facts). ``pooled`` is the share of rows whose
-    value was rare, kept for ``describe``.
+    ``min_count`` times, except enum labels (schema facts); ``rest`` only in ``frequency`` order,
+    of a kind in ``REST_KINDS``. ``pooled`` is the share of rows whose value was pooled, kept for
+    ``describe``.
     """
 
     values: tuple[Scalar, ...] = ()
@@ -163,6 +188,7 @@ class CategoricalModel(ColumnModel):
     other_length: int = DEFAULT_WORD_LENGTH
     shapes: tuple[str, ...] = ()
     shape_probs: tuple[float, ...] = ()
+    rest: dict[str, Any] | None = None
 
     @classmethod
     def fit(cls, values: pd.Series, column: Column, ctx: FitContext) -> CategoricalModel:
@@ -170,7 +196,26 @@ class CategoricalModel(ColumnModel):
         labels = column.enum_labels if column.logical == LogicalType.ENUM else None
         if labels:
             return cls._fit_enum(counts, labels, ctx)
-        return cls.from_counts(counts, ctx, max_length=column.length)
+        model = cls.from_counts(counts, ctx, max_length=column.length)
+        if model.order != "frequency":
+            return model
+        return model._with_rest(values, column, ctx)
+
+    def _with_rest(self, values: pd.Series, column: Column, ctx: FitContext) -> CategoricalModel:
+        """This model with the pooled remainder generated by the text model of the pooled values
+        (module doc), when at least ``min_count`` values were pooled."""
+        codes, distinct = _distinct(values)
+        kept = set(self.values)
+        is_kept = np.array([scalar(v) in kept for v in distinct], dtype=bool)
+        pooled = values[~is_kept[codes]] if len(distinct) else values
+        if len(pooled) < ctx.min_count:
+            return self
+        rest = codes_or_prose(pooled.reset_index(drop=True), column, replace(ctx, unique=False))
+        return replace(self, rest=encode(rest), shapes=(), shape_probs=())
+
+    @cached_property
+    def rest_model(self) -> ColumnModel | None:
+        return decode(self.rest) if self.rest is not None else None
 
     @classmethod
     def _fit_enum(cls, counts: Counter[Scalar], labels: tuple[str, ...], ctx: FitContext) -> CategoricalModel:
@@ -195,7 +240,9 @@ class CategoricalModel(ColumnModel):
     ) -> CategoricalModel:
         """Fit on value counts (also used for strings inside JSON documents and arrays)."""
         n = sum(counts.values())
-        kept = {v: c for v, c in counts.items() if c >= ctx.min_count}
+        frequent = [(v, c) for v, c in counts.items() if c >= ctx.min_count and not withheld(v, ctx.withheld)]
+        frequent.sort(key=lambda vc: (-vc[1], str(vc[0])))
+        kept = dict(frequent[:MAX_KEPT])
         pooled = n - sum(kept.values())
         numeric = bool(kept) and all(not isinstance(v, str) for v in kept)
         if numeric:
@@ -203,7 +250,7 @@ class CategoricalModel(ColumnModel):
             probs = tuple(round(kept[v] / (n - pooled), PROB_DECIMALS) for v in ordered)
             return cls(values=tuple(ordered), probs=probs, order="value", pooled=_share(pooled, n))
         ordered = sorted(kept, key=lambda v: (-kept[v], str(v)))
-        rare = {str(v): c for v, c in counts.items() if c < ctx.min_count}
+        rare = {str(v): c for v, c in counts.items() if v not in kept}
         shape_counts: Counter[str] = Counter()
         for text, c in rare.items():
             if len(text) <= MAX_SHAPE_LENGTH:
@@ -249,6 +296,14 @@ class CategoricalModel(ColumnModel):
         inv.shares("shape_probs", self.shape_probs, total=1.0 if self.shapes else None)
         for i, shape in enumerate(self.shapes):
             inv.require(len(shape) <= MAX_SHAPE_LENGTH, f"shapes[{i}]", f"is longer than {MAX_SHAPE_LENGTH}")
+        if self.rest is not None:
+            inv.require(self.order == "frequency", "rest", f"is set in {self.order} order")
+            inv.require(self.rest.get("kind") in REST_KINDS, "rest", f"is not one of {REST_KINDS}")
+            try:
+                rest = self.rest_model
+            except ModelError as exc:
+                raise FieldError("rest", str(exc)) from None
+            inv.check_tree(rest, "rest")
 
     # -- the CDF and its inverse --------------------------------------------------------------
 
@@ -273,7 +328,11 @@ class CategoricalModel(ColumnModel):
         u[known] = starts[slots[known]] + jitter[known] * (cuts[slots[known]] - starts[slots[known]])
         unknown = ~known
         if unknown.any() and self.order == "frequency" and self.other > 0:
-            u[unknown] = starts[-1] + jitter[unknown] * (1.0 - starts[-1])
+            inside = jitter[unknown]
+            rest = self.rest_model
+            if rest is not None:  # where the remainder model places it (a long title: high)
+                inside = rest.to_uniform(values.iloc[np.flatnonzero(unknown)].reset_index(drop=True), rng)
+            u[unknown] = starts[-1] + inside * (1.0 - starts[-1])
         elif unknown.any() and self.order == "value" and self.values:
             # a pooled number sits between the kept ones: the boundary at its value
             keys = np.asarray([float(v) for v in self.values])
@@ -298,7 +357,16 @@ class CategoricalModel(ColumnModel):
         if n_kept:
             out[kept] = np.asarray(self.values, dtype=object)[slots[kept]]
         fresh = np.flatnonzero(~kept)
-        out[fresh] = self.new_strings(fresh.size, rng)
+        rest = self.rest_model
+        if rest is not None and fresh.size:
+            # The remainder's own CDF gets the position inside the pooled slot, so the copula's
+            # pull (long titles with high amounts) reaches the made-up values too.
+            start = cuts[-2] if len(cuts) > 1 else 0.0
+            inside = (u[fresh] - start) / max(1.0 - start, 1e-12)
+            made = rest.from_uniform(clip_unit(inside), rng)
+            out[fresh] = [str(v)[: self.max_length] if self.max_length else str(v) for v in made]
+        else:
+            out[fresh] = self.new_strings(fresh.size, rng)
         return out
 
     def new_strings(self, count: int, rng: np.random.Generator) -> list[str]:
@@ -320,6 +388,8 @@ class CategoricalModel(ColumnModel):
 
     def describe(self) -> str:
         if not self.values:
+            if self.rest_model is not None:
+                return f"categorical: every value rare; generated as {self.rest_model.describe()}"
             if self.shapes:
                 return f"categorical: every value rare; new strings of {len(self.shapes)} frequent shapes"
             return f"categorical: every value rare; generates new {self.other_length}-letter words"
@@ -335,6 +405,9 @@ class CategoricalModel(ColumnModel):
                 "frequency": "generated as new strings of "
                 + (f"{len(self.shapes)} frequent shapes" if self.shapes else "the kept values' shapes"),
             }[self.order]
+            rest = self.rest_model
+            if rest is not None:
+                fate = f"generated as {rest.describe()}"
             text += f"; {self.pooled:.1%} rare values pooled, {fate}"
         return text
 

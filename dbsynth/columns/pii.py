@@ -522,7 +522,10 @@ def _values_only(sample: list[str], full: pd.Series, min_count: int) -> PiiMatch
         share = _share(sample, test)
         if share >= _VALUES_ONLY and (kind not in QUASI_KINDS or fine_grained(full, min_count)):
             return match(kind, share, what)
-    names = _name_shares(sample)
+    # Names must be most of the rows *and* most of the distinct values: a code column that is
+    # 96 % 'US' (also a first name in Faker's lists) repeats one label, it lists no people.
+    by_row, by_value = _name_shares(sample), _name_shares(list(dict.fromkeys(sample)))
+    names = {k: min(share, by_value[k]) for k, share in by_row.items()}
     kind, share = max(names.items(), key=lambda kv: kv[1])
     if share >= 0.6:
         return match(kind, share, f"are known {kind.value.replace('_', ' ')}s")

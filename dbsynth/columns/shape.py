@@ -1,8 +1,10 @@
 """Codes through shapes (:class:`ShapeModel`): ``SKU-000123``, ``tt0111161``, ``INV2023/0042``.
 
 :func:`learn_shapes` finds at most ``MAX_SHAPES`` shapes (literal, choice and character-run
-segments) covering the values; :func:`is_code_like` says whether a shape is a code. Unique
-columns get the digit runs of the code from an injective image of the row index.
+segments) covering the values; :func:`is_code_like` says whether a shape is a code, and
+:func:`codes_or_prose` turns that into the model of text that is neither personal data nor a
+category: codes by shape, anything else free text. Unique columns get the digit runs of the code
+from an injective image of the row index.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
+from dbsynth.columns.free_text import FreeTextModel
 from dbsynth.columns.permute import MAX_KEY, permute
+from dbsynth.columns.text_sample import text_values, withheld
 from dbsynth.errors import ModelError
 from dbsynth.schema import Column
 
 MAX_SHAPES = 3
+CODE_COVERAGE = 0.9  # share of the values the frequent shapes must cover to be codes
+SHAPE_SAMPLE = 50_000  # values shapes are learnt on at most
 
 SegmentKind = Literal["literal", "choice", "digits", "letters", "hex", "alnum"]
 RUN_KINDS = ("digits", "letters", "hex", "alnum")
@@ -102,15 +108,16 @@ def _run(kind: SegmentKind, words: list[str]) -> Segment:
     )
 
 
-def _slot(words: list[str], min_count: int) -> list[Segment]:
+def _slot(words: list[str], min_count: int, personal: frozenset[str] = frozenset()) -> list[Segment]:
     """Segments for one word position of a shape (``words``: that word in every value).
 
-    Frequent tokens become a literal or a choice (rare ones are left out, never stored); else
+    Frequent tokens become a literal or a choice (rare ones and personal values found elsewhere,
+    ``personal``, are left out, never stored); else
     a run of the words' character class; else, when every word splits into the same sequence of
     letter and digit runs (``tt0111161``), one segment per sub-run; else a mixed run.
     """
     counts = Counter(words)
-    frequent = Counter({t: c for t, c in counts.items() if c >= min_count})
+    frequent = Counter({t: c for t, c in counts.items() if c >= min_count and not withheld(t, personal)})
     if frequent and len(frequent) <= _MAX_CHOICES and frequent.total() >= _CHOICE_COVERAGE * len(words):
         if len(frequent) == 1:
             return [Segment("literal", tokens=(next(iter(frequent)),))]
@@ -129,7 +136,8 @@ def _slot(words: list[str], min_count: int) -> list[Segment]:
     runs = [_SUB_RUN.findall(w) for w in words]
     signatures = {tuple(r[0].isdigit() for r in split) for split in runs}
     if len(signatures) == 1 and len(runs[0]) > 1:
-        return [seg for j in range(len(runs[0])) for seg in _slot([split[j] for split in runs], min_count)]
+        columns = ([split[j] for split in runs] for j in range(len(runs[0])))
+        return [seg for words_j in columns for seg in _slot(words_j, min_count, personal)]
     return [_run("alnum", words)]
 
 
@@ -146,10 +154,14 @@ def _merge_literals(segments: list[Segment]) -> tuple[Segment, ...]:
 
 
 def learn_shapes(
-    values: Sequence[str], min_count: int, max_shapes: int = MAX_SHAPES
+    values: Sequence[str],
+    min_count: int,
+    max_shapes: int = MAX_SHAPES,
+    personal: frozenset[str] = frozenset(),
 ) -> tuple[tuple[Shape, ...], float]:
     """The most common shapes of ``values`` (at most ``max_shapes``, each seen at least
-    ``min_count`` times) and the share of values they cover.
+    ``min_count`` times) and the share of values they cover; no token of ``personal`` (personal
+    values found elsewhere) becomes a literal or a choice.
 
     Values are grouped by their separators (every character that is not an ASCII letter or
     digit, in order): ``SKU-000123`` and ``SKU-9`` share the group ``('-',)``. Separators are
@@ -166,7 +178,7 @@ def learn_shapes(
     for seps, words in kept:
         segments: list[Segment] = []
         for j in range(len(seps) + 1):
-            segments += _slot([w[j] for w in words], min_count)
+            segments += _slot([w[j] for w in words], min_count, personal)
             if j < len(seps):
                 segments.append(Segment("literal", tokens=(seps[j],)))
         shapes.append(Shape(_merge_literals(segments), round(len(words) / covered, 6)))
@@ -304,7 +316,7 @@ class ShapeModel(ColumnModel):
 
     @classmethod
     def fit(cls, values: pd.Series, column: Column, ctx: FitContext) -> ShapeModel:
-        shapes, _ = learn_shapes([str(v) for v in values.dropna()], ctx.min_count)
+        shapes, _ = learn_shapes([str(v) for v in values.dropna()], ctx.min_count, personal=ctx.withheld)
         if not shapes:
             raise ModelError(f"column '{column.name}' has no shape seen at least {ctx.min_count} times")
         return cls(shapes)
@@ -405,3 +417,21 @@ class ShapeModel(ColumnModel):
     def describe(self) -> str:
         shapes = ", ".join(f"'{shape_regex(s)}' {s.weight:.0%}" for s in self.shapes)
         return f"code shapes {shapes}"
+
+
+def codes_or_prose(values: pd.Series, column: Column, ctx: FitContext) -> ColumnModel:
+    """The model of text values that are neither personal data nor categories: a
+    :class:`ShapeModel` when at least ``CODE_COVERAGE`` of the values fall into at most
+    ``MAX_SHAPES`` shapes, each seen at least ``min_count`` times, the median value has at most
+    64 characters and every such shape is code-like (:func:`is_code_like`); else a
+    :class:`~dbsynth.columns.free_text.FreeTextModel`. ``values`` has no NULLs."""
+    # Shapes are learnt on a bounded subsample: 50k values show every frequent shape, and
+    # counting literals on fewer values only makes the min_count rule stricter.
+    if len(values) > SHAPE_SAMPLE:
+        values = values.sample(n=SHAPE_SAMPLE, random_state=ctx.seed)
+    text = text_values(values)
+    shapes, coverage = learn_shapes(text, ctx.min_count, personal=ctx.withheld)
+    median_length = sorted(len(v) for v in text)[len(text) // 2] if text else 0
+    if shapes and coverage >= CODE_COVERAGE and median_length <= 64 and all(is_code_like(s) for s in shapes):
+        return ShapeModel(shapes)
+    return FreeTextModel.fit(values, column, ctx)

@@ -1,18 +1,23 @@
 """Text column models: which one a STRING/TEXT column gets.
 
 :func:`choose_text_model` is the decision for a STRING/TEXT column that the caller has already
-found not to be a low-cardinality category:
+found not to be a category (no value repeats ``min_count`` times, or the column is unique, or
+personal data):
 
 1. **Personal data** (:func:`dbsynth.columns.pii.detect_pii` matches) -> :class:`FakerModel`
    (``dbsynth.columns.faker_model``), except ``free_text`` (comments, notes, reviews) ->
    :class:`FreeTextModel`.
-2. **Codes** -> :class:`ShapeModel` (``dbsynth.columns.shape``): at least ``CODE_COVERAGE`` of
-   the values fall into at most ``MAX_SHAPES`` shapes, each seen at least ``min_count`` times,
-   the median value has at most 64 characters, and every such shape is code-like
-   (:func:`is_code_like`): it has digits (``SKU-000123``, ``tt0111161``, ``INV2023/0042``) or
-   hex runs (UUIDs), or it has no whitespace and only fixed-length letter runs (``JFK``,
-   ``AB-CD``). Titles such as ``ACADEMY DINOSAUR`` (words of varying length) are not codes.
-3. Anything else -> :class:`FreeTextModel` (``dbsynth.columns.free_text``).
+2. **Codes** and 3. anything else: :func:`dbsynth.columns.shape.codes_or_prose`, a
+   :class:`ShapeModel` (``dbsynth.columns.shape``) when at least ``CODE_COVERAGE`` of the values
+   fall into at most ``MAX_SHAPES`` shapes, each seen at least ``min_count`` times, the median
+   value has at most 64 characters, and every such shape is code-like (:func:`is_code_like`): it
+   has digits (``SKU-000123``, ``tt0111161``, ``INV2023/0042``) or hex runs (UUIDs), or it has no
+   whitespace and only fixed-length letter runs (``JFK``, ``AB-CD``). Titles such as
+   ``ACADEMY DINOSAUR`` (words of varying length) are not codes; they get a
+   :class:`FreeTextModel` (``dbsynth.columns.free_text``).
+
+The same choice generates the pooled remainder of a category (values seen fewer than
+``min_count`` times, :class:`~dbsynth.columns.categorical.CategoricalModel`).
 
 **Unique columns.** ``from_uniform`` only receives uniforms and an RNG stream per chunk, so
 it cannot promise uniqueness across chunks. The text models also implement
@@ -35,12 +40,8 @@ from dbsynth.columns.pii import (
     PiiMatch,
     detect_pii,
 )
-from dbsynth.columns.shape import ShapeModel, is_code_like, learn_shapes
-from dbsynth.columns.text_sample import text_values
+from dbsynth.columns.shape import codes_or_prose
 from dbsynth.schema import Column
-
-CODE_COVERAGE = 0.9
-SHAPE_SAMPLE = 50_000
 
 
 def choose_text_model(column: Column, values: pd.Series, ctx: FitContext) -> ColumnModel | None:
@@ -67,13 +68,4 @@ def text_model_for(
         if match.kind is PiiKind.FREE_TEXT:
             return FreeTextModel.fit(values, column, ctx)
         return FakerModel.for_kind(match.kind, values, column, ctx)
-    # Shapes are learnt on a bounded subsample: 50k values show every frequent shape, and
-    # counting literals on fewer values only makes the min_count rule stricter.
-    if len(values) > SHAPE_SAMPLE:
-        values = values.sample(n=SHAPE_SAMPLE, random_state=ctx.seed)
-    text = text_values(values)
-    shapes, coverage = learn_shapes(text, ctx.min_count)
-    median_length = sorted(len(v) for v in text)[len(text) // 2]
-    if shapes and coverage >= CODE_COVERAGE and median_length <= 64 and all(is_code_like(s) for s in shapes):
-        return ShapeModel(shapes)
-    return FreeTextModel.fit(values, column, ctx)
+    return codes_or_prose(values, column, ctx)

@@ -80,7 +80,9 @@ def _text(column: Column, values: pd.Series, ctx: FitContext) -> Choice:
         # Names, e-mails, phones...: never stored, whatever their cardinality.
         model: ColumnModel = FakerModel.for_kind(match.kind, values, column, ctx)
         return Choice(model, match.kind)
-    if choose_categorical(values, column, ctx):
+    # A fine-grained area or organisation (a quasi-identifier) stays a category only when its
+    # frequent values cover nearly every row; anything else keeps what repeats (partial pooling).
+    if choose_categorical(values, column, ctx, pooling=match is None):
         return Choice(_kind("categorical").fit(values, column, ctx))
     found = text_model_for(column, values, ctx, match)
     if found is None:

@@ -12,8 +12,7 @@ How the pieces fit together (see ``dbsynth.model`` for the file layout):
 * every column gets a role; "value" columns get a model (``dbsynth.fitting.choose``) and a null rate;
 * every modelled column with an ordered model becomes a copula dimension through its normal
   scores ``Φ⁻¹(F(x))``; a column with NULLs adds a null-flag dimension, so "no phone ⇒ no
-  e-mail" survives; a NULL value has no score (NaN) and the copula estimates each pair of
-  dimensions on the rows where both exist (``GaussianCopula.fit``), so NULLs damp nothing;
+  e-mail" survives; a NULL value's own dimension is imputed as independent noise;
 * for every foreign key, children per parent (zeros included) are counted over the parents whose
   families were sampled whole, and that count joins the *parent's* copula, so "gold customers
   order more" is one correlation;
@@ -41,6 +40,7 @@ from dbsynth.db import display_url
 from dbsynth.errors import UsageError
 from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii, key_columns
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
+from dbsynth.fitting.personal import personal_values
 from dbsynth.graph import plan_insertion
 from dbsynth.introspection import introspect
 from dbsynth.model import (
@@ -141,6 +141,7 @@ def fit_sample(
     schema = _only_sampled(schema, sample)
     rng = np.random.default_rng(settings.seed)
     state = _State(schema, sample, settings, rng, config)
+    state.withheld = personal_values(schema, sample, settings.min_count, config)
     for key in state.insertion.order:
         state.fit_columns(schema.table(key))
     relationships = tuple(state.fit_relationship(t, fk) for t in schema.tables for fk in t.foreign_keys)
@@ -229,6 +230,7 @@ class _State:
     dims: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     value_dims: dict[str, list[str]] = field(default_factory=dict)
     own: dict[str, np.ndarray] = field(default_factory=dict)
+    withheld: frozenset[str] = frozenset()  # personal values no category may keep
 
     def __post_init__(self) -> None:
         self.insertion = plan_insertion(self.schema)
@@ -269,6 +271,7 @@ class _State:
                 table=table.key,
                 seed=self.settings.seed,
                 key=col.name in keys,
+                withheld=self.withheld,
             )
             choice = _choose(col, values.reset_index(drop=True), ctx, override)
             if override is not None and override.null_rate is not None:
@@ -284,7 +287,7 @@ class _State:
                 )
             )
             if choice.model.kind in COPULA_KINDS:
-                z = np.full(n, np.nan)  # NULL: no score (the copula uses pairwise-complete rows)
+                z = self.rng.standard_normal(n)
                 z[~nulls] = to_normal(choice.model.to_uniform(series[~nulls], self.rng))
                 dims[col.name] = z
                 order.append(col.name)
@@ -334,7 +337,7 @@ class _State:
                         strata[stratum_key(label)] = encode(sub)
                         u[group] = sub.to_uniform(pd.Series(counts[group]), self.rng)
             if fk.ref_table != table.key:
-                z = np.full(len(parent), np.nan)  # parents whose families were not sampled whole
+                z = self.rng.standard_normal(len(parent))
                 z[:covered] = to_normal(u)
                 self.dims[fk.ref_table][f"#children:{rid}"] = z
         orderings = self._parent_orderings(table, fk, child, parent)
@@ -427,7 +430,7 @@ class _State:
         rid = fk_id(table.key, fk.columns)
         out: dict[str, np.ndarray] = {}
         for name in names:
-            z = np.full(len(child), np.nan)  # no sampled parent: no score
+            z = self.rng.standard_normal(len(child))
             z[found] = self.dims[parent_key][name][rows[found]]
             out[f"^{rid}.{name}"] = z
         return out
