@@ -277,3 +277,12 @@ def pytest_report_header() -> list[str]:
         f"dbsynth test servers: {display_url(sa_url(PG_URL))}, {display_url(sa_url(MYSQL_URL))}",
         f"datasets: {DATASETS} (CI={IN_CI})",
     ]
+
+
+@pytest.fixture(scope="session")
+def schema_url(request: pytest.FixtureRequest) -> Callable[[str, str], str]:
+    """``schema_url("zabbix", "mysql")`` -> URL of ``schema_zabbix`` from the real-world schema
+    corpus (``DBSYNTH_SCHEMAS``), loaded first if missing or incomplete; see schemas_rig.py."""
+    from schemas_rig import SchemaCorpus
+
+    return SchemaCorpus(request).url

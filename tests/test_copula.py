@@ -64,6 +64,23 @@ def test_constant_column_gets_zero_correlation() -> None:
     assert m[0, 2] == pytest.approx(0.6, abs=0.1)
 
 
+def test_missing_scores_are_left_out_pair_by_pair_not_filled_with_noise() -> None:
+    """A NULL cell has no score (NaN): each pair is estimated on the rows where both exist, so a
+    column that is 30 % NULL keeps its full correlation (noise in its place took 30 % away), and
+    a pair seen together in fewer than 3 rows gets 0. Without NaN the estimate is unchanged."""
+    g = planted(0.8, 4000, seed=4)
+    rng = np.random.default_rng(5)
+    holes = g.copy()
+    holes[rng.random(4000) < 0.3, 1] = np.nan
+    assert GaussianCopula.fit(holes, ["a", "b"]).correlation[0][1] == pytest.approx(0.8, abs=0.03)
+    apart = np.column_stack([g, np.where(np.arange(4000) < 2, g[:, 0], np.nan)])
+    m = GaussianCopula.fit(apart, ["a", "b", "c"]).matrix
+    assert m[0, 2] == m[1, 2] == 0.0 and m[0, 1] == pytest.approx(0.8, abs=0.03)
+    assert GaussianCopula.fit(g, ["a", "b"]) == GaussianCopula.fit(g.copy(), ["a", "b"])
+    with pytest.raises(ValueError, match="normal scores must be finite"):
+        GaussianCopula.fit(np.array([[np.inf, 0.0]] * 3), ["a", "b"])
+
+
 def test_too_few_rows_give_independence() -> None:
     cop = GaussianCopula.fit(np.array([[0.1, 0.2], [0.3, -0.1]]), ["a", "b"])
     assert cop == GaussianCopula.independent(["a", "b"])

@@ -12,7 +12,8 @@ How the pieces fit together (see ``dbsynth.model`` for the file layout):
 * every column gets a role; "value" columns get a model (``dbsynth.fitting.choose``) and a null rate;
 * every modelled column with an ordered model becomes a copula dimension through its normal
   scores ``Φ⁻¹(F(x))``; a column with NULLs adds a null-flag dimension, so "no phone ⇒ no
-  e-mail" survives; a NULL value's own dimension is imputed as independent noise;
+  e-mail" survives; a NULL value has no score (NaN) and the copula estimates each pair of
+  dimensions on the rows where both exist (``GaussianCopula.fit``), so NULLs damp nothing;
 * for every foreign key, children per parent (zeros included) are counted over the parents whose
   families were sampled whole, and that count joins the *parent's* copula, so "gold customers
   order more" is one correlation;
@@ -287,7 +288,7 @@ class _State:
                 )
             )
             if choice.model.kind in COPULA_KINDS:
-                z = self.rng.standard_normal(n)
+                z = np.full(n, np.nan)  # NULL: no score (the copula uses pairwise-complete rows)
                 z[~nulls] = to_normal(choice.model.to_uniform(series[~nulls], self.rng))
                 dims[col.name] = z
                 order.append(col.name)
@@ -337,7 +338,7 @@ class _State:
                         strata[stratum_key(label)] = encode(sub)
                         u[group] = sub.to_uniform(pd.Series(counts[group]), self.rng)
             if fk.ref_table != table.key:
-                z = self.rng.standard_normal(len(parent))
+                z = np.full(len(parent), np.nan)  # parents whose families were not sampled whole
                 z[:covered] = to_normal(u)
                 self.dims[fk.ref_table][f"#children:{rid}"] = z
         orderings = self._parent_orderings(table, fk, child, parent)
@@ -430,7 +431,7 @@ class _State:
         rid = fk_id(table.key, fk.columns)
         out: dict[str, np.ndarray] = {}
         for name in names:
-            z = self.rng.standard_normal(len(child))
+            z = np.full(len(child), np.nan)  # no sampled parent: no score
             z[found] = self.dims[parent_key][name][rows[found]]
             out[f"^{rid}.{name}"] = z
         return out
