@@ -21,6 +21,7 @@ error says what was left behind.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import queue
 import threading
 import time
@@ -43,7 +44,8 @@ from dbsynth.planning.plan import Capabilities, Plan, make_plan
 from dbsynth.schema import Schema
 from dbsynth.writing import open_target
 from dbsynth.writing.base import Batch, LoadResult, Target
-from dbsynth.writing.safety import refuse_source
+from dbsynth.writing.identity import identity, recorded
+from dbsynth.writing.safety import refuse_recorded_source, refuse_source
 
 T = TypeVar("T")
 Progress = Callable[[str, int, int], None]  # (table, rows written so far, rows planned)
@@ -83,7 +85,7 @@ def fit(
     called with each table and its sampled row count.
     """
     opts = resolve(FitOptions, options, keywords, where="fit()")
-    return fit_source(
+    model = fit_source(
         source,
         schemas=opts.schemas,
         tables=opts.tables,
@@ -96,6 +98,8 @@ def fit(
         config=config,
         on_table=on_table,
     )
+    # The source as its server names it: generate refuses it as a target under any name.
+    return dataclasses.replace(model, source_identity=recorded(identity(parse_url(source))))
 
 
 def plan(
@@ -159,6 +163,9 @@ def generate(
         _check_given_plan(plan, model, tgt, opts, keywords, config)
     if opts.dry_run:
         return GenerateResult(plan=plan, load=None)
+    url = getattr(tgt, "url", None)
+    if source is None and isinstance(url, URL):
+        refuse_recorded_source(url, model.source, model.source_identity)
     return _run(model, plan, tgt, source, progress)
 
 

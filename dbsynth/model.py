@@ -158,6 +158,9 @@ class Model:
     dbsynth_version: str = ""
     warnings: tuple[str, ...] = ()
     format: int = MODEL_FORMAT
+    # (kind, server, database) of the source as its server names it (writing/identity.py), so
+    # that generate refuses the model's own source under any name; () when it could not be asked.
+    source_identity: tuple[str, ...] = ()
 
     def table(self, name: str) -> TableModel:
         key = self.schema.table(name).key
@@ -271,9 +274,20 @@ class _ModelBody:
     dbsynth_version: str = ""
     warnings: tuple[str, ...] = ()
     format: int = MODEL_FORMAT
+    # (kind, server, database) of the source as its server names it (writing/identity.py), so
+    # that generate refuses the model's own source under any name; () when it could not be asked.
+    source_identity: tuple[str, ...] = ()
 
 
-_BODY_FIELDS = ("tables", "relationships", "settings", "source", "dbsynth_version", "warnings")
+_BODY_FIELDS = (
+    "tables",
+    "relationships",
+    "settings",
+    "source",
+    "dbsynth_version",
+    "warnings",
+    "source_identity",
+)
 
 
 NULL_STRATUM = "\0null"  # the stratum of parents whose category is NULL (no category prints so)

@@ -31,7 +31,6 @@ RAW_AT = "Qz7:Kx@Wv"  # the canary up to its '/', which would end the host part
 PARSED_AS_HOST = "unencoded '@' in the password: its tail is taken as the host and printed (Wv)"
 PORT_VALUE = "unexpected ValueError: invalid literal for int() with base 10"
 HANGS = "accepted: no upper bound, generation writes until killed"
-PROC_SELF = "generation failed: FileNotFoundError: Failed to open local file '/proc/self/team...partial'"
 
 KNOWN_DEFECTS: dict[str, str] = {
     # URLs
@@ -54,12 +53,6 @@ KNOWN_DEFECTS: dict[str, str] = {
     "generate-dry-run-scale-1e12": "accepted: the dry run prints a plan of 200 trillion rows, exit 0",
     "report-seed-negative": "unexpected ValueError: expected non-negative integer",
     "fit-locale-unknown": "accepted: --locale xx_YY fits a model (config check refuses the same locale)",
-    # file targets
-    "generate-csv-proc-missing": "unexpected FileNotFoundError: No such file or directory: '/proc/...'",
-    "generate-csv-proc-self": PROC_SELF,
-    "generate-parquet-proc-self": PROC_SELF,
-    "report-html-proc": "unexpected FileNotFoundError: [Errno 2] No such file or directory: '/proc/x.html'",
-    "report-json-proc": "unexpected FileNotFoundError: [Errno 2] No such file or directory: '/proc/x.json'",
 }
 
 

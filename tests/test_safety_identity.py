@@ -44,18 +44,7 @@ from sqlalchemy.engine import make_url
 
 import dbsynth
 
-CLOBBERED = "source written: the source database file is replaced by the output file"
-
-KNOWN_DEFECTS: dict[str, str] = {
-    "sqlite-generate-into-the-fitted-source": (
-        "source written: generate without --source does not use the source the model records"
-    ),
-    "sqlite-fit-output-is-source": CLOBBERED + " (fit -o SOURCE)",
-    "sqlite-inspect-output-is-source": CLOBBERED + " (inspect -o SOURCE)",
-    "sqlite-clone-model-out-is-source": CLOBBERED + " (clone --model-out SOURCE)",
-    "sqlite-report-html-is-source": CLOBBERED + " (report --html SOURCE)",
-    "sqlite-report-json-is-source": CLOBBERED + " (report --json SOURCE)",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 def known(case_id: str) -> list[pytest.MarkDecorator]:

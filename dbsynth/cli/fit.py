@@ -15,10 +15,11 @@ from dbsynth.cli.options import (
     schema_option,
     source_url_argument,
 )
+from dbsynth.cli.outputs import check_output_file
 from dbsynth.cli.render import status, stderr_console, stdout_console
 from dbsynth.db import display_url, parse_url
 from dbsynth.fitting.explain import explain
-from dbsynth.model import Model, check_writable
+from dbsynth.model import Model
 from dbsynth.options import FitOptions
 
 
@@ -61,8 +62,7 @@ def fit_command(
         raise click.UsageError("give --output FILE (or --explain to only look)")
     # Bad options fail before the source is touched, not after minutes of sampling.
     options = options_from(FitOptions, {**params, "schemas": schemas or None})
-    if output is not None:
-        check_writable(output)
+    check_output_file(output, "--output", url)
     loaded = read_config(config)
     err = stderr_console()
     shown = display_url(parse_url(url))

@@ -21,6 +21,7 @@ from dbsynth.cli.options import (
     schema_option,
     source_url_argument,
 )
+from dbsynth.cli.outputs import check_output_file, check_output_tree
 from dbsynth.cli.render import print_all, status, stderr_console, stdout_console
 from dbsynth.cli.report import report_summary, write_report_files
 from dbsynth.db import parse_url
@@ -62,6 +63,8 @@ def generate_command(
     """
     options = options_from(GenerateOptions, params)
     loaded = read_config(config)
+    if not options.dry_run:
+        _check_file_target(target)
     with _progress(quiet) as progress:
         result = generate(model, target, options=options, progress=progress, source=source, config=loaded)
     _report(result, target)
@@ -123,6 +126,13 @@ def clone_command(
     fit_options = options_from(FitOptions, {**params, "schemas": schemas or None})
     generate_options = options_from(GenerateOptions, params)
     loaded = read_config(config)
+    # Every file written is checked before the source is read: a bad one fails in a second, and
+    # none may be a database of this command line.
+    check_output_file(model_out, "--model-out", url, target)
+    check_output_file(html, "--html", url, target)
+    check_output_file(json_path, "--json", url, target)
+    if not generate_options.dry_run:
+        _check_file_target(target)
     err = stderr_console()
     status(err, "Fitting the source (read-only) ...")
     with _progress(quiet) as progress:
@@ -151,6 +161,12 @@ def clone_command(
     print_all(stdout_console(), report_summary(report))
     for path in write_report_files(report, html, json_path):
         status(err, f"Wrote {path}")
+
+
+def _check_file_target(target: str) -> None:
+    """A directory of CSV/Parquet files must be creatable before generation starts."""
+    if "://" not in target and not _is_database(target):
+        check_output_tree(Path(target), "target directory")
 
 
 def _is_database(target: str) -> bool:

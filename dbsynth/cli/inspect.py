@@ -9,6 +9,7 @@ import click
 from rich.console import RenderableType
 
 from dbsynth.cli.options import output_options, schema_option, source_url_argument
+from dbsynth.cli.outputs import refuse_database_output
 from dbsynth.cli.render import (
     print_all,
     schema_summary,
@@ -54,6 +55,7 @@ def inspect_command(url: str, schemas: tuple[str, ...], fmt: InspectFormat, outp
     """
     err = stderr_console()
     shown = display_url(parse_url(url))
+    refuse_database_output(output, "--output", url)
     status(err, f"Inspecting {shown} (read-only) ...")
     schema = introspect(url, list(schemas) or None)
     if fmt is InspectFormat.TEXT:

@@ -20,6 +20,7 @@ from rich.table import Table as RichTable
 from rich.text import Text
 
 from dbsynth.cli.options import DatabaseUrl, schema_option
+from dbsynth.cli.outputs import check_output_file
 from dbsynth.cli.render import print_all, status, stderr_console, stdout_console
 from dbsynth.errors import UsageError
 from dbsynth.report import Report, build_report, render_html
@@ -47,15 +48,7 @@ def parse_fail_under(value: float | None) -> float | None:
 
 def check_output(path: Path | None, option: str) -> None:
     """Fail before measuring, not after, when ``path`` cannot be written."""
-    if path is None:
-        return
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise UsageError(f"{option}: directory '{directory}' does not exist")
-    if path.is_dir():
-        raise UsageError(f"{option}: '{path}' is a directory")
-    if not os.access(directory, os.W_OK):
-        raise UsageError(f"{option}: directory '{directory}' is not writable")
+    check_output_file(path, option)
 
 
 def check_output_dir(path: Path | None, option: str) -> None:
@@ -184,8 +177,8 @@ def report_command(
     """
     threshold = parse_fail_under(fail_under)
     check_options(sample_rows, holdout_fraction, min_count, scale)
-    check_output(html, "--html")
-    check_output(json_path, "--json")
+    check_output_file(html, "--html", source, target)
+    check_output_file(json_path, "--json", source, target)
     check_output_dir(sdmetrics_dir, "--sdmetrics")
     err = stderr_console()
     report = build_report(

@@ -88,6 +88,11 @@ def identity(url: URL) -> Identity | None:
     return None
 
 
+def recorded(found: Identity | None) -> tuple[str, ...]:
+    """An identity as a model file records it: ``(kind, server, database)``, or ``()``."""
+    return () if found is None else (found.kind, found.server, found.database)
+
+
 def _file_identity(path: str) -> Identity | None:
     if path in ("", ":memory:"):
         return None
@@ -98,4 +103,4 @@ def _file_identity(path: str) -> Identity | None:
     return Identity("sqlite", str(stat.st_dev), str(stat.st_ino), "file (device and inode)")
 
 
-__all__ = ["CONNECT_TIMEOUT", "QUERIES", "Identity", "identity"]
+__all__ = ["CONNECT_TIMEOUT", "QUERIES", "Identity", "identity", "recorded"]

@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from dbsynth.db import backend, display_url, parse_url
 from dbsynth.errors import DbsynthError, TargetError, did_you_mean
 from dbsynth.writing.base import LoadSpec, Update
-from dbsynth.writing.identity import identity
+from dbsynth.writing.identity import identity, recorded
 
 # Names that reach this machine's own server: a source given as localhost and a target given
 # as 127.0.0.1 are the same database. No host at all means the local Unix socket.
@@ -77,6 +77,22 @@ def refuse_source(target: URL, source: str | URL | None) -> None:
             f"the target {shown(target)} is the source database {shown(origin)} under another name "
             f"(the same {mine.means}); choose another target"
         )
+
+
+def refuse_recorded_source(target: URL, source: str | None, source_identity: tuple[str, ...]) -> None:
+    """Refuse a target that is the source a model file records (its ``source_identity``, written
+    at fit time), when no source was given: generate must not write into the database it was
+    fitted on under any name. A model without an identity is compared by its source text."""
+    if source_identity:
+        if source_identity[0] == backend(target) and recorded(identity(target)) == source_identity:
+            where = f" ({source})" if source else ""
+            raise TargetError(
+                f"the target {shown(target)} is the source database the model was fitted on{where}; "
+                "choose another target"
+            )
+        return
+    if source and same_address(target, source):
+        raise TargetError(f"the target is the source database ({shown(target)}); choose another target")
 
 
 def spec_tables(spec: LoadSpec) -> list[str]:
