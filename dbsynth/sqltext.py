@@ -33,6 +33,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError
+from sqlglot.parser import Parser
 from sqlglot.tokens import Token, TokenType
 
 from dbsynth.schema import Schema
@@ -218,6 +219,11 @@ def _token(text: str, t: Token, dialect: str, value_column: str | None, previous
         after_dot = previous is not None and previous.token_type == TokenType.DOT
         if value_column is not None and original.upper() == "VALUE" and not after_dot:
             return quote_identifier(value_column, dialect)
+        if _keyword_cast_target(t, dialect, previous):
+            # ``x::cube``: sqlglot reads the type name as the CUBE keyword and would refuse a
+            # valid cast. PostgreSQL folds an unquoted name to lower case, so the quoted lower
+            # case name is the same type, and sqlglot then reads a user-defined type.
+            return quote_identifier(original.lower(), dialect)
         return original
     if _NUMBER.fullmatch(original):
         return original
@@ -228,6 +234,18 @@ def _token(text: str, t: Token, dialect: str, value_column: str | None, previous
     ):
         return original
     raise SqlTextError("holds a token dbsynth does not take from a model file")
+
+
+def _keyword_cast_target(t: Token, dialect: str, previous: Token | None) -> bool:
+    """``t`` is the unqualified type name of a PostgreSQL cast (after ``::`` or ``AS``) that the
+    tokenizer took for a keyword which is not a type (``cube``, ``rollup``)."""
+    return (
+        dialect == "postgresql"
+        and previous is not None
+        and previous.token_type in (TokenType.DCOLON, TokenType.ALIAS)
+        and t.token_type not in (TokenType.VAR, TokenType.IDENTIFIER)
+        and t.token_type not in Parser.TYPE_TOKENS
+    )
 
 
 def _split(text: str, tokens: list[Token], begin: int = 0, end: int | None = None) -> list[str]:

@@ -139,6 +139,7 @@ class PgType:
     default: str | None
     sql: str
     base_sql: str | None
+    extension: bool = False  # owned by an extension (pg_depend 'e'): CREATE EXTENSION makes it
 
     @property
     def key(self) -> str:
@@ -175,7 +176,9 @@ _TYPES_SQL = text(
     )
     SELECT t.oid, t.typname, n.nspname, t.typtype, t.typcategory, t.typelem, t.typbasetype,
            t.typtypmod, t.typnotnull, t.typdefault, format_type(t.oid, NULL) AS sql,
-           CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_sql
+           CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_sql,
+           EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass
+                   AND d.objid = t.oid AND d.deptype = 'e') AS extension
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
     WHERE t.oid IN (SELECT oid FROM used)
     """
@@ -246,7 +249,10 @@ class TypeCatalog:
 
     def enums(self) -> tuple[EnumType, ...]:
         """Enums defined in ``schemas`` or used by the introspected columns, by schema and name."""
-        found = sorted((t for t in self.types.values() if t.kind == "e"), key=lambda t: (t.schema, t.name))
+        found = sorted(
+            (t for t in self.types.values() if t.kind == "e" and not t.extension),
+            key=lambda t: (t.schema, t.name),
+        )
         return tuple(EnumType(t.name, self.labels[t.oid], t.schema) for t in found)
 
     def domains(self) -> tuple[Domain, ...]:
@@ -255,7 +261,11 @@ class TypeCatalog:
         A domain over a domain carries the NOT NULL and CHECKs of the whole chain, outermost
         first, because all of them constrain its values; ``base_type`` names its immediate base.
         """
-        found = sorted((t for t in self.types.values() if t.kind == "d"), key=lambda t: (t.schema, t.name))
+        # An extension's own domains (earthdistance's ``earth``) come with its CREATE EXTENSION.
+        found = sorted(
+            (t for t in self.types.values() if t.kind == "d" and not t.extension),
+            key=lambda t: (t.schema, t.name),
+        )
         out = []
         for t in found:
             r = self.resolve(t.oid, -1, t.sql)
