@@ -149,13 +149,15 @@ def test_pagila_types_partitions_domains(dataset_url: Callable[[str], str]) -> N
     labels = ("G", "PG", "PG-13", "R", "NC-17")
     assert film.column("rating") == Column(
         "rating",
-        "mpaa_rating",
+        "public.mpaa_rating",
         L.ENUM,
-        default="'G'::mpaa_rating",
+        default="'G'::public.mpaa_rating",
         enum_type="public.mpaa_rating",
         enum_labels=labels,
     )
-    assert film.column("release_year") == Column("release_year", "year", L.INTEGER, domain="public.year")
+    assert film.column("release_year") == Column(
+        "release_year", "public.year", L.INTEGER, domain="public.year"
+    )
     assert film.column("special_features") == Column(
         "special_features", "text[]", L.ARRAY, element=L.TEXT, element_sql_type="text", array_dims=1
     )

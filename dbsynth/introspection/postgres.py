@@ -138,6 +138,11 @@ _INHERITS_SQL = text(
 
 def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
     """The Schema of the namespaces ``schemas`` (default: every non-system one) of ``conn``."""
+    # pg_get_expr and format_type leave out the schema of any name the session's search_path
+    # finds; the source database may set its own (ALTER DATABASE ... SET search_path), which the
+    # target does not have. With only pg_catalog on the path every user name comes out
+    # schema-qualified, so defaults, types and calls mean the same thing in the target.
+    conn.exec_driver_sql("SET search_path = pg_catalog")
     insp = sa.inspect(conn)
     chosen = choose_schemas(insp, schemas)
     warnings: list[str] = []
