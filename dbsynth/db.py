@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-from dbsynth.errors import ConnectionFailed, UnsupportedDatabase
+from dbsynth.errors import ConnectionFailed, UnsupportedDatabase, UsageError
 
 # Backend name -> driver dbsynth uses when the URL names none.
 DEFAULT_DRIVERS: dict[str, str] = {
@@ -55,13 +55,63 @@ def parse_url(text: str | URL) -> URL:
                 + ", ".join(f"{s}://" for s in SUPPORTED)
             )
         driver = driver or DEFAULT_DRIVERS[backend]
+        _check_authority(scheme, backend, rest)
         try:
             url = make_url(f"{backend}+{driver}://{rest}")
         except ArgumentError as exc:
             raise UnsupportedDatabase(f"cannot parse database URL: {_scrub(str(exc), raw)}") from None
+        except ValueError:  # a port SQLAlchemy cannot read: the text may hold a password
+            raise UsageError(f"cannot parse the {scheme}:// database URL: {ENCODE_HINT}") from None
     if url.get_backend_name() not in SUPPORTED:
         raise UnsupportedDatabase(f"unsupported database URL scheme '{url.drivername}'")
+    _check_query(url)
     return url
+
+
+ENCODE_HINT = (
+    "percent-encode '@' as %40, ':' as %3A and '/' as %2F in the user name and password "
+    "(Python: urllib.parse.quote(password, safe=''))")
+
+
+def _check_authority(scheme: str, backend: str, rest: str) -> None:
+    """Refuse a URL whose user:password@host:port part cannot be split one way only. An
+    unencoded '@' or '/' in a password moves its tail into the host, which error messages then
+    print; so the messages here say what is wrong and echo no part of the URL."""
+    before_query = rest.split("?", 1)[0]
+    authority, _, path = before_query.partition("/")
+    if authority.count("@") > 1:
+        raise UsageError(f"the {scheme}:// database URL has more than one '@' before the host: {ENCODE_HINT}")
+    if backend != "sqlite" and "@" in path:
+        # postgresql://u:pa/ss@host/db: the '/' ended the host part inside the password.
+        raise UsageError(f"the {scheme}:// database URL has an '@' after the host: {ENCODE_HINT}")
+    hostport = authority.rpartition("@")[2]
+    if hostport.startswith("["):
+        _, bracket, after = hostport[1:].partition("]")
+        if not bracket:
+            raise UsageError(f"the {scheme}:// database URL has an IPv6 address without its closing ']'")
+        port = after[1:] if after.startswith(":") else None
+        if after and port is None:
+            raise UsageError(f"the {scheme}:// database URL has text after the IPv6 address's ']'")
+    else:
+        port = hostport.partition(":")[2] if ":" in hostport else None
+    if port is not None and port != "" and not port.isdigit():
+        raise UsageError(
+            f"the port of the {scheme}:// database URL is not a number; if a password holds "
+            f"'@', ':' or '/', {ENCODE_HINT}"
+        )
+
+
+def _check_query(url: URL) -> None:
+    """Options the driver would fail on with an internal error rather than a message."""
+    if backend(url) != "mysql" or "charset" not in url.query:
+        return
+    import pymysql.charset  # the default MySQL driver; only when a charset is named
+
+    value = url.query["charset"]
+    names = [value] if isinstance(value, str) else list(value)
+    for name in names:
+        if pymysql.charset.charset_by_name(name) is None:
+            raise UsageError(f"unknown MySQL character set '{name}' in the URL's charset option")
 
 
 def display_url(url: str | URL) -> str:

@@ -28,25 +28,9 @@ FRAGMENTS = tuple(p for p in re.split(r"[@:/]", CANARY) if p)
 ENCODED = quote(CANARY, safe="")
 RAW_AT = "Qz7:Kx@Wv"  # the canary up to its '/', which would end the host part
 
-PARSED_AS_HOST = "unencoded '@' in the password: its tail is taken as the host and printed (Wv)"
-PORT_VALUE = "unexpected ValueError: invalid literal for int() with base 10"
 HANGS = "accepted: no upper bound, generation writes until killed"
 
 KNOWN_DEFECTS: dict[str, str] = {
-    # URLs
-    "inspect-raw-at": PARSED_AS_HOST,
-    "inspect-raw-at-colon-slash": "unencoded '@' and '/' in the password: 'Wv' is printed as the host",
-    "inspect-sqlite-raw-at": PARSED_AS_HOST,
-    "inspect-port-not-a-number": PORT_VALUE,
-    "inspect-port-not-a-number-password": PORT_VALUE,
-    "inspect-ipv6-unclosed": "unexpected ValueError: invalid literal for int() with base 10: ':1'",
-    "inspect-mysql-bad-charset": "unexpected AttributeError: 'NoneType' object has no attribute 'encoding'",
-    "generate-raw-at": PARSED_AS_HOST,
-    "clone-raw-at": PARSED_AS_HOST,
-    "report-raw-at": PARSED_AS_HOST,
-    "generate-port-not-a-number": PORT_VALUE,
-    "clone-port-not-a-number": PORT_VALUE,
-    "report-port-not-a-number": PORT_VALUE,
     # options
     "generate-scale-1e12": HANGS,
     "generate-rows-1e20": HANGS,
