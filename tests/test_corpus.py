@@ -77,10 +77,6 @@ KNOWN_DEFECTS: dict[tuple[str, str, int], Defect] = {
         "table character set latin1 not carried: varchar(64000) is too long in utf8mb4",
         r"Column length too big for column 'options'",
     ),
-    ("unit3d", "my-pg", 1): Defect(
-        "bigint unsigned is numeric in FK columns but bigint in the AUTO_INCREMENT key: FK refused",
-        r"cannot be implemented .*incompatible types: numeric and bigint",
-    ),
 }
 
 # direction -> (source server, target kind)

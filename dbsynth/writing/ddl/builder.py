@@ -35,7 +35,7 @@ from dbsynth.writing.ddl.port import (
     port_default,
     port_expression,
 )
-from dbsynth.writing.ddl.typemap import column_facts, find_domain, target_type
+from dbsynth.writing.ddl.typemap import column_facts, find_domain, target_type, type_origin
 
 L = LogicalType
 
@@ -286,11 +286,13 @@ class Builder:
         if self.same:
             type_sql, ttype = declared_type(c, self.sql(c.sql_type, "type")), None
         else:
+            # A foreign-key column takes the type of the column it references (typemap.type_origin).
+            key, origin = type_origin(self.schema, table, c)
             facts = column_facts(
-                c,
+                origin,
                 self.schema,
-                keyed=(table.key, c.name) in self.keyed,
-                enum_type=self.enum_types.get((table.key, c.name)),
+                keyed=(key, origin.name) in self.keyed,
+                enum_type=self.enum_types.get((key, origin.name)),
             )
             ttype = target_type(facts, self.t.name)
             type_sql = ttype.sql

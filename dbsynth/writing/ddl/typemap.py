@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.types import TypeEngine
 
-from dbsynth.schema import Column, Domain, LogicalType, Schema
+from dbsynth.schema import Column, Domain, LogicalType, Schema, Table
 from dbsynth.writing.ddl.dialects import SA_DIALECTS, sql_string
 
 L = LogicalType
@@ -143,6 +143,38 @@ def column_facts(
         sql_type = domain.base_type
         domain = find_domain(schema, sql_type)
     return ColumnFacts(column, schema.dialect, base_name(sql_type), keyed, enum_type)
+
+
+def type_origin(schema: Schema, table: Table, column: Column) -> tuple[str, Column]:
+    """The (table key, column) whose target type ``column`` takes: for a foreign-key column of the
+    same source type as the column it references, that column (followed along chains of foreign
+    keys), else ``column`` itself. The target type of a column depends on more than its source
+    type (an unsigned BIGINT is NUMERIC(20, 0), but BIGINT when it is an identity), and the target
+    refuses a foreign key between columns of different types."""
+    key, current = table.key, column
+    keys = set(schema.table_keys)
+    seen = {(key, current.name)}
+    while True:
+        here = schema.table(key)
+        step = next(
+            (
+                (fk.ref_table, fk.ref_columns[fk.columns.index(current.name)])
+                for fk in here.foreign_keys
+                if current.name in fk.columns and fk.ref_table in keys
+            ),
+            None,
+        )
+        if step is None or step in seen:
+            return key, current
+        parent = next((c for c in schema.table(step[0]).columns if c.name == step[1]), None)
+        if parent is None:
+            return key, current
+        if parent.logical != current.logical or base_name(parent.sql_type) != base_name(current.sql_type):
+            return key, current
+        if parent.unsigned != current.unsigned:
+            return key, current
+        seen.add(step)
+        key, current = step[0], parent
 
 
 def find_domain(schema: Schema, spelled: str) -> Domain | None:
