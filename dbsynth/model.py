@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from dbsynth import invariants as inv
 from dbsynth.columns.base import ColumnModel, decode
 from dbsynth.columns.copula import GaussianCopula
 from dbsynth.errors import ModelError, UsageError, did_you_mean
@@ -100,6 +101,61 @@ class TableModel:
 
 
 @dataclass(frozen=True)
+class ChildrenShape:
+    """How children spread over parents, kept without any rare exact count.
+
+    ``values`` are the counts seen for at least ``--min-count`` parents (0 among them when enough
+    parents had none), with the share of parents at each (``value_shares``); every other count
+    is only known by its log-spaced bin ``[bin_low[i], bin_high[i]]`` (``bin_shares``: share of
+    parents). ``top`` are shares of parents counted from the busiest one down (the top 2 of
+    1,000: 0.002) and ``top_shares`` the share of all children they hold, rounded to a
+    percentage point: the heavy tail (2 of 1,500 staff hold every rental) that a distribution of
+    pooled counts cannot carry.
+    """
+
+    values: tuple[int, ...] = ()
+    value_shares: tuple[float, ...] = ()
+    bin_low: tuple[int, ...] = ()
+    bin_high: tuple[int, ...] = ()
+    bin_shares: tuple[float, ...] = ()
+    top: tuple[float, ...] = ()
+    top_shares: tuple[float, ...] = ()
+
+    @property
+    def zero_share(self) -> float:
+        """Share of parents with no child (0 when zero is not a kept value)."""
+        return next((s for v, s in zip(self.values, self.value_shares, strict=True) if v == 0), 0.0)
+
+    def describe(self) -> str:
+        """In words, for ``fit --explain``: the parents without children and the heaviest tail."""
+        words = [f"{self.zero_share:.0%} of parents without children"]
+        if self.top:
+            # The smallest group holding at least half of the children says "a few have most".
+            k = next((i for i, s in enumerate(self.top_shares) if s >= 0.5), len(self.top) - 1)
+            words.append(f"the busiest {self.top[k]:.2%} of parents hold {self.top_shares[k]:.0%} of them")
+        return ", ".join(words)
+
+    def check(self) -> None:
+        inv.same_length("value_shares", self.value_shares, "values", self.values)
+        inv.same_length("bin_low", self.bin_low, "bin_shares", self.bin_shares)
+        inv.same_length("bin_high", self.bin_high, "bin_shares", self.bin_shares)
+        inv.same_length("top_shares", self.top_shares, "top", self.top)
+        inv.ordered("values", self.values, strictly=True)
+        inv.require(all(v >= 0 for v in self.values), "values", "holds a negative count")
+        inv.require(all(v >= 0 for v in self.bin_low), "bin_low", "holds a negative count")
+        ok = all(lo <= hi for lo, hi in zip(self.bin_low, self.bin_high, strict=True))
+        inv.require(ok, "bin_high", "is below its bin_low")
+        inv.shares("value_shares", self.value_shares)
+        inv.shares("bin_shares", self.bin_shares)
+        total = sum(self.value_shares) + sum(self.bin_shares)
+        inv.require(abs(total - 1.0) <= 1e-3, "bin_shares", f"with value_shares sum to {total:g}, not 1")
+        inv.ordered("top", self.top, strictly=True)
+        inv.require(all(0.0 < t <= 1.0 for t in self.top), "top", "holds a share outside (0, 1]")
+        inv.shares("top_shares", self.top_shares)
+        inv.ordered("top_shares", self.top_shares)
+
+
+@dataclass(frozen=True)
 class RelationshipModel:
     """One foreign key ``child(columns) -> parent(ref_columns)`` as fitted.
 
@@ -112,6 +168,9 @@ class RelationshipModel:
     (categories with enough parents; the others use ``children``). The copula dimension of the
     count is the *residual* rank within the parent's category, so the category effect is exact
     and the copula only carries what is left.
+
+    ``shape`` is the spread of children over parents (:class:`ChildrenShape`), which generation
+    gives every FK's parents; ``children`` only orders them.
     """
 
     id: str
@@ -125,6 +184,7 @@ class RelationshipModel:
     mean_children: float = 0.0
     null_rate: float = 0.0
     orderings: tuple[Ordering, ...] = ()
+    shape: ChildrenShape | None = None
 
     @cached_property
     def children_model(self) -> ColumnModel | None:

@@ -263,6 +263,8 @@ def _relationships(schema: Schema, relationships: Any, models: dict[str, Any]) -
             inv.require(ok, join(p, "children_by"), f"'{r.children_by}' is not a column of {parent.key}")
         for key, stratum in r.children_strata.items():
             _children(join(p, "children_strata", key), stratum, rows)
+        if getattr(r, "shape", None) is not None:
+            inv.check_tree(r.shape, join(p, "shape"))
         parent_columns = schema.table(r.parent).column_names
         for k, o in enumerate(r.orderings):
             inv.require(

@@ -31,6 +31,8 @@ def explain(model: Model) -> list[str]:
         line = f"    {', '.join(r.columns)} → {r.parent}: {r.mean_children:.2f} children per parent ({shape})"
         if r.children_by:
             line += f"; depends on {r.parent}.{r.children_by} ({len(r.children_strata)} groups)"
+        if r.shape is not None:
+            line += f"; {r.shape.describe()}"
         if r.null_rate:
             line += f"; {r.null_rate:.1%} without parent"
         for o in r.orderings:

@@ -39,6 +39,7 @@ from dbsynth.columns.pii import PiiKind
 from dbsynth.config import BoundConfig, ColumnOverride, Config, bind
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
+from dbsynth.fitting.children import children_shape
 from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii, key_columns
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.fitting.personal import personal_values
@@ -322,9 +323,10 @@ class _State:
             else 0.0
         )
         covered = self.sample.covered_parents(table.key, fk)
-        children, by, strata = None, None, {}
+        children, by, strata, shape = None, None, {}, None
         if covered > 0:
             counts = children_counts(child, parent.iloc[:covered], fk.columns, fk.ref_columns)
+            shape = children_shape(counts, self.settings.min_count)
             ctx = FitContext(min_count=self.settings.min_count, table=table.key, seed=self.settings.seed)
             model = NumericModel.fit(pd.Series(counts), COUNT_COLUMN, ctx)
             children = encode(model)
@@ -354,6 +356,7 @@ class _State:
             mean_children=round(mean, 6),
             null_rate=null_rate,
             orderings=orderings,
+            shape=shape,
         )
 
     def _strongest_category(self, parent_key: str, counts: np.ndarray) -> tuple[str | None, np.ndarray]:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.errors import GenerationError
+from dbsynth.generation.children import shaped_weights
 from dbsynth.generation.keys import (
     KeySource,
     distinct_within_groups,
@@ -116,8 +117,14 @@ class ParentLinks:
     def _weights(self, rel: RelationshipModel, parents: int, rng: np.random.Generator) -> np.ndarray:
         store = self.run.stores[rel.parent]
         if rel.id in store.counts:
-            return store.joined(store.counts, rel.id).astype(np.float64)
-        return rng.poisson(max(rel.mean_children, 1e-9), parents).astype(np.float64) + 1e-9
+            drawn = store.joined(store.counts, rel.id).astype(np.float64)
+        else:
+            drawn = rng.poisson(max(rel.mean_children, 1e-9), parents).astype(np.float64) + 1e-9
+        # The fitted spread over parents (heavy tail, parents without children); a category
+        # that stratifies the counts already gives each parent its own distribution.
+        if rel.shape is not None and not rel.children_strata:
+            return shaped_weights(drawn, rel.shape, rng)
+        return drawn
 
     def _assign(
         self, fk: ForeignKey, rel: RelationshipModel, mode: FkMode, rng: np.random.Generator
@@ -134,6 +141,11 @@ class ParentLinks:
             nulls = self.n - take
         elif mode is FkMode.DRIVING:
             counts = spread_counts(weights, self.n - nulls, rng, cap=self._cap(fk))
+            picks = np.repeat(np.arange(parents, dtype=np.int64), counts)
+        elif rel.shape is not None:
+            # Spread like a driving FK, so the parents without children and the busiest ones
+            # keep their shares rather than those of independent weighted draws.
+            counts = spread_counts(weights, self.n - nulls, rng)
             picks = np.repeat(np.arange(parents, dtype=np.int64), counts)
         else:
             picks = pick_weighted(weights, self.n - nulls, rng)
