@@ -58,7 +58,8 @@ class FitContext:
     or an FK references it), which personal-data detection takes into account
     (:func:`dbsynth.columns.pii.detect_pii`). ``withheld``: personal values found elsewhere in
     the database (case-folded, single-spaced), which a model never keeps, however often they
-    repeat in this column.
+    repeat in this column. ``dialect``: the source database's, for types spelt differently
+    per dialect (a MySQL geometry is written in another form than a PostGIS one).
     """
 
     min_count: int = 5
@@ -68,6 +69,7 @@ class FitContext:
     seed: int = 0
     key: bool = False
     withheld: frozenset[str] = frozenset()
+    dialect: str = ""  # the source's ("postgresql", "mysql", "sqlite"); "" when not known
 
 
 class ColumnModel:

@@ -23,6 +23,7 @@ from dbsynth import invariants as inv
 from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
 from dbsynth.columns.categorical import Scalar, scalar
 from dbsynth.columns.numeric import PROB_DECIMALS, NumericModel, check_length, fit_counts
+from dbsynth.columns.sqltypes import type_literal
 from dbsynth.schema import Column, LogicalType
 from dbsynth.serde import FieldError
 
@@ -250,10 +251,11 @@ class ConstantModel(ColumnModel):
         if column.logical == LogicalType.OTHER:
             if column.nullable:
                 return cls(column.logical, None, f"unknown type '{column.sql_type}': generated as NULL")
-            warning = (
-                f"unknown type '{column.sql_type}' (NOT NULL): generated as '', the target may reject it"
-            )
-            return cls(column.logical, "", warning)
+            literal = type_literal(column, ctx.dialect)
+            if literal is None:  # the engine refuses the column, naming the config key that fixes it
+                return cls(column.logical, None, f"type '{column.sql_type}' (NOT NULL): no value to generate")
+            warning = f"no value seen {ctx.min_count} or more times: generates {literal!r}"
+            return cls(column.logical, str(literal), warning)
         warning = f"no value seen {ctx.min_count} or more times: generates the type default {value!r}"
         return cls(column.logical, value, warning)
 

@@ -365,6 +365,7 @@ class Binder:
                 unique=unique,
                 table=table.key,
                 seed=self.config.seed or 0,
+                dialect=self.source.dialect,
             )
             try:
                 model = cls.for_column(spec.params, col, ctx, table)

@@ -41,6 +41,7 @@ import pandas as pd
 from dbsynth.columns.base import ColumnModel, FitContext, model_class
 from dbsynth.columns.categorical import choose_categorical
 from dbsynth.columns.pii import DATE_TYPES, QUASI_KINDS, TEXT_TYPES, PiiKind, PiiMatch, detect_pii, name_hint
+from dbsynth.columns.special import choose_special
 from dbsynth.columns.text import FakerModel, text_model_for
 from dbsynth.errors import ModelError
 from dbsynth.plugins import sql_type_model
@@ -128,6 +129,9 @@ def choose_model(column: Column, values: pd.Series, ctx: FitContext) -> Choice:
     kind = sql_type_model(column.sql_type)
     if kind is not None:
         return Choice(_kind(kind).fit(values, column, ctx))
+    special = choose_special(column, values, ctx)  # inet, ranges, points...: their own syntax
+    if special is not None:
+        return Choice(special)
     chooser = CHOOSERS.get(column.logical, _by_kind("constant"))
     return chooser(column, values, ctx)
 

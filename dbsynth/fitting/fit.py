@@ -274,6 +274,7 @@ class _State:
                 seed=self.settings.seed,
                 key=col.name in keys,
                 withheld=self.withheld,
+                dialect=self.schema.dialect,
             )
             choice = _choose(col, values.reset_index(drop=True), ctx, override)
             if override is not None and override.null_rate is not None:

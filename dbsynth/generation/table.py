@@ -19,7 +19,6 @@ A table copied from the source is read instead, and kept for its children the sa
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
@@ -32,6 +31,7 @@ from dbsynth.columns.copula import to_uniform
 from dbsynth.errors import GenerationError
 from dbsynth.generation.batch import Batch
 from dbsynth.generation.copying import copy_rows
+from dbsynth.generation.defaults import check_generatable, type_default
 from dbsynth.generation.keys import KeySource, first_key
 from dbsynth.generation.parents import ParentLinks
 from dbsynth.generation.repick import Repicker
@@ -65,6 +65,8 @@ class TableGenerator:
             self.store.keys[cols] = KeySource(cols, start=start)
         self.parents = ParentLinks(run, self.table, tp, self.store, self.numbered, self._rng(TABLE_STREAM))
         self.within = self.parents.numbered_within_parent()
+        if not tp.copy:
+            check_generatable(self.table, self.tm, run.model.schema.dialect)
         self.checks = _compile_checks(self.table, run.model)
         self.repick = (
             Repicker(run, self.table, self.parents.links, self.checks.columns, bool(self.within))
@@ -123,7 +125,7 @@ class TableGenerator:
                 values[cf.name] = np.full(n, None, dtype=object)
                 nulls[cf.name] = np.ones(n, dtype=bool) if col.nullable else np.zeros(n, dtype=bool)
                 if not col.nullable:
-                    values[cf.name] = _type_default(col, n)
+                    values[cf.name] = type_default(col, n, self.run.model.schema.dialect, rng)
                 continue
             u = to_uniform(z[cf.name]) if cf.name in z else rng.random(n)
             if isinstance(model, DerivedModel):
@@ -256,19 +258,6 @@ class TableGenerator:
         if self.repick:
             self.parents.parent_orderings(out, rows[mask])
         return out
-
-
-def _type_default(col: Column, n: int) -> np.ndarray:
-    defaults: dict[LogicalType, object] = {
-        LogicalType.INTEGER: 0,
-        LogicalType.DECIMAL: 0.0,
-        LogicalType.FLOAT: 0.0,
-        LogicalType.BOOLEAN: False,
-        LogicalType.DATE: dt.date(1970, 1, 1),
-        LogicalType.TIMESTAMP: np.datetime64("1970-01-01T00:00:00", "us"),
-        LogicalType.ENUM: (col.enum_labels or ("",))[0],
-    }
-    return np.full(n, defaults.get(col.logical, ""), dtype=object)
 
 
 def _compile_checks(table: Table, model: Model) -> TableChecks | None:

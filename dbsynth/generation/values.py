@@ -31,7 +31,13 @@ _STRINGS = (LogicalType.STRING, LogicalType.TEXT, LogicalType.ENUM, LogicalType.
 
 def coerce_column(col: Column, values: object, nulls: np.ndarray | None) -> pd.Series:
     """``values`` as a Series of the contract type for ``col.logical``, NULL where ``nulls``."""
-    series = values if isinstance(values, pd.Series) else pd.Series(_as_array(values))
+    if isinstance(values, pd.Series):
+        series = values
+    else:
+        array = _as_array(values)
+        # dtype=object keeps Python objects as they are (pandas would turn str subclasses such
+        # as a geometry's Wkt into plain str).
+        series = pd.Series(array, dtype=object) if array.dtype == object else pd.Series(array)
     series = series.reset_index(drop=True)
     missing = series.isna().to_numpy(dtype=bool)
     if nulls is not None:

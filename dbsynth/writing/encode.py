@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from dbsynth.columns.sqltypes import Wkt, internal_geometry
 from dbsynth.schema import Column, LogicalType
 
 Encoder = Callable[[pd.Series, Column], pa.Array]
@@ -205,6 +206,35 @@ def set_text(series: pd.Series, column: Column | None = None) -> pa.Array:
     )
 
 
+def set_array_text(series: pd.Series, column: Column | None = None) -> pa.Array:
+    """A MySQL SET into PostgreSQL, where it is ``text[]``: ``a,b`` becomes ``{"a","b"}``."""
+    return pa.array(
+        [None if v is None else pg_array_literal(_set_labels(v)) for v in _objects(series)], type=pa.string()
+    )
+
+
+def _set_labels(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [label for label in value.split(",") if label]
+    return [str(v) for v in value]
+
+
+def mysql_other(series: pd.Series, column: Column | None = None) -> pa.Array:
+    """Types dbsynth does not model as such: text, but a geometry of a MySQL source
+    (:class:`~dbsynth.columns.sqltypes.Wkt`) in MySQL's internal format, the bytes its spatial
+    columns take as a parameter."""
+    values = _objects(series)
+    if not any(isinstance(v, Wkt) for v in values):
+        return strings(series, column)
+    return pa.array(
+        [
+            None if v is None else internal_geometry(v) if isinstance(v, Wkt) else str(v).encode()
+            for v in values
+        ],
+        type=pa.binary(),
+    )
+
+
 def _pg_element(value: Any) -> str:
     if isinstance(value, bool | np.bool_):
         return "t" if value else "f"
@@ -300,10 +330,12 @@ MYSQL_VALUES: dict[LogicalType, Encoder] = {
     LogicalType.INTERVAL: mysql_time_text,
     LogicalType.BYTES: raw_bytes,
     LogicalType.ARRAY: array_json_text,
+    LogicalType.OTHER: mysql_other,
 }
 
 SQLITE_VALUES: dict[LogicalType, Encoder] = {
     **MYSQL_VALUES,
+    LogicalType.OTHER: strings,
     LogicalType.TIME: lambda s, c: _no_zero_fraction(time_text(s)),
     LogicalType.TIMESTAMP: lambda s, c: _no_zero_fraction(pc.cast(timestamps(s, tz=False), pa.string())),
     LogicalType.TIMESTAMPTZ: lambda s, c: pc.binary_join_element_wise(
@@ -355,12 +387,14 @@ def encode_table(
     return pa.table(arrays, names=[c.name for c in columns])
 
 
+# PostgreSQL's COPY: the CSV text, but a MySQL SET goes into the text[] it is created as.
+PG_COPY: dict[LogicalType, Encoder] = {**COPY_TEXT, LogicalType.SET: set_array_text}
+
+
 def copy_csv(frame: pd.DataFrame, columns: Sequence[Column], *, header: bool = False) -> bytes:
     """The rows as CSV that ``COPY ... FROM STDIN (FORMAT csv)`` reads back exactly."""
     buffer = io.BytesIO()
-    pacsv.write_csv(
-        encode_table(frame, columns, COPY_TEXT), buffer, pacsv.WriteOptions(include_header=header)
-    )
+    pacsv.write_csv(encode_table(frame, columns, PG_COPY), buffer, pacsv.WriteOptions(include_header=header))
     return buffer.getvalue()
 
 

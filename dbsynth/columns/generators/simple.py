@@ -37,6 +37,7 @@ from dbsynth.columns.generators.base import (
     register_generator,
 )
 from dbsynth.columns.permute import permute
+from dbsynth.columns.sqltypes import NETWORK_TYPES, SPATIAL_TYPES, Wkt, base_type, literal_problem, split_srid
 from dbsynth.errors import GenerationError
 from dbsynth.schema import Column, LogicalType, Table
 
@@ -143,13 +144,17 @@ class ChoiceGenerator(GeneratorModel):
 @register_generator("constant")
 @dataclass(frozen=True)
 class ConstantGenerator(GeneratorModel):
-    """The same ``value`` in every row (stored as for :func:`column_value`)."""
+    """The same ``value`` in every row (stored as for :func:`column_value`). A column of a type
+    with a syntax of its own (``point``, a range, ``inet``, a MySQL geometry in well-known text,
+    optionally ``SRID=n;``) takes the value as text, checked against that syntax when dbsynth
+    knows it; ``geometry`` marks a MySQL geometry (:class:`~dbsynth.columns.sqltypes.Wkt`)."""
 
     summary = "the same value in every row: value: DE"
     params = (Param("value", ("scalar",), required=True, doc="the value"),)
 
     logical: LogicalType
     value: Scalar
+    geometry: bool = False
 
     @classmethod
     def check_params(cls, params: Mapping[str, Any], ctx: FitContext) -> list[Problem]:
@@ -161,6 +166,15 @@ class ConstantGenerator(GeneratorModel):
     def for_column(
         cls, params: Mapping[str, Any], column: Column, ctx: FitContext, table: Table
     ) -> ConstantGenerator:
+        base = base_type(column.sql_type)
+        if column.logical is LogicalType.OTHER or base in NETWORK_TYPES:
+            value = params["value"]
+            if isinstance(value, bool | list | dict) or not isinstance(value, str | int | float):
+                raise ParamProblems([("value", f"value: {value!r} is not text ({describe_type(column)})")])
+            problem = literal_problem(column, str(value), ctx.dialect)
+            if problem is not None:
+                raise ParamProblems([("value", f"value: {problem}")])
+            return cls(column.logical, str(value), ctx.dialect == "mysql" and base in SPATIAL_TYPES)
         if column.logical not in SCALAR_TYPES:
             raise _not_for(column, "constant", "a number, text, boolean, date or enum")
         try:
@@ -169,6 +183,8 @@ class ConstantGenerator(GeneratorModel):
             raise ParamProblems([("value", f"value: {exc}")]) from None
 
     def from_uniform(self, u: np.ndarray, rng: np.random.Generator) -> Any:
+        if self.geometry:
+            return filled(Wkt(*split_srid(str(self.value))), np.asarray(u).size)
         return filled(python_value(self.value, self.logical), np.asarray(u).size)
 
     def describe(self) -> str:
