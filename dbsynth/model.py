@@ -123,16 +123,21 @@ class ChildrenShape:
 
     @property
     def zero_share(self) -> float:
-        """Share of parents with no child (0 when zero is not a kept value)."""
-        return next((s for v, s in zip(self.values, self.value_shares, strict=True) if v == 0), 0.0)
+        """Share of parents with no child (a kept count of 0, or the bin [0, 0] when fewer than
+        ``--min-count`` parents had none)."""
+        kept = sum(s for v, s in zip(self.values, self.value_shares, strict=True) if v == 0)
+        return kept + sum(s for h, s in zip(self.bin_high, self.bin_shares, strict=True) if h == 0)
 
     def describe(self) -> str:
-        """In words, for ``fit --explain``: the parents without children and the heaviest tail."""
-        words = [f"{self.zero_share:.0%} of parents without children"]
+        """In words, for ``fit --explain``: the parents without children and, when a few parents
+        hold far more than their share, the busiest group of them."""
+        words = [f"{_percent(self.zero_share)} of parents without children"]
         if self.top:
-            # The smallest group holding at least half of the children says "a few have most".
-            k = next((i for i, s in enumerate(self.top_shares) if s >= 0.5), len(self.top) - 1)
-            words.append(f"the busiest {self.top[k]:.2%} of parents hold {self.top_shares[k]:.0%} of them")
+            # The group whose share of children most exceeds its share of parents.
+            k = max(range(len(self.top)), key=lambda i: self.top_shares[i] - self.top[i])
+            if self.top_shares[k] - self.top[k] >= 0.1:
+                held = f"{self.top_shares[k]:.0%}"
+                words.append(f"the busiest {_percent(self.top[k])} hold {held} of the children")
         return ", ".join(words)
 
     def check(self) -> None:
@@ -363,6 +368,11 @@ def stratum_key(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)
+
+
+def _percent(share: float) -> str:
+    """A share with three significant digits: 99.9 % of parents is not 100 %."""
+    return f"{100 * share:.3g}%"
 
 
 def stratum_labels(values: pd.Series) -> np.ndarray:

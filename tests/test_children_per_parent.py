@@ -102,6 +102,8 @@ def test_heavy_tail_of_children_is_kept(make_pg: Callable[[str], str], driving: 
     assert model.table("public.rental").driving_fk == (
         "public.rental(staff_id)" if driving else "public.rental(customer_id)"
     )
+    shape = model.relationship("public.rental(staff_id)").shape
+    assert shape is not None and shape.describe().startswith("90% of parents without children, the busiest")
     source_top, source_zero = 0.8, 0.9
     for scale in (1, 3):
         target = MemoryTarget()
