@@ -105,6 +105,9 @@ class Column:
     array_dims: int = 0
     on_update: str | None = None
     comment: str | None = None
+    # MySQL/MariaDB: set only where the column differs from its table's character set/collation.
+    charset: str | None = None
+    collation: str | None = None
 
     @property
     def writable(self) -> bool:
@@ -193,6 +196,10 @@ class Table:
     partitioning: Partitioning | None = None
     inherits: tuple[str, ...] = ()
     comment: str | None = None
+    # MySQL/MariaDB: the table's default character set and collation (latin1 fits 4x more text
+    # per row than utf8mb4; a _bin collation makes unique keys case-sensitive).
+    charset: str | None = None
+    collation: str | None = None
 
     @property
     def key(self) -> str:

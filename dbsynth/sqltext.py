@@ -412,9 +412,15 @@ def fragments(schema: Schema) -> Iterator[Fragment]:
                 value = getattr(c, field)
                 if value is not None:
                     yield Fragment(where, field, value, "expression")
+            for field in ("charset", "collation"):
+                if getattr(c, field) is not None:
+                    yield Fragment(where, field, getattr(c, field), "word")
             if c.identity is not None and c.identity.sequence is not None:
                 yield Fragment(where, "identity.sequence", c.identity.sequence, "name")
         where = f"table {t.key}"
+        for field in ("charset", "collation"):
+            if getattr(t, field) is not None:
+                yield Fragment(where, field, getattr(t, field), "word")
         for i, check in enumerate(t.checks):
             label = f"check {check.name}" if check.name else f"checks[{i}]"
             yield Fragment(f"{where}: {label}", "expression", check.expression, "expression")

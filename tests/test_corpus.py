@@ -73,10 +73,6 @@ KNOWN_DEFECTS: dict[tuple[str, str, int], Defect] = {
         r"on public\.email_addresses missing from the target and not reported",
     ),
     # -- MariaDB sources --
-    ("powerdns", "my-my", 1): Defect(
-        "table character set latin1 not carried: varchar(64000) is too long in utf8mb4",
-        r"Column length too big for column 'options'",
-    ),
 }
 
 # direction -> (source server, target kind)

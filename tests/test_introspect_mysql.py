@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
@@ -215,7 +216,13 @@ def test_chinook_keeps_identifier_case(dataset_url: Callable[[str], str]) -> Non
     assert s.table("PlaylistTrack").primary_key == PrimaryKey(("PlaylistId", "TrackId"))
     # NVARCHAR is VARCHAR in the national character set
     assert s.table("Album").column("Title") == Column(
-        "Title", "varchar(160)", L.STRING, nullable=False, length=160
+        "Title",
+        "varchar(160)",
+        L.STRING,
+        nullable=False,
+        length=160,
+        charset="utf8mb3",
+        collation="utf8mb3_general_ci",
     )
 
 
@@ -272,7 +279,15 @@ EXPECTED_COLUMNS = (
     C("bt8", "bit(8)", L.INTEGER, default="b'101'", precision=8, unsigned=True),
     C("c", "char(3)", L.STRING, default="'ab'", length=3),
     C("vc", "varchar(20)", L.STRING, nullable=False, default="'it''s'", length=20),
-    C("nvc", "varchar(10)", L.STRING, default="'NULL'", length=10),
+    C(
+        "nvc",
+        "varchar(10)",
+        L.STRING,
+        default="'NULL'",
+        length=10,
+        charset="utf8mb3",
+        collation="utf8mb3_general_ci",
+    ),
     C("tt", "tinytext", L.TEXT, length=255),
     C("tx", "text", L.TEXT, length=65535),
     C("mt", "mediumtext", L.TEXT, length=16777215),
@@ -290,7 +305,7 @@ EXPECTED_COLUMNS = (
     C("dtt", "datetime(6)", L.TIMESTAMP, default="current_timestamp(6)", precision=6),
     C("ts", "timestamp", L.TIMESTAMP, on_update="current_timestamp()", precision=0),
     C("k", "int(11)", L.INTEGER, default="(1 + 2)"),
-    C("j", "longtext", L.JSON),
+    C("j", "longtext", L.JSON, collation="utf8mb4_bin"),
     C("u", "uuid", L.UUID),
     C("gv", "int(11)", L.INTEGER, generated="`ti` + 1"),
     C("gs", "varchar(30)", L.STRING, generated="concat(`vc`,'x')", length=30),
@@ -309,11 +324,14 @@ def test_every_mariadb_type_and_constraint(make_mysql: Callable[[str], str]) -> 
         (C("a", "int(11)", L.INTEGER, nullable=False), C("b", "int(11)", L.INTEGER, nullable=False)),
         primary_key=PrimaryKey(("a", "b")),
         row_estimate=0,
+        charset="utf8mb4",
+        collation="utf8mb4_general_ci",
     )
     t = s.table("t")
     for got, want in zip(t.columns, EXPECTED_COLUMNS, strict=True):
         assert got == want
-    assert t == Table(
+    assert (t.charset, t.collation) == ("utf8mb4", "utf8mb4_general_ci")
+    assert replace(t, charset=None, collation=None) == Table(
         "t",
         EXPECTED_COLUMNS,
         primary_key=PrimaryKey(("id",)),

@@ -129,15 +129,18 @@ MYSQL = _Flavour(checks_sql=_MYSQL_CHECKS, index_expression="EXPRESSION", sql_de
 MYSQL_BEFORE_8_0_16 = replace(MYSQL, checks_sql=None, index_expression="NULL")
 
 _TABLES_SQL = """
-SELECT TABLE_NAME AS tname, TABLE_ROWS AS nrows, TABLE_COMMENT AS comment
-FROM information_schema.TABLES
-WHERE TABLE_SCHEMA = :db AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')"""
+SELECT t.TABLE_NAME AS tname, t.TABLE_ROWS AS nrows, t.TABLE_COMMENT AS comment,
+       t.TABLE_COLLATION AS collation, co.CHARACTER_SET_NAME AS charset
+FROM information_schema.TABLES t
+LEFT JOIN information_schema.COLLATIONS co ON co.COLLATION_NAME = t.TABLE_COLLATION
+WHERE t.TABLE_SCHEMA = :db AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')"""
 _COLUMNS_SQL = """
 SELECT TABLE_NAME AS tname, COLUMN_NAME AS name, COLUMN_DEFAULT AS dflt, IS_NULLABLE AS nullable,
        DATA_TYPE AS data_type, COLUMN_TYPE AS column_type, EXTRA AS extra,
        GENERATION_EXPRESSION AS generation, CHARACTER_MAXIMUM_LENGTH AS char_len,
        NUMERIC_PRECISION AS num_precision, NUMERIC_SCALE AS num_scale,
-       DATETIME_PRECISION AS fsp, COLUMN_COMMENT AS comment
+       DATETIME_PRECISION AS fsp, COLUMN_COMMENT AS comment,
+       CHARACTER_SET_NAME AS charset, COLLATION_NAME AS collation
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = :db
 ORDER BY TABLE_NAME, ORDINAL_POSITION"""
 _PRIMARY_KEYS_SQL = """
@@ -196,7 +199,7 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
         name = info["tname"]
         table_checks = tuple(_check(r, columns[name]) for r in checks[name])
         json_columns = {m.group(1).replace("``", "`") for c in table_checks if (m := _json_valid(c))}
-        cols = tuple(_column(r, flavour, json_columns, warnings) for r in columns[name])
+        cols = tuple(_charset(_column(r, flavour, json_columns, warnings), r, info) for r in columns[name])
         uniques, plain = _indexes(name, indexes[name], warnings)
         pk = tuple(r["name"] for r in primary_keys[name])
         tables.append(
@@ -211,6 +214,8 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
                 row_estimate=None if info["nrows"] is None else int(info["nrows"]),
                 partitioning=_partitioning(partitions[name]),
                 comment=info["comment"] or None,
+                charset=info["charset"] or None,
+                collation=info["collation"] or None,
             )
         )
     version = conn.exec_driver_sql("SELECT VERSION()").scalar()
@@ -329,6 +334,13 @@ def _column(row: Row, flavour: _Flavour, json_columns: set[str], warnings: list[
         enum_labels=_labels(sql_type) if logical in (L.ENUM, L.SET) else None,
         comment=row["comment"] or None,
     )
+
+
+def _charset(column: Column, row: Row, table: Row) -> Column:
+    """``column`` with its character set and collation where they differ from its table's."""
+    charset = row["charset"] if row["charset"] and row["charset"] != table["charset"] else None
+    collation = row["collation"] if row["collation"] and row["collation"] != table["collation"] else None
+    return replace(column, charset=charset, collation=collation) if charset or collation else column
 
 
 def _default(row: Row, flavour: _Flavour, logical: LogicalType) -> str | None:

@@ -301,6 +301,7 @@ class Builder:
             checks += [f"CHECK ({condition(self.q(c.name))})" for condition in ttype.checks]
             checks += self._domain_checks(table, c)
         parts = [self.q(c.name), type_sql] if type_sql else [self.q(c.name)]
+        parts += self._charset_words("CHARACTER SET ", "COLLATE ", c.charset, c.collation)
         generated = c.generated
         if generated is not None and self.same:
             generated = self.sql(generated, "expression")
@@ -427,6 +428,10 @@ class Builder:
                 )
         if table.comment and self.t.comments == "inline":
             suffix += f" COMMENT={sql_string(table.comment, self.t.name)}"
+        suffix += "".join(
+            f" {w}"
+            for w in self._charset_words("DEFAULT CHARSET=", "COLLATE=", table.charset, table.collation)
+        )
         p = table.partitioning
         if p is not None and not self.same:
             self.warn(table.key, f"partitioning ({p.strategy} on {p.key}) dropped: created as one table")
@@ -441,6 +446,16 @@ class Builder:
                 bounds = (f"PARTITION {self.q(n)} {self.sql(b, 'partition bound')}" for n, b in pairs)
                 suffix += " (" + ", ".join(bounds) + ")"
         return suffix
+
+    def _charset_words(
+        self, charset_word: str, collate_word: str, charset: str | None, collation: str | None
+    ) -> list[str]:
+        """MySQL/MariaDB character set and collation clauses, only within that dialect (its own
+        names mean nothing elsewhere)."""
+        if not (self.same and self.t.name == "mysql"):
+            return []
+        words = [charset_word + self.sql(charset, "word")] if charset else []
+        return words + ([collate_word + self.sql(collation, "word")] if collation else [])
 
     def _partitions(self, table: Table) -> list[str]:
         p = table.partitioning
