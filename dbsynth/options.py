@@ -67,6 +67,9 @@ PLANNED = "planned"
 AT_LEAST_ONE = Bound("at least 1", low=1)
 NON_NEGATIVE = Bound("a non-negative number", low=0)
 ROW_COUNT = Bound("at least 0", low=0)
+# The most rows a run writes into one table: far more than any test or staging database holds,
+# and hours at the fastest sink; a count above it is a typo or an exponent, not a plan.
+MAX_TABLE_ROWS = 10_000_000_000
 # Seeds end up in numpy's SeedSequence (any non-negative integer) but also in the model file
 # and in the sampler's SQL (md5 of 'seed:key'), where other tools read them as a signed 64-bit
 # integer; -1 used to fail only once generation had started.
@@ -262,6 +265,7 @@ def _number(flag: str, tp: type, bound: Bound | None, value: Any) -> Any:
 __all__ = [
     "AT_LEAST_ONE",
     "DEFAULT_CHUNK_ROWS",
+    "MAX_TABLE_ROWS",
     "NON_NEGATIVE",
     "PLANNED",
     "ROW_COUNT",

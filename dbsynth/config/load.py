@@ -32,6 +32,7 @@ from dbsynth.config.types import (
     VirtualForeignKey,
 )
 from dbsynth.errors import did_you_mean
+from dbsynth.options import MAX_TABLE_ROWS
 
 GLOBAL_KEYS = ("seed", "locale", "min_count", "sample_rows", "tables", "foreign_keys")
 TABLE_KEYS = ("rows", "scale", "where", "copy", "exclude", "columns")
@@ -224,6 +225,11 @@ class _Walker:
         settings: dict[str, Any] = {}
         if "rows" in found:
             settings["rows"] = self.integer(found["rows"], f"rows in {where}", 0)
+            rows = settings["rows"]
+            if rows is not None and rows > MAX_TABLE_ROWS:
+                limit = f"{MAX_TABLE_ROWS:,}"
+                self.problem(found["rows"], f"rows in {where} must be at most {limit}, got {rows:,}")
+                settings["rows"] = None
         if "scale" in found:
             settings["scale"] = self.number(found["scale"], f"scale in {where}", 0.0, None)
         if "where" in found:

@@ -30,6 +30,7 @@ from dbsynth.fitting.fit import column_roles
 from dbsynth.graph import plan_insertion
 from dbsynth.model import Model, fk_id
 from dbsynth.options import DEFAULT_CHUNK_ROWS, GenerateOptions, IfExists, resolve
+from dbsynth.planning.ceiling import check_counts
 from dbsynth.planning.foreign_keys import DIRECT_WORDS, Capabilities, FkMode, FkPlan, plan_foreign_keys
 from dbsynth.planning.load import LoadSpec, TableLoad
 from dbsynth.schema import LogicalType, Table
@@ -191,9 +192,15 @@ def make_plan(
             seed = resolve(GenerateOptions, None, {"seed": config.seed}, where="the config").seed
     overrides = parse_rows(rows, model)
     order = plan_insertion(model.schema)
-    counts = _row_counts(model, order.order, opts.scale, overrides, table_scale)
+    origin: dict[str, str] = {}
+    counts = _row_counts(model, order.order, opts.scale, overrides, table_scale, origin)
+    given = parse_rows(opts.rows, model)
+    for key in overrides:
+        if key not in given and origin.get(key, "").startswith("--rows"):
+            origin[key] = f"the config's tables.{key}.rows {overrides[key]:,}"
     tables_of = {key: model.schema.table(key) for key in order.order}
     key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
+    check_counts(counts, tables_of, key_columns, origin)  # before anything is opened
     breaks = {fk_id(b.table, b.foreign_key.columns): b for b in order.breaks}
     tables = tuple(
         TablePlan(
@@ -226,8 +233,11 @@ def _row_counts(
     scale: float,
     overrides: Mapping[str, int],
     table_scale: Mapping[str, float],
+    origin: dict[str, str] | None = None,
 ) -> dict[str, int]:
-    """Rows per table (see the module docstring), in insertion order."""
+    """Rows per table (see the module docstring), in insertion order; ``origin`` gets where each
+    count came from, in words (for the messages of :mod:`dbsynth.planning.ceiling`)."""
+    why: dict[str, str] = {} if origin is None else origin
     counts: dict[str, int] = {}
     follows: set[str] = set(overrides)  # tables whose count came from --rows, directly or not
     for key in order:
@@ -235,15 +245,21 @@ def _row_counts(
         rel = model.relationship(tm.driving_fk) if tm.driving_fk is not None else None
         if tm.copy:
             n = tm.row_count
+            why[key] = f"copied: the model's row_count {tm.row_count:,}"
         elif key in overrides:
             n = overrides[key]
+            why[key] = f"--rows {key}={n}"
         elif key in table_scale:
             n = round(tm.row_count * table_scale[key])  # its own scale wins over following a parent
+            factor = table_scale[key]
+            why[key] = f"the model's row_count {tm.row_count:,} x the config's tables.{key}.scale {factor:g}"
         elif rel is not None and rel.parent in follows and rel.parent in counts and rel.null_rate < 1.0:
             n = round(counts[rel.parent] * rel.mean_children / (1.0 - rel.null_rate))
             follows.add(key)
+            why[key] = f"{rel.mean_children:g} children per row of {rel.parent}, whose count was given"
         else:
             n = round(tm.row_count * scale)
+            why[key] = f"the model's row_count {tm.row_count:,} x --scale {scale:g}"
         counts[key] = n
     return counts
 

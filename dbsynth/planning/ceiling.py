@@ -1,0 +1,74 @@
+"""How many rows a plan may give a table: what its integer key can number, and a ceiling.
+
+``--scale 1e12`` or a model whose ``row_count`` is 10^15 would otherwise write until killed (or
+until an ``integer`` key wraps around in the target, hours later). A count is refused before
+anything is opened, with one line naming the table, where the count came from (the option, the
+config key or the model field) and the limit it breaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dbsynth.errors import UsageError
+from dbsynth.options import MAX_TABLE_ROWS
+from dbsynth.schema import Table
+
+# The largest value an integer type holds (signed), by the first word of its SQL type.
+_INT_MAX: dict[str, int] = {
+    "tinyint": 2**7 - 1,
+    "smallint": 2**15 - 1,
+    "int2": 2**15 - 1,
+    "smallserial": 2**15 - 1,
+    "serial2": 2**15 - 1,
+    "mediumint": 2**23 - 1,
+    "integer": 2**31 - 1,
+    "int": 2**31 - 1,
+    "int4": 2**31 - 1,
+    "serial": 2**31 - 1,
+    "serial4": 2**31 - 1,
+    "bigint": 2**63 - 1,
+    "int8": 2**63 - 1,
+    "bigserial": 2**63 - 1,
+    "serial8": 2**63 - 1,
+}
+INT64_MAX = 2**63 - 1
+
+
+def key_limit(table: Table, column: str) -> int:
+    """The largest value ``column`` of ``table`` can hold (an unknown spelling counts as 64-bit;
+    SQLite's INTEGER is 64-bit)."""
+    col = table.column(column)
+    words = col.sql_type.lower().replace("(", " ").split()
+    limit = _INT_MAX.get(words[0], INT64_MAX) if words else INT64_MAX
+    if col.unsigned and limit < INT64_MAX:
+        limit = 2 * limit + 1
+    return limit
+
+
+def check_counts(
+    counts: Mapping[str, int],
+    tables: Mapping[str, Table],
+    key_columns: Mapping[str, tuple[str, ...]],
+    origin: Mapping[str, str],
+) -> None:
+    """Refuse the first table whose count the ceiling or one of its numbered keys cannot take.
+    ``origin`` says per table where its count came from (``--rows``, ``--scale 3 × row_count 40``)."""
+    for key, n in counts.items():
+        where = origin.get(key, "")
+        if n > MAX_TABLE_ROWS:
+            raise UsageError(
+                f"table {key}: {n:,} rows planned ({where}), more than the {MAX_TABLE_ROWS:,} rows "
+                "dbsynth writes into one table; give a smaller count"
+            )
+        for column in key_columns.get(key, ()):
+            limit = key_limit(tables[key], column)
+            if n > limit:
+                sql_type = tables[key].column(column).sql_type
+                raise UsageError(
+                    f"table {key}: {n:,} rows planned ({where}) overflow its key {column} "
+                    f"({sql_type}, at most {limit:,}); give a smaller count"
+                )
+
+
+__all__ = ["MAX_TABLE_ROWS", "check_counts", "key_limit"]
