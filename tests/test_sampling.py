@@ -764,3 +764,17 @@ def test_mariadb_families_and_closure_through_text_and_date_keys(make_mysql: Cal
     assert not sample.frames["slot"].duplicated(["day", "shop"]).any()
 
     assert assert_whole_families(sample, schema, grouped_counts(url, schema)) > 0
+
+
+def test_timestamp_text_with_offsets_reads_as_utc() -> None:
+    """A timestamptz cloned into SQLite comes back as text with offsets; reading it (the report
+    of a PostgreSQL -> SQLite clone, a fit of such a file) failed with pandas 3's 'Cannot use
+    .astype to convert from timezone-aware dtype to timezone-naive dtype'."""
+    table = Table("t", (Column("at", "TIMESTAMP", LogicalType.TIMESTAMP),))
+    rows = [("2022-02-15 10:30:00+02:00",), ("2022-02-15 09:00:00",), (None,), ("not a date",)]
+    frame, warnings = to_frame(table, rows)
+    assert frame["at"].dtype == "datetime64[us]"
+    assert frame["at"].iloc[0] == pd.Timestamp("2022-02-15 08:30:00")
+    assert frame["at"].iloc[1] == pd.Timestamp("2022-02-15 09:00:00")
+    assert frame["at"].iloc[2:].isna().all()
+    assert len(warnings) == 1 and "at" in warnings[0]

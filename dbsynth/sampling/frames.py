@@ -94,9 +94,12 @@ def convert(column: Column, values: list[Any], notes: Notes, bad: int = 0) -> pd
     except (TypeError, ValueError, OverflowError, ArithmeticError) as exc:
         if column.logical in (LogicalType.DATE, LogicalType.TIMESTAMP):
             # MySQL's zero dates ('0000-00-00') and their kin: NULL is the honest reading.
-            series = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce", format="mixed")
+            # Read as UTC so text with offsets (a timestamptz written to SQLite as
+            # '2022-02-15 10:30:00+00:00') parses too; naive text is unchanged by it.
+            text = pd.Series(values, dtype=object)
+            series = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
             bad += int(series.isna().sum()) - sum(v is None for v in values)
-            series = series.astype("datetime64[us]")
+            series = series.dt.tz_localize(None).astype("datetime64[us]")
         else:
             notes.objects.setdefault(column.name, f"{column.logical.value} conversion: {exc}")
             return _objects(values, column)
