@@ -38,10 +38,6 @@ class Defect(NamedTuple):
 # (schema, direction, scale) -> the defect that makes the case fail today (see the module doc).
 KNOWN_DEFECTS: dict[tuple[str, str, int], Defect] = {
     # -- generation --
-    ("synapse", "pg-pg", 3): Defect(
-        "single-value UNIQUE column (CHECK lock = 'X') scaled past one row: duplicate key",
-        r'"appservice_stream_position_lock_key"; Key \(lock\)=\(X\) already exists',
-    ),
     # -- PostgreSQL DDL: extensions, operator classes, functions --
     ("osm", "pg-pg", 1): Defect(
         "index operator class dropped: gist (address inet_ops) created as gist (address)",

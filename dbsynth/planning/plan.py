@@ -33,6 +33,7 @@ from dbsynth.options import DEFAULT_CHUNK_ROWS, GenerateOptions, IfExists, resol
 from dbsynth.planning.ceiling import check_counts
 from dbsynth.planning.foreign_keys import DIRECT_WORDS, Capabilities, FkMode, FkPlan, plan_foreign_keys
 from dbsynth.planning.load import LoadSpec, TableLoad
+from dbsynth.planning.unique_cap import unique_cap
 from dbsynth.schema import LogicalType, Table
 
 
@@ -54,6 +55,7 @@ class TablePlan:
     foreign_keys: tuple[FkPlan, ...] = ()
     stream: int = 0
     copy: bool = False
+    capped: str | None = None  # why the row count is lower than asked (planning.unique_cap)
 
     @property
     def chunks(self) -> int:
@@ -147,6 +149,8 @@ class Plan:
                     extra.append(f"{words}: " + ", ".join(direct))
             if t.key_columns:
                 extra.append("numbered: " + ", ".join(t.key_columns))
+            if t.capped:
+                extra.append(t.capped)
             tail = f" ({'; '.join(extra)})" if extra else ""
             lines.append(f"  {t.table}: {t.rows:,} rows in {t.chunks} chunk(s){tail}")
         modes = {f.id: f.mode for t in self.tables for f in t.foreign_keys}
@@ -198,6 +202,7 @@ def make_plan(
     for key in overrides:
         if key not in given and origin.get(key, "").startswith("--rows"):
             origin[key] = f"the config's tables.{key}.rows {overrides[key]:,}"
+    capped = _cap_at_unique_domains(model, counts)
     tables_of = {key: model.schema.table(key) for key in order.order}
     key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
     check_counts(counts, tables_of, key_columns, origin)  # before anything is opened
@@ -212,6 +217,7 @@ def make_plan(
             foreign_keys=plan_foreign_keys(table, model, breaks, capabilities, counts, key_columns),
             stream=zlib.crc32(key.encode()),
             copy=model.table(key).copy,
+            capped=capped.get(key),
         )
         for key, table in tables_of.items()
     )
@@ -262,6 +268,20 @@ def _row_counts(
             why[key] = f"the model's row_count {tm.row_count:,} x --scale {scale:g}"
         counts[key] = n
     return counts
+
+
+def _cap_at_unique_domains(model: Model, counts: dict[str, int]) -> dict[str, str]:
+    """Lower ``counts`` (in place) to the size of a table's finite unique-key domain, and say why
+    per capped table: more rows than the key has values can only be duplicates."""
+    why: dict[str, str] = {}
+    for key, n in counts.items():
+        cap = unique_cap(model.schema.table(key), model.schema.dialect)
+        if cap is not None and n > cap[0]:
+            counts[key] = cap[0]
+            why[key] = (
+                f"capped at {cap[0]:,} row(s) from {n:,}: unique ({cap[1]}) has {cap[0]:,} possible value(s)"
+            )
+    return why
 
 
 def _config_counts(config: Config, model: Model) -> tuple[dict[str, int], dict[str, float]]:

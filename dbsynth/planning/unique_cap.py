@@ -1,0 +1,83 @@
+"""The most rows a table can hold when a unique key's value domain is finite and known.
+
+A singleton table (``lock CHAR(1) NOT NULL UNIQUE CHECK (lock = 'X')``) holds one row whatever the
+scale; a unique boolean two; a unique enum as many as it has labels. The plan caps such a table's
+row count at the size of that domain instead of generating duplicates the target refuses. The
+domain of a column is known from a NOT NULL boolean, enum labels, or a CHECK on that column alone
+that is an equality or an IN list; a nullable column leaves the key unbounded (NULLs never
+collide).
+"""
+
+from __future__ import annotations
+
+import math
+
+from sqlglot import exp
+
+from dbsynth.schema import LogicalType, Table
+from dbsynth.sqltext import SqlTextError, parse_expression
+
+
+def unique_cap(table: Table, dialect: str) -> tuple[int, str] | None:
+    """The smallest finite domain size of ``table``'s unique keys, with the key's columns, or None."""
+    keys = [u.columns for u in table.uniques if u.where is None]
+    if table.primary_key is not None:
+        keys.append(table.primary_key.columns)
+    best: tuple[int, str] | None = None
+    for columns in keys:
+        sizes = [_domain_size(table, name, dialect) for name in columns]
+        if any(s is None for s in sizes):
+            continue
+        size = math.prod(s for s in sizes if s is not None)
+        if best is None or size < best[0]:
+            best = (size, ", ".join(columns))
+    return best
+
+
+def _domain_size(table: Table, name: str, dialect: str) -> int | None:
+    column = next((c for c in table.columns if c.name == name), None)
+    if column is None or column.nullable:
+        return None
+    sizes = []
+    if column.logical is LogicalType.BOOLEAN:
+        sizes.append(2)
+    if column.enum_labels and column.logical is LogicalType.ENUM:
+        sizes.append(len(column.enum_labels))
+    for check in table.checks:
+        if check.columns == (name,):
+            n = _check_size(check.expression, name, dialect)
+            if n is not None:
+                sizes.append(n)
+    return min(sizes) if sizes else None
+
+
+def _check_size(expression: str, name: str, dialect: str) -> int | None:
+    """How many values ``expression`` lets column ``name`` take: ``col = v`` -> 1,
+    ``col IN (a, b)`` -> 2; None for any other shape."""
+    try:
+        tree = parse_expression(expression, dialect)
+    except SqlTextError:
+        return None
+    while isinstance(tree, exp.Paren):
+        tree = tree.this
+    if isinstance(tree, exp.EQ):
+        sides = (tree.this, tree.expression)
+        if any(_is(side, name) for side in sides) and any(_literal(side) for side in sides):
+            return 1
+    if isinstance(tree, exp.In) and _is(tree.this, name) and tree.expressions:
+        values = tree.expressions
+        if all(_literal(v) for v in values):
+            return len({v.sql() for v in values})
+    return None
+
+
+def _is(node: exp.Expr, name: str) -> bool:
+    while isinstance(node, (exp.Cast, exp.Paren)):
+        node = node.this
+    return isinstance(node, exp.Column) and node.name == name
+
+
+def _literal(node: exp.Expr) -> bool:
+    while isinstance(node, (exp.Cast, exp.Paren)):
+        node = node.this
+    return isinstance(node, exp.Literal)
