@@ -95,6 +95,12 @@ class FitOptions:
 
     def __post_init__(self) -> None:
         _validate(self)
+        if self.locale is not None:
+            from faker.config import AVAILABLE_LOCALES  # Faker loads slowly: only when a locale is given
+
+            if self.locale not in AVAILABLE_LOCALES:
+                hint = did_you_mean(self.locale, AVAILABLE_LOCALES)
+                raise UsageError(f"--locale: unknown locale '{self.locale}'.{hint}")
 
 
 @dataclass(frozen=True)

@@ -29,10 +29,7 @@ ENCODED = quote(CANARY, safe="")
 RAW_AT = "Qz7:Kx@Wv"  # the canary up to its '/', which would end the host part
 
 
-KNOWN_DEFECTS: dict[str, str] = {
-    "report-seed-negative": "unexpected ValueError: expected non-negative integer",
-    "fit-locale-unknown": "accepted: --locale xx_YY fits a model (config check refuses the same locale)",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 def known(case_id: str) -> list[pytest.MarkDecorator]:

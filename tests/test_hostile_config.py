@@ -41,7 +41,6 @@ KNOWN_DEFECTS: dict[str, str] = {
     "where-drop-table": ACCEPTED + " (where text is not parsed; fit sends it to the source)",
     "where-nextval": ACCEPTED + " (fit then fails: no such function: nextval)",
     "pg-where-nextval": ACCEPTED + " (fit then fails: cannot execute nextval() in a read-only transaction)",
-    "deeply-nested": "unexpected RecursionError: maximum recursion depth exceeded",
 }
 
 

@@ -23,6 +23,7 @@ from dbsynth.cli.options import DatabaseUrl, schema_option
 from dbsynth.cli.outputs import check_output_file
 from dbsynth.cli.render import print_all, status, stderr_console, stdout_console
 from dbsynth.errors import UsageError
+from dbsynth.options import SEED
 from dbsynth.report import Report, build_report, render_html
 from dbsynth.report.build import DEFAULT_MIN_COUNT, DEFAULT_SAMPLE_ROWS, check_options
 from dbsynth.report.columns import SCORED
@@ -176,6 +177,8 @@ def report_command(
         dbsynth report shop.sqlite sqlite:///synthetic.db --sdmetrics rescore/
     """
     threshold = parse_fail_under(fail_under)
+    if not SEED.holds(seed):  # numpy refuses a negative seed, but only after minutes of measuring
+        raise UsageError(f"--seed must be {SEED.wants}, got {seed}")
     check_options(sample_rows, holdout_fraction, min_count, scale)
     check_output_file(html, "--html", source, target)
     check_output_file(json_path, "--json", source, target)

@@ -55,6 +55,9 @@ def load_config(path: str | Path) -> Config:
     return parse_config(text, origin)
 
 
+TOO_DEEP = "nested too deeply to be a config (tables > table > columns > column > setting is the deepest)"
+
+
 def parse_config(text: str, origin: str = "dbsynth.yaml") -> Config:
     """:func:`load_config` for text already read; ``origin`` names it in messages."""
     loader = yaml.SafeLoader(text)
@@ -66,9 +69,13 @@ def parse_config(text: str, origin: str = "dbsynth.yaml") -> Config:
         raise ConfigError(origin, [Issue(where, f"invalid YAML: {exc.problem or exc.context}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigError(origin, [Issue(None, f"invalid YAML: {exc}")]) from None
+    except RecursionError:  # PyYAML composes nested nodes recursively
+        raise ConfigError(origin, [Issue(None, TOO_DEEP)]) from None
     walker = _Walker(loader)
     try:
         config = walker.config(root, origin)
+    except RecursionError:
+        raise ConfigError(origin, [Issue(None, TOO_DEEP)]) from None
     finally:
         loader.dispose()
     if walker.issues:
