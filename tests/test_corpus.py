@@ -58,7 +58,7 @@ KNOWN_DEFECTS: dict[tuple[str, str, int], Defect] = {
     **{
         ("temporal", "pg-pg", scale): Defect(
             "user function convert_ts() used by generated columns not created in the target",
-            r"function convert_ts\(character varying\) does not exist",
+            r"function (public\.)?convert_ts\(character varying\) does not exist",
         )
         for scale in (1, 3)
     },
