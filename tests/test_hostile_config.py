@@ -37,10 +37,6 @@ KNOWN_DEFECTS: dict[str, str] = {
     "pg-sequence-int32-overflow": ACCEPTED + " (160 values from 2147483600 step 1000 in an integer column)",
     "expression-divides-by-zero": ACCEPTED,
     "range-outside-check": ACCEPTED + " (age 100..200 against CHECK (age BETWEEN 16 AND 45))",
-    "where-syntax-error": ACCEPTED + " (fit then fails: the --where filter of table player failed)",
-    "where-drop-table": ACCEPTED + " (where text is not parsed; fit sends it to the source)",
-    "where-nextval": ACCEPTED + " (fit then fails: no such function: nextval)",
-    "pg-where-nextval": ACCEPTED + " (fit then fails: cannot execute nextval() in a read-only transaction)",
 }
 
 

@@ -407,16 +407,36 @@ class Binder:
         return True
 
     def check_where(self, table: Table, tc: TableConfig, dialect: str) -> None:
-        """Unknown columns in a simple ``where`` (no subquery, no other table); a predicate
-        sqlglot cannot parse is left to the database, which reports it when sampling."""
+        """A ``where`` must be one condition over the table's own columns: it is pasted into the
+        sampling query, so a syntax error, a second statement, a subquery or a function that is
+        not a plain computation (``nextval``) is refused here rather than sent to the source."""
+        mark = tc.marks["where"]
+        where = f"where in table {table.key}"
         try:
-            tree = sqlglot.parse_one(tc.where or "", read=SQLGLOT_DIALECTS.get(dialect, dialect))
-        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError):
+            trees = sqlglot.parse(tc.where or "", read=SQLGLOT_DIALECTS.get(dialect, dialect))
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as exc:
+            reason = " ".join(str(exc).split())[:120]
+            self.problem(mark, f"{where} is not a SQL condition: {reason}")
             return
-        if tree is None or tree.find(exp.Select, exp.Subquery) is not None:
+        parsed = [t for t in trees if t is not None]
+        if len(parsed) != 1:
+            self.problem(mark, f"{where} must be one SQL condition, not {len(parsed)} statements")
             return
+        tree = parsed[0]
+        if not isinstance(tree, exp.Condition) or isinstance(tree, exp.Query | exp.Command):
+            self.problem(mark, f"{where} must be a SQL condition, got a {tree.key.upper()} statement")
+            return
+        if tree.find(exp.Select, exp.Subquery, exp.Query) is not None:
+            self.problem(mark, f"{where}: a subquery is not allowed; filter on the table's own columns")
+            return
+        for func in tree.find_all(exp.Anonymous):
+            name = str(func.name).lower()
+            if name not in SAFE_WHERE_FUNCTIONS:
+                self.problem(mark, f"{where}: function {name}() is not allowed in a sampling filter")
+                return
         for col in tree.find_all(exp.Column):
             if col.table and col.table not in (table.name, table.key):
+                self.problem(mark, f"{where}: column {col.sql()} is not of table {table.key}")
                 return
         for col in tree.find_all(exp.Column):
             name = col.name
@@ -426,9 +446,14 @@ class Binder:
                 and name.lower() not in {c.lower() for c in table.column_names}
             ):
                 hint = did_you_mean(name, table.column_names)
-                self.problem(
-                    tc.marks["where"], f"where in table {table.key}: unknown column '{name}'." + hint
-                )
+                self.problem(mark, f"{where}: unknown column '{name}'." + hint)
+
+
+# Functions sqlglot does not model itself but that only compute (a where may call them); any
+# other unknown function (nextval, setval, pg_sleep, a user function) is refused.
+SAFE_WHERE_FUNCTIONS = frozenset(
+    {"strftime", "julianday", "date_part", "date_trunc", "char_length", "octet_length", "regexp_like"}
+)
 
 
 def unknown_column(name: str, table: Table) -> str:
