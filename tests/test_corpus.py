@@ -63,11 +63,6 @@ KNOWN_DEFECTS: dict[tuple[str, str, int], Defect] = {
         for scale in (1, 3)
     },
     # -- silently lost constraints (found by the verifier) --
-    ("danbooru", "pg-sqlite", 1): Defect(
-        "UNIQUE index on an expression (lower(address)) created as a plain index, not reported",
-        r"UNIQUE index_email_addresses_on_lower_address_unique \(\(lower\(address::text\)\)\) "
-        r"on public\.email_addresses missing from the target and not reported",
-    ),
     # -- MariaDB sources --
 }
 

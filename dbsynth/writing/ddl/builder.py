@@ -88,6 +88,15 @@ class Builder:
             for c in table.columns:
                 if c.identity and c.identity.kind == "serial" and c.identity.sequence:
                     self.sequence_owner.setdefault(c.identity.sequence, (table.key, c.name))
+        # Introspection keeps a unique index on expressions (lower(email)) as a plain Index and
+        # says so only in the Schema's warnings: the script's notes must say it too.
+        plain = "is kept as a plain index; its uniqueness is not modelled"
+        for w in schema.warnings:
+            if w.endswith(plain):
+                enforced = (
+                    "is created as a plain index: its uniqueness is not carried (target nor generated rows)"
+                )
+                self.warnings.append(w.replace(plain, enforced))
 
     # -- helpers --
 
