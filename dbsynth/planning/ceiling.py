@@ -46,6 +46,15 @@ def key_limit(table: Table, column: str) -> int:
     return limit
 
 
+def numbers_every_row(table: Table, column: str) -> bool:
+    """Whether ``column`` takes a distinct number per row of the whole table: the table's
+    one-column primary key or a column the database numbers (identity, serial, auto-increment).
+    A line number inside a composite key (``order_items (order_id, line_no)``) counts 1, 2, ...
+    within its parent, so a ``tinyint`` holds it whatever the table's size."""
+    pk = table.primary_key.columns if table.primary_key else ()
+    return pk == (column,) or table.column(column).identity is not None
+
+
 def check_counts(
     counts: Mapping[str, int],
     tables: Mapping[str, Table],
@@ -62,6 +71,8 @@ def check_counts(
                 "dbsynth writes into one table; give a smaller count"
             )
         for column in key_columns.get(key, ()):
+            if not numbers_every_row(tables[key], column):
+                continue
             limit = key_limit(tables[key], column)
             if n > limit:
                 sql_type = tables[key].column(column).sql_type
@@ -71,4 +82,4 @@ def check_counts(
                 )
 
 
-__all__ = ["MAX_TABLE_ROWS", "check_counts", "key_limit"]
+__all__ = ["MAX_TABLE_ROWS", "check_counts", "key_limit", "numbers_every_row"]
