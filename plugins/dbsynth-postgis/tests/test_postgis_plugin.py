@@ -165,8 +165,8 @@ def test_min_count_keeps_rare_places_out(source: str) -> None:
 def test_introspection_names_the_plugin(source: str) -> None:
     warnings = [w for w in introspect(source, "app").warnings if "app.sites.location" in w]
     assert warnings == [
-        "app.sites.location: type 'geometry(Point,4326)' is not built into dbsynth; plugin dbsynth-postgis "
-        "generates it (column model 'geometry')"
+        "app.sites.location: type 'public.geometry(Point,4326)' is not built into dbsynth; "
+        "plugin dbsynth-postgis generates it (column model 'geometry')"
     ]
 
 
@@ -177,7 +177,9 @@ def test_clone_into_a_database_without_postgis(source: str, empty_pg: Callable[[
     assert result.generated.rows == {"app.sites": ROWS}
     assert run_sql(target, "SELECT count(*) FROM pg_extension WHERE extname = 'postgis'") == [(1,)]
     kinds = {c.name: c.sql_type for c in introspect(target, "app").table("app.sites").columns}
-    assert kinds["location"] == "geometry(Point,4326)" and kinds["seen_from"] == "geography(Point,4326)"
+    # Introspection deparses with search_path = pg_catalog: the extension's types come qualified.
+    assert kinds["location"] == "public.geometry(Point,4326)"
+    assert kinds["seen_from"] == "public.geography(Point,4326)"
     (row,) = run_sql(
         target,
         "SELECT count(*), count(location), bool_and(ST_IsValid(location)), bool_and(ST_IsValid(parcel)), "
