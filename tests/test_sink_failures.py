@@ -280,7 +280,8 @@ def _writing(target: Target, tables: int) -> bool:
             f"WHERE TABLE_SCHEMA = '{database}') = {tables} AND EXISTS ("
             "SELECT 1 FROM information_schema.INNODB_TRX x JOIN information_schema.PROCESSLIST p "
             f"ON p.ID = x.trx_mysql_thread_id WHERE p.DB = '{database}' AND x.trx_rows_modified > 0 "
-            "AND coalesce(x.trx_query, '') NOT LIKE 'CREATE%' AND coalesce(x.trx_query, '') NOT LIKE 'ALTER%')",
+            "AND coalesce(x.trx_query, '') NOT LIKE 'CREATE%' "
+            "AND coalesce(x.trx_query, '') NOT LIKE 'ALTER%')",
         )[0][0]
     )
 
