@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from dbsynth.columns.sqltypes import Wkt, internal_geometry
+from dbsynth.columns.sqltypes import SPATIAL_TYPES, Wkt, base_type, internal_geometry, split_srid
 from dbsynth.schema import Column, LogicalType
 
 Encoder = Callable[[pd.Series, Column], pa.Array]
@@ -224,15 +224,20 @@ def mysql_other(series: pd.Series, column: Column | None = None) -> pa.Array:
     (:class:`~dbsynth.columns.sqltypes.Wkt`) in MySQL's internal format, the bytes its spatial
     columns take as a parameter."""
     values = _objects(series)
-    if not any(isinstance(v, Wkt) for v in values):
+    # pandas 3 infers its string dtype even for an object array of str subclasses, so a Wkt may
+    # arrive as plain text: a spatial column's type, not the values' class, decides.
+    spatial = column is not None and base_type(column.sql_type) in SPATIAL_TYPES
+    if not spatial and not any(isinstance(v, Wkt) for v in values):
         return strings(series, column)
-    return pa.array(
-        [
-            None if v is None else internal_geometry(v) if isinstance(v, Wkt) else str(v).encode()
-            for v in values
-        ],
-        type=pa.binary(),
-    )
+    return pa.array([None if v is None else _geometry(v, spatial) for v in values], type=pa.binary())
+
+
+def _geometry(value: Any, spatial: bool) -> bytes:
+    if isinstance(value, Wkt):
+        return internal_geometry(value)
+    if spatial:
+        return internal_geometry(Wkt(*split_srid(str(value))))
+    return str(value).encode()
 
 
 def _pg_element(value: Any) -> str:
