@@ -55,6 +55,6 @@ class Generator:
         chunk_rows = {t.table: t.chunk_rows for t in plan.tables}
         for tp in plan.tables:
             table = TableGenerator(self.run_state, tp)
-            self.pending.extend(table.parents.pending())
+            self.pending.extend(table.parents.pending(table.row_key()))
             yield from table.batches()
             yield from updates_after(tp.table, self.pending, self.run_state.stores, chunk_rows)

@@ -17,7 +17,7 @@ Assignment keeps the fitted shape of a relationship:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,12 +30,15 @@ from dbsynth.schema import Table
 class KeySource:
     """Values of one referenced column set of a table, by row index.
 
-    ``start`` set: an engine-numbered single integer column (``start + index``); otherwise the
-    values are appended chunk by chunk into ``parts`` and concatenated on first lookup.
+    ``start`` set: an engine-numbered single integer column (``start + index``); ``compute``
+    set: values that follow from the row index otherwise (keyed UUIDs, numbered text keys:
+    :mod:`dbsynth.planning.unique_keys`); otherwise the values are appended chunk by chunk into
+    ``parts`` and concatenated on first lookup.
     """
 
     columns: tuple[str, ...]
     start: int | None = None
+    compute: Callable[[np.ndarray], list[np.ndarray]] | None = None
     parts: list[list[np.ndarray]] = field(default_factory=list)
     _arrays: list[np.ndarray] | None = None
 
@@ -55,6 +58,11 @@ class KeySource:
             return [values]
         if missing.all():  # every row's FK is NULL: no parent value is needed (nor may exist)
             return [np.full(len(index), None, dtype=object) for _ in self.columns]
+        if self.compute is not None:
+            computed = self.compute(np.where(missing, 0, index))
+            for got in computed:
+                got[missing] = None
+            return computed
         if self._arrays is None:
             if not self.parts:
                 raise GenerationError(f"key columns ({', '.join(self.columns)}) were not generated yet")

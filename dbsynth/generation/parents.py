@@ -102,15 +102,21 @@ class ParentLinks:
         self._distinct_composites(out, rng)
         return out
 
-    def pending(self) -> list[PendingUpdate]:
-        """The UPDATEs owed once their parents exist, for the FKs written NULL now."""
+    def pending(self, row_key: KeySource | None) -> list[PendingUpdate]:
+        """The UPDATEs owed once their parents exist, for the FKs written NULL now; the rows are
+        found by the engine-numbered key, else by ``row_key`` (values computed from the row
+        index: keyed UUIDs, numbered text keys)."""
         out = []
         for f in self.links:
             if f.mode is not FkMode.NULL_THEN_UPDATE or f.index is None:
                 continue
-            # The plan refused this mode for a table without an engine-numbered key.
-            column = self.tp.key_columns[0]
-            keys = KeySource((column,), start=first_key(self.table, column, self.run.key_start))
+            # The plan refused this mode for a table with neither.
+            if self.tp.key_columns:
+                column = self.tp.key_columns[0]
+                keys = KeySource((column,), start=first_key(self.table, column, self.run.key_start))
+            else:
+                assert row_key is not None
+                keys = row_key
             out.append(PendingUpdate(self.table.key, f.fk, keys.columns, keys, f.index))
         return out
 

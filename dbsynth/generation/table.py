@@ -11,7 +11,9 @@ Per chunk (:meth:`TableGenerator.chunk`), with the chunk's own random stream:
 4. orderings recorded at fit (``shipped >= created``, child after parent) are enforced;
 5. CHECK constraints are enforced by construction and resampling (``dbsynth.generation.checks``);
    rows a CHECK on FK columns rejects get other parents (:mod:`dbsynth.generation.repick`);
-6. uniques that construction does not cover are settled (:mod:`dbsynth.generation.uniques`);
+6. key columns numbered from the row index (:mod:`dbsynth.planning.unique_keys`) are set
+   in step 2 and kept through resampling; the uniques construction does not cover are settled
+   (:mod:`dbsynth.generation.uniques`);
 7. what children will need is kept (:mod:`dbsynth.generation.store`).
 
 A table copied from the source is read instead, and kept for its children the same way.
@@ -19,7 +21,6 @@ A table copied from the source is read instead, and kept for its children the sa
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,8 @@ from dbsynth.generation.uniques import UniqueFallback
 from dbsynth.generation.values import coerce_column, enforce_orderings
 from dbsynth.model import Model, TableModel
 from dbsynth.planning.plan import TablePlan
-from dbsynth.schema import Column, LogicalType, Table
+from dbsynth.planning.unique_keys import construct_uniques, table_salt
+from dbsynth.schema import Column, Table
 
 if TYPE_CHECKING:  # imported when a table has CHECKs (sqlglot)
     from dbsynth.generation.checks import TableChecks
@@ -60,6 +62,9 @@ class TableGenerator:
         self.store = TableStore(rows=self.n)
         run.stores[tp.table] = self.store
         self.numbered = set(tp.key_columns)
+        self.construction = construct_uniques(
+            self.table, self.tm, self.n, tp.key_columns, table_salt(run.plan.seed, tp.stream)
+        )
         for cols in run.needs.referenced.get(self.table.key, set()):
             start = self._start(cols[0]) if len(cols) == 1 and cols[0] in self.numbered else None
             self.store.keys[cols] = KeySource(cols, start=start)
@@ -73,7 +78,31 @@ class TableGenerator:
             if self.checks is not None
             else None
         )
-        self.uniques = UniqueFallback(run, self.table, self.tm, self.numbered, self.parents.links)
+        self.uniques = UniqueFallback(
+            run, self.table, self.tm, self.numbered, self.parents.links, self.construction.settled
+        )
+
+    def row_key(self) -> KeySource | None:
+        """The values of a NOT NULL key that follow from the row index alone, to find rows by
+        (an UPDATE after a cycle), when the table has no engine-numbered key; else None."""
+        columns = self.construction.row_key(self.table)
+        if not columns:
+            return None
+        return KeySource(columns, compute=lambda index: self._numbered_values(index, columns))
+
+    def _numbered_values(self, rows: np.ndarray, columns: tuple[str, ...]) -> list[np.ndarray]:
+        """The written values of constructed key ``columns`` at table rows ``rows``."""
+        got: dict[str, np.ndarray] = {}
+        for g in self.construction.numbered:
+            if set(g.columns) & set(columns):
+                got.update(g.values(rows))
+        coerced = (coerce_column(self.table.column(c), got[c], None) for c in columns)
+        return [series.to_numpy(dtype=object, copy=True) for series in coerced]
+
+    def _set_numbered(self, values: dict[str, object], rows: np.ndarray) -> None:
+        """Key columns numbered from the row index (``dbsynth.planning.unique_keys``)."""
+        for g in self.construction.numbered:
+            values.update(g.values(rows))
 
     def _rng(self, slot: int) -> np.random.Generator:
         ss = np.random.SeedSequence(self.run.plan.seed, spawn_key=(self.tp.stream, slot))
@@ -136,6 +165,7 @@ class TableGenerator:
             else:
                 values[cf.name] = model.from_uniform(u, rng)
             nulls[cf.name] = self._nulls(col, cf.null_rate, z, rng, n)
+        self._set_numbered(values, rows)
         frame = pd.DataFrame(
             {k: coerce_column(self.table.column(k), v, nulls.get(k)) for k, v in values.items()}
         )
@@ -211,9 +241,8 @@ class TableGenerator:
             return (self._start(col.name) + self.within[col.name][rows]).astype(np.int64)
         if col.name in self.numbered:
             return (self._start(col.name) + rows).astype(np.int64)
-        if col.logical == LogicalType.UUID:
-            raw = rng.integers(0, 256, size=(len(rows), 16), dtype=np.uint8)
-            return np.array([str(uuid.UUID(bytes=bytes(r), version=4)) for r in raw], dtype=object)
+        if col.name in self.construction.columns:
+            return np.full(len(rows), None, dtype=object)  # set with the other numbered keys
         raise GenerationError(f"{self.table.key}.{col.name}: no way to number a {col.logical} key")
 
     def _resample(
@@ -244,6 +273,12 @@ class TableGenerator:
                 fresh = model.from_uniform(rng.random(k), rng)
             null = self._nulls(col, cf.null_rate, {}, rng, k)
             out[cf.name] = coerce_column(col, fresh, null).to_numpy()
+        numbered: dict[str, object] = {}
+        self._set_numbered(numbered, rows[mask])  # a row's key is its own, whatever is redrawn
+        for name, vals in numbered.items():
+            if name in out.columns:
+                kept = out[name].isna().to_numpy()
+                out[name] = coerce_column(self.table.column(name), vals, kept).to_numpy()
         if self.repick:
             # Parents picked again in this round or an earlier one: the FK values follow the
             # links' indexes (``frame`` holds the chunk's first picks).

@@ -26,8 +26,17 @@ from dbsynth.schema import Table
 class UniqueFallback:
     """The seen tuples of one table's uniques, and how a duplicate is replaced."""
 
-    def __init__(self, run: Run, table: Table, tm: TableModel, numbered: set[str], links: list[FkLink]):
+    def __init__(
+        self,
+        run: Run,
+        table: Table,
+        tm: TableModel,
+        numbered: set[str],
+        links: list[FkLink],
+        settled: tuple[tuple[str, ...], ...] = (),
+    ):
         self.run, self.table, self.tm, self.numbered, self.links = run, table, tm, numbered, links
+        self.settled = set(settled)  # unique by construction (dbsynth.planning.unique_keys)
         self.seen: dict[tuple[str, ...], set[tuple[object, ...]]] = {}
 
     def apply(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
@@ -37,7 +46,7 @@ class UniqueFallback:
             sets.append(self.table.primary_key.columns)
         fk_cols = {n for f in self.links for n in f.fk.columns}
         for cols in sets:
-            if set(cols) & self.numbered or any(c not in frame.columns for c in cols):
+            if cols in self.settled or set(cols) & self.numbered or any(c not in frame.columns for c in cols):
                 continue
             if len(cols) == 1 and isinstance(self.tm.column(cols[0]).column_model, IndexedModel):
                 continue

@@ -85,11 +85,14 @@ def plan_foreign_keys(
     capabilities: Capabilities,
     rows: Mapping[str, int],
     key_columns: Mapping[str, tuple[str, ...]],
+    row_keys: Mapping[str, tuple[str, ...]] | None = None,
 ) -> tuple[FkPlan, ...]:
     """The mode of every FK of ``table`` (in the table's FK order). ``breaks`` are the cut FKs
     by id, ``rows`` the planned row count and ``key_columns`` the engine-numbered keys of every
-    table. Raises :class:`GenerationError` for a cut FK the engine cannot fill, so a run that
-    would fail halfway fails before anything is written (and ``--dry-run`` says so)."""
+    table; ``row_keys`` other keys whose values follow from the row index (keyed UUIDs,
+    numbered text keys), by which an UPDATE finds rows as well. Raises
+    :class:`GenerationError` for a cut FK the engine cannot fill, so a run that would fail
+    halfway fails before anything is written (and ``--dry-run`` says so)."""
     driving = model.table(table.key).driving_fk
     out: list[FkPlan] = []
     for fk in table.foreign_keys:
@@ -100,7 +103,7 @@ def plan_foreign_keys(
         elif cut is not None:
             deferred = cut.strategy is BreakStrategy.NULL_THEN_UPDATE and capabilities.updates
             mode = FkMode.NULL_THEN_UPDATE if deferred else FkMode.DIRECT
-            _check_cut(table, fk, mode, rows, key_columns)
+            _check_cut(table, fk, mode, rows, key_columns, row_keys or {})
             out.append(FkPlan(rid, fk.ref_table, mode, cut.strategy))
         else:
             out.append(FkPlan(rid, fk.ref_table, FkMode.DRIVING if rid == driving else FkMode.WEIGHTED))
@@ -113,12 +116,13 @@ def _check_cut(
     mode: FkMode,
     rows: Mapping[str, int],
     key_columns: Mapping[str, tuple[str, ...]],
+    row_keys: Mapping[str, tuple[str, ...]],
 ) -> None:
     columns = ", ".join(fk.columns)
-    if mode is FkMode.NULL_THEN_UPDATE and not key_columns.get(table.key):
+    if mode is FkMode.NULL_THEN_UPDATE and not key_columns.get(table.key) and not row_keys.get(table.key):
         raise GenerationError(
             f"{table.key}: foreign key ({columns}) must be set by UPDATE after {fk.ref_table} is "
-            "loaded, but the table has no engine-numbered key to find its rows by"
+            "loaded, but the table has no key generated from the row index to find its rows by"
         )
     # A value written ahead of its parent must be computable before the parent exists: only an
     # engine-numbered single-column key (start + row index) is.

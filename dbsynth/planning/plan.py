@@ -34,6 +34,7 @@ from dbsynth.planning.ceiling import check_counts
 from dbsynth.planning.foreign_keys import DIRECT_WORDS, Capabilities, FkMode, FkPlan, plan_foreign_keys
 from dbsynth.planning.load import LoadSpec, TableLoad
 from dbsynth.planning.unique_cap import unique_cap
+from dbsynth.planning.unique_keys import construct_uniques
 from dbsynth.schema import LogicalType, Table
 
 
@@ -206,6 +207,11 @@ def make_plan(
     tables_of = {key: model.schema.table(key) for key in order.order}
     key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
     check_counts(counts, tables_of, key_columns, origin)  # before anything is opened
+    row_keys = {
+        key: construct_uniques(table, model.table(key), counts[key], key_columns[key], 0).row_key(table)
+        for key, table in tables_of.items()
+        if not model.table(key).copy
+    }  # also refuses a key whose values cannot hold the table's rows, before anything is written
     breaks = {fk_id(b.table, b.foreign_key.columns): b for b in order.breaks}
     tables = tuple(
         TablePlan(
@@ -214,7 +220,7 @@ def make_plan(
             chunk_rows=opts.chunk_rows,
             columns=tuple(c.name for c in table.columns if c.generated is None),
             key_columns=key_columns[key],
-            foreign_keys=plan_foreign_keys(table, model, breaks, capabilities, counts, key_columns),
+            foreign_keys=plan_foreign_keys(table, model, breaks, capabilities, counts, key_columns, row_keys),
             stream=zlib.crc32(key.encode()),
             copy=model.table(key).copy,
             capped=capped.get(key),

@@ -1,0 +1,188 @@
+"""Which columns make each primary key and UNIQUE constraint of a table hold by construction.
+
+Every key of a table must come out distinct without retrying anything, for every column model,
+and a key that cannot hold the rows asked must be refused before the first row is written. Per
+table, in this order:
+
+* engine-numbered keys (``start + row index``) and FK-only composites (distinct parents per
+  group, :mod:`dbsynth.generation.parents`) are unique already;
+* a single-column key whose model builds values from the row index (shapes, Faker, config
+  generators: ``from_index``) keeps them: the fitted look, unique by construction;
+* any other single-column key, and UUID keys, take their row index through a keyed bijection
+  into the column's value space (:mod:`dbsynth.columns.spaces`): ``'IZA'`` cannot come twice;
+* a composite key makes one of its value columns unique on its own (``(-100, '', 0, 0)`` cannot
+  come twice either), preferring text over numbers and columns no CHECK reads, so the others
+  keep their fitted values; when no column's space is large enough, the key's value columns
+  are numbered together over the product of their spaces;
+* a composite that mixes FK columns with value columns none of which is large enough is left
+  to the per-chunk fallback (:mod:`dbsynth.generation.uniques`), which re-picks parents.
+
+A key whose spaces are smaller than the rows asked is a :class:`GenerationError` naming the
+table, the columns and both counts. Nullable columns are only refused this way when NOT NULL:
+NULLs never collide, and how many rows are NULL is only known once drawn.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dbsynth.columns.base import FiniteModel, IndexedModel
+from dbsynth.columns.permute import permute
+from dbsynth.columns.spaces import ValueSpace, value_space
+from dbsynth.errors import GenerationError
+from dbsynth.model import TableModel
+from dbsynth.schema import LogicalType, Table
+
+# Text first: CHECKs rarely bound it, and a numbered text key looks like a code.
+_PREFERENCE = {
+    LogicalType.STRING: 0,
+    LogicalType.TEXT: 0,
+    LogicalType.UUID: 1,
+    LogicalType.INTEGER: 2,
+    LogicalType.DECIMAL: 3,
+    LogicalType.FLOAT: 3,
+}
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """Columns numbered together: row ``i`` gets key ``permute(i)`` in the product of the
+    columns' spaces (one column: its own space), decoded digit by digit."""
+
+    columns: tuple[str, ...]
+    spaces: tuple[ValueSpace, ...]
+    key: int
+
+    @property
+    def size(self) -> int:
+        return math.prod(s.size for s in self.spaces)
+
+    def values(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The columns' values at table rows ``rows``."""
+        keys = permute(rows, min(self.size, 2**64), f"values of ({', '.join(self.columns)})", self.key)
+        out: dict[str, np.ndarray] = {}
+        rest = keys
+        for name, space in zip(reversed(self.columns), reversed(self.spaces), strict=True):
+            digits = [k % space.size for k in rest]
+            rest = [k // space.size for k in rest]
+            out[name] = space.values(digits)
+        return out
+
+
+@dataclass(frozen=True)
+class UniqueConstruction:
+    """How the keys of one table hold (module docstring): ``numbered`` groups of columns filled
+    from the row index, and ``settled`` the key column sets that need no per-chunk check."""
+
+    numbered: tuple[Numbered, ...] = ()
+    settled: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def columns(self) -> set[str]:
+        return {c for g in self.numbered for c in g.columns}
+
+    def row_key(self, table: Table) -> tuple[str, ...]:
+        """NOT NULL columns whose values follow from the row index alone and identify the row
+        (a single-column group), to find rows again by (an UPDATE after a cycle); () if none."""
+        for g in self.numbered:
+            if len(g.columns) == 1 and not table.column(g.columns[0]).nullable:
+                return g.columns
+        return ()
+
+
+def construct_uniques(
+    table: Table, tm: TableModel, rows: int, numbered: Sequence[str], salt: int
+) -> UniqueConstruction:
+    """The construction of ``table``'s keys for ``rows`` rows (module docstring); ``numbered``
+    are its engine-numbered key columns and ``salt`` varies the bijections (seed and table).
+    Raises :class:`GenerationError` when a key cannot hold ``rows`` distinct values."""
+    fk_cols = {c for fk in table.foreign_keys for c in fk.columns}
+    skip = set(numbered) | fk_cols | {c.name for c in table.columns if c.generated is not None}
+    keys = [u.columns for u in table.uniques if u.where is None]
+    if table.primary_key is not None:
+        keys.append(table.primary_key.columns)
+    roles = {cf.name: cf for cf in tm.columns}
+    groups: list[Numbered] = []
+    done: set[str] = set()
+    settled: list[tuple[str, ...]] = []
+
+    def space(name: str) -> ValueSpace | None:
+        cf = roles.get(name)
+        model = cf.column_model if cf is not None else None
+        return value_space(table.column(name), model, rows, _salt(salt, name))
+
+    def single(name: str, s: ValueSpace) -> None:
+        groups.append(Numbered((name,), (s,), _salt(salt, name)))
+        done.add(name)
+
+    # UUID keys are numbered by the engine: reproducible from the row index (cycles need it).
+    for name in (c.name for c in table.columns if c.name not in skip):
+        cf = roles.get(name)
+        if cf is not None and cf.role == "key" and table.column(name).logical is LogicalType.UUID:
+            s = space(name)
+            assert s is not None  # every UUID column has a space
+            single(name, s)
+    for cols in sorted(keys, key=len):
+        if set(cols) & (set(numbered) | done) or set(cols) <= fk_cols:
+            settled.append(cols)
+            continue
+        values = [c for c in cols if c not in skip]
+        if not values:
+            continue
+        if len(cols) == 1:
+            name = cols[0]
+            model = roles[name].column_model if name in roles else None
+            if isinstance(model, IndexedModel):
+                settled.append(cols)  # unique from_index values, the model's own look
+                continue
+            s = space(name)
+            if s is None:
+                continue
+            _refuse_small(table, cols, s.size, rows)
+            single(name, s)
+            settled.append(cols)
+            continue
+        spaces = {c: space(c) for c in values}
+        ranked = sorted(
+            (c for c in values if spaces[c] is not None),
+            key=lambda c: (
+                any(c in ch.columns for ch in table.checks),
+                isinstance(roles[c].column_model if c in roles else None, FiniteModel),
+                _PREFERENCE.get(table.column(c).logical, 4),
+            ),
+        )
+        big = next((c for c in ranked if (s := spaces[c]) is not None and s.size >= rows), None)
+        if big is not None:
+            s = spaces[big]
+            assert s is not None
+            single(big, s)
+            settled.append(cols)
+        elif len(ranked) == len(values) and not set(cols) & fk_cols:
+            together = tuple(s for c in values if (s := spaces[c]) is not None)
+            _refuse_small(table, cols, math.prod(s.size for s in together), rows)
+            groups.append(Numbered(tuple(values), together, _salt(salt, ",".join(values))))
+            done.update(values)
+            settled.append(cols)
+    return UniqueConstruction(tuple(groups), tuple(settled))
+
+
+def _refuse_small(table: Table, cols: tuple[str, ...], size: int, rows: int) -> None:
+    if size < rows and all(not table.column(c).nullable for c in cols):
+        raise GenerationError(
+            f"{table.key}: unique ({', '.join(cols)}) can hold at most {size:,} distinct values "
+            f"for its type, but {rows:,} rows are asked; lower the table's rows"
+        )
+
+
+def _salt(salt: int, name: str) -> int:
+    return (salt * 1_000_003 + zlib.crc32(name.encode())) & (2**64 - 1)
+
+
+def table_salt(seed: int, stream: int) -> int:
+    """The salt of one table's key bijections: from the run's seed and the table's stream."""
+    return ((seed & (2**32 - 1)) << 32) | (stream & (2**32 - 1))
