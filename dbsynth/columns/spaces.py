@@ -89,6 +89,7 @@ class StringSpace(ValueSpace):
 
     alphabet: str = _UPPER
     length: int = 1
+    capital: bool = False  # the first letter upper case (sentence case); still one value per key
 
     def values(self, keys: Sequence[int]) -> np.ndarray:
         base = len(self.alphabet)
@@ -99,11 +100,27 @@ class StringSpace(ValueSpace):
             for _ in range(self.length):
                 k, r = divmod(k, base)
                 chars.append(self.alphabet[r])
-            out[i] = "".join(reversed(chars))
+            text = "".join(reversed(chars))
+            out[i] = text[:1].upper() + text[1:] if self.capital else text
         return out
 
     def describe(self) -> str:
         return f"{self.length}-character strings over {self.alphabet!r}"
+
+
+@dataclass(frozen=True)
+class BytesSpace(ValueSpace):
+    """Byte strings of exactly ``length`` bytes, the key in big-endian order."""
+
+    length: int = 16
+
+    def values(self, keys: Sequence[int]) -> np.ndarray:
+        out = np.empty(len(keys), dtype=object)
+        out[:] = [int(k).to_bytes(self.length, "big") for k in keys]
+        return out
+
+    def describe(self) -> str:
+        return f"{self.length}-byte strings"
 
 
 @dataclass(frozen=True)
@@ -198,6 +215,10 @@ def value_space(column: Column, model: ColumnModel | None, rows: int, salt: int 
         return _string_space(column, model, rows)
     if kind in (LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ, LogicalType.TIME):
         return _temporal_space(column, model, rows)
+    if kind is LogicalType.BYTES:
+        # binary(n) is padded to n bytes: use all n. Otherwise as few as the rows need (>= 8).
+        length = column.length or max(8, math.ceil(max(rows, 1).bit_length() / 8))
+        return BytesSpace(size=min(256**length, MAX_KEY), length=length)
     return None
 
 
@@ -234,19 +255,20 @@ def _number_space(column: Column, model: ColumnModel | None, rows: int) -> Value
 
 def _string_space(column: Column, model: ColumnModel | None, rows: int) -> ValueSpace:
     top = column.length if column.length else None
-    length, alphabet = _TEXT_LENGTH, _UPPER
+    length, alphabet, capital = _TEXT_LENGTH, _UPPER, False
     if isinstance(model, FreeTextModel):
         q = model.char_quantiles
         length = round(q[len(q) // 2]) or 1
         alphabet = _UPPER if model.case == "upper" else _LOWER
+        capital = model.case == "sentence"
     elif isinstance(model, CategoricalModel):
         words = [v for v in model.values if isinstance(v, str) and v]
+        # Nothing kept (unique values are all rarer than k): the model's own unseen words.
+        length, alphabet = model.other_length, _LOWER
         if words:
             length = max(1, round(float(np.median([len(w) for w in words]))))
-            if all(w.isdigit() for w in words):
-                alphabet = _DIGITS
-            elif not any(c.isupper() for w in words for c in w):
-                alphabet = _LOWER
+            upper = any(c.isupper() for w in words for c in w)
+            alphabet = _DIGITS if all(w.isdigit() for w in words) else _UPPER if upper else _LOWER
     if top is not None:
         length = min(length, top)
     length = max(length, 1)
@@ -256,7 +278,7 @@ def _string_space(column: Column, model: ColumnModel | None, rows: int) -> Value
     if len(alphabet) ** length < rows:
         alphabet = (_UPPER if alphabet != _LOWER else _LOWER) + _DIGITS
     size = min(len(alphabet) ** length, MAX_KEY)
-    return StringSpace(size=size, alphabet=alphabet, length=length)
+    return StringSpace(size=size, alphabet=alphabet, length=length, capital=capital and alphabet == _LOWER)
 
 
 def _temporal_space(column: Column, model: ColumnModel | None, rows: int) -> ValueSpace:

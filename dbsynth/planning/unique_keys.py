@@ -11,11 +11,13 @@ table, in this order:
 * any other single-column key, and UUID keys, take their row index through a keyed bijection
   into the column's value space (:mod:`dbsynth.columns.spaces`): ``'IZA'`` cannot come twice;
 * a composite key makes one of its value columns unique on its own (``(-100, '', 0, 0)`` cannot
-  come twice either), preferring text over numbers and columns no CHECK reads, so the others
-  keep their fitted values; when no column's space is large enough, the key's value columns
-  are numbered together over the product of their spaces;
-* a composite that mixes FK columns with value columns none of which is large enough is left
-  to the per-chunk fallback (:mod:`dbsynth.generation.uniques`), which re-picks parents.
+  come twice either), preferring a column with nothing fitted, then text over numbers, and
+  never a column a CHECK reads (its valid values may be few), so the others keep their fitted
+  values; when no column's space is large enough, the key's value columns are numbered
+  together over the product of their spaces;
+* a composite that mixes FK columns with fitted value columns (``(customer_id, kind)``,
+  ``(rental_date, inventory_id, customer_id)``) keeps the fitted values: the per-chunk fallback
+  (:mod:`dbsynth.generation.uniques`) re-picks labels and parents for the rare collision.
 
 A key whose spaces are smaller than the rows asked is a :class:`GenerationError` naming the
 table, the columns and both counts. Nullable columns are only refused this way when NOT NULL:
@@ -33,9 +35,10 @@ import numpy as np
 
 from dbsynth.columns.base import FiniteModel, IndexedModel
 from dbsynth.columns.permute import permute
+from dbsynth.columns.simple import ConstantModel
 from dbsynth.columns.spaces import ValueSpace, value_space
 from dbsynth.errors import GenerationError
-from dbsynth.model import TableModel
+from dbsynth.model import ColumnFit, TableModel
 from dbsynth.schema import LogicalType, Table
 
 # Text first: CHECKs rarely bound it, and a numbered text key looks like a code.
@@ -147,28 +150,40 @@ def construct_uniques(
             single(name, s)
             settled.append(cols)
             continue
-        spaces = {c: space(c) for c in values}
+        # A column a CHECK reads may have few valid values (kind IN ('billing', 'shipping')).
+        # With FK columns in the key, collisions are rare and the parents can vary instead: a
+        # fitted column (rental_date in (rental_date, inventory_id, customer_id)) keeps its
+        # fitted values; only one with nothing fitted (an empty source) is numbered.
+        has_fk = bool(set(cols) & fk_cols)
+        checked = {c for ch in table.checks for c in ch.columns}
+        spaces = {c: space(c) for c in values if c not in checked}
         ranked = sorted(
-            (c for c in values if spaces[c] is not None),
+            (c for c in values if spaces.get(c) is not None and not (has_fk and _fitted(roles.get(c)))),
             key=lambda c: (
-                any(c in ch.columns for ch in table.checks),
+                _fitted(roles.get(c)),
                 isinstance(roles[c].column_model if c in roles else None, FiniteModel),
                 _PREFERENCE.get(table.column(c).logical, 4),
             ),
         )
-        big = next((c for c in ranked if (s := spaces[c]) is not None and s.size >= rows), None)
+        big = next((c for c in ranked if (s := spaces.get(c)) is not None and s.size >= rows), None)
         if big is not None:
-            s = spaces[big]
+            s = spaces.get(big)
             assert s is not None
             single(big, s)
             settled.append(cols)
-        elif len(ranked) == len(values) and not set(cols) & fk_cols:
-            together = tuple(s for c in values if (s := spaces[c]) is not None)
+        elif len(ranked) == len(values) and not has_fk:
+            together = tuple(s for c in values if (s := spaces.get(c)) is not None)
             _refuse_small(table, cols, math.prod(s.size for s in together), rows)
             groups.append(Numbered(tuple(values), together, _salt(salt, ",".join(values))))
             done.update(values)
             settled.append(cols)
     return UniqueConstruction(tuple(groups), tuple(settled))
+
+
+def _fitted(cf: ColumnFit | None) -> bool:
+    """Whether the column has values fitted from data (not nothing, not one constant)."""
+    model = cf.column_model if cf is not None else None
+    return model is not None and not isinstance(model, ConstantModel)
 
 
 def _refuse_small(table: Table, cols: tuple[str, ...], size: int, rows: int) -> None:
