@@ -1,11 +1,12 @@
 """Unique constraints that construction does not cover, kept across the chunks of a table.
 
 Most uniques hold by construction: engine-numbered keys, ``from_index`` models, composites of
-FK columns (:mod:`dbsynth.generation.parents`). What is left (a composite with value columns
-such as ``(customer_id, kind)``, a unique number drawn from a distribution) is checked against
-every tuple seen so far. A duplicate first tries the column's other frequent values (so ``kind``
-stays a valid label), then another parent, and only then gets its row index appended, which
-keeps it distinct for good.
+FK columns (:mod:`dbsynth.generation.parents`), columns numbered into their value space
+(:mod:`dbsynth.planning.unique_keys`). What is left (a composite of FK columns and fitted
+values such as ``(customer_id, kind)``) is checked against every tuple seen so far. A duplicate
+first tries the column's other frequent values (so ``kind`` stays a valid label), then another
+parent, then a value drawn from the column's value space (:mod:`dbsynth.columns.spaces`), valid
+for its type, and only for a type with no space gets its row index appended.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.columns.base import FiniteModel, IndexedModel
+from dbsynth.columns.spaces import value_space
 from dbsynth.errors import GenerationError
 from dbsynth.generation.parents import FkLink
 from dbsynth.generation.store import Run
@@ -99,6 +101,15 @@ class UniqueFallback:
         name = next((c for c in cols if c not in fk_cols), cols[-1])
         j = cols.index(name)
         current = list(taken)
+        # A value of the column's type (a char(3) stays 3 characters), else a suffix.
+        space = value_space(
+            self.table.column(name), self.tm.column(name).column_model, self.run.rows(self.table.key)
+        )
+        if space is not None and space.size > 1:
+            for _ in range(1000):
+                current[j] = space.values([int(rng.integers(0, min(space.size, 2**63 - 1)))])[0]
+                if tuple(current) not in seen:
+                    return tuple(current)
         for attempt in range(1, 1000):
             current[j] = _disambiguate(taken[j], row * attempt + attempt)
             if tuple(current) not in seen:
