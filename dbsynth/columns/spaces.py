@@ -30,7 +30,7 @@ import numpy as np
 from dbsynth.columns.base import ColumnModel
 from dbsynth.columns.categorical import CategoricalModel
 from dbsynth.columns.free_text import FreeTextModel
-from dbsynth.columns.numeric import NumericModel, number_kind, type_bounds
+from dbsynth.columns.numeric import NumericModel, base_type_name, number_kind, type_bounds
 from dbsynth.columns.permute import MAX_KEY
 from dbsynth.columns.simple import UuidModel
 from dbsynth.columns.temporal import DAY, SECOND, TemporalModel
@@ -45,6 +45,7 @@ _EPOCH = dt.date(1970, 1, 1)
 _FIRST_INSTANT_S = 86_400
 _LAST_INSTANT_S = 2_147_483_647 - 86_400
 _FIRST_DAY, _LAST_DAY = 1, 2_932_896  # 1970-01-02 … 9999-12-31 in days since the epoch
+_DOUBLE_NAMES = frozenset({"double precision", "double", "float8"})
 _TODAY_DAY = 20_000  # 2024-10-04: where dates start when nothing was fitted
 
 
@@ -247,8 +248,13 @@ def _number_space(column: Column, model: ColumnModel | None, rows: int) -> Value
         want_span = max(rows, int(min((model.upper - model.lower) * unit, 2**62)) + 1)
     if lo >= 0 and want_lo < lo * unit:
         want_lo = lo * unit
-    # Integers that floats still count exactly: a float column must not round two keys together.
-    bound = 2.0**53 if scale or number_kind(column) == "float" else math.inf
+    # Integers that floats still count exactly: a float column must not round two keys together
+    # (a 4-byte float, MySQL's FLOAT or PostgreSQL's real, only up to 2**24).
+    bound = math.inf
+    if number_kind(column) == "float":
+        bound = 2.0**53 if base_type_name(column.sql_type) in _DOUBLE_NAMES else 2.0**24
+    elif scale:
+        bound = 2.0**53
     first, size = _window(max(lo * unit, -bound), min(hi * unit, bound), want_lo, want_span)
     return IntegerSpace(size=size, first=first, scale=scale)
 
