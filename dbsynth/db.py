@@ -70,7 +70,8 @@ def parse_url(text: str | URL) -> URL:
 
 ENCODE_HINT = (
     "percent-encode '@' as %40, ':' as %3A and '/' as %2F in the user name and password "
-    "(Python: urllib.parse.quote(password, safe=''))")
+    "(Python: urllib.parse.quote(password, safe=''))"
+)
 
 
 def _check_authority(scheme: str, backend: str, rest: str) -> None:

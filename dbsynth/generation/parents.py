@@ -35,6 +35,7 @@ from dbsynth.generation.keys import (
     self_parents,
     spread_counts,
 )
+from dbsynth.generation.rowkeys import computed_keys
 from dbsynth.generation.store import Run, TableStore
 from dbsynth.generation.updates import PendingUpdate
 from dbsynth.generation.values import coerce_column, reflect_after
@@ -264,6 +265,11 @@ class ParentLinks:
         """The FK values of parent indexes ``pidx`` (-1: NULL), one array per column (not for a
         self-reference, whose parents are read from the rows being generated)."""
         if f.mode is FkMode.DIRECT:
+            if f.fk.ref_columns[0] not in self.run.plan.table(f.fk.ref_table).key_columns:
+                # The plan allowed it: the parent's key follows from its row index (UUIDs).
+                computed = computed_keys(self.run, f.fk.ref_table)
+                assert computed is not None and computed.columns == f.fk.ref_columns
+                return computed.take(pidx)
             start = int(self.run.key_start.get((f.fk.ref_table, f.fk.ref_columns[0]), 1))
             return KeySource(f.fk.ref_columns, start=start).take(pidx)
         return self.run.stores[f.fk.ref_table].keys[f.fk.ref_columns].take(pidx)

@@ -36,12 +36,12 @@ from dbsynth.generation.defaults import check_generatable, type_default
 from dbsynth.generation.keys import KeySource, first_key
 from dbsynth.generation.parents import ParentLinks
 from dbsynth.generation.repick import Repicker
+from dbsynth.generation.rowkeys import computed_keys, construction_of
 from dbsynth.generation.store import Run, TableStore, keep
 from dbsynth.generation.uniques import UniqueFallback
 from dbsynth.generation.values import coerce_column, enforce_orderings
 from dbsynth.model import Model, TableModel
 from dbsynth.planning.plan import TablePlan
-from dbsynth.planning.unique_keys import construct_uniques, table_salt
 from dbsynth.schema import Column, Table
 
 if TYPE_CHECKING:  # imported when a table has CHECKs (sqlglot)
@@ -62,9 +62,7 @@ class TableGenerator:
         self.store = TableStore(rows=self.n)
         run.stores[tp.table] = self.store
         self.numbered = set(tp.key_columns)
-        self.construction = construct_uniques(
-            self.table, self.tm, self.n, tp.key_columns, table_salt(run.plan.seed, tp.stream)
-        )
+        self.construction = construction_of(run, tp.table)
         for cols in run.needs.referenced.get(self.table.key, set()):
             start = self._start(cols[0]) if len(cols) == 1 and cols[0] in self.numbered else None
             self.store.keys[cols] = KeySource(cols, start=start)
@@ -85,19 +83,7 @@ class TableGenerator:
     def row_key(self) -> KeySource | None:
         """The values of a NOT NULL key that follow from the row index alone, to find rows by
         (an UPDATE after a cycle), when the table has no engine-numbered key; else None."""
-        columns = self.construction.row_key(self.table)
-        if not columns:
-            return None
-        return KeySource(columns, compute=lambda index: self._numbered_values(index, columns))
-
-    def _numbered_values(self, rows: np.ndarray, columns: tuple[str, ...]) -> list[np.ndarray]:
-        """The written values of constructed key ``columns`` at table rows ``rows``."""
-        got: dict[str, np.ndarray] = {}
-        for g in self.construction.numbered:
-            if set(g.columns) & set(columns):
-                got.update(g.values(rows))
-        coerced = (coerce_column(self.table.column(c), got[c], None) for c in columns)
-        return [series.to_numpy(dtype=object, copy=True) for series in coerced]
+        return computed_keys(self.run, self.table.key, self.construction)
 
     def _set_numbered(self, values: dict[str, object], rows: np.ndarray) -> None:
         """Key columns numbered from the row index (``dbsynth.planning.unique_keys``)."""

@@ -125,14 +125,14 @@ def _check_cut(
             "loaded, but the table has no key generated from the row index to find its rows by"
         )
     # A value written ahead of its parent must be computable before the parent exists: only an
-    # engine-numbered single-column key (start + row index) is.
+    # engine-numbered single-column key (start + row index) or another key that follows from
+    # the row index (a UUID key) is.
     numbered = key_columns.get(fk.ref_table, ())
-    if (
-        mode is FkMode.DIRECT
-        and rows.get(fk.ref_table)
-        and not (len(fk.ref_columns) == 1 and fk.ref_columns[0] in numbered)
-    ):
+    computable = (len(fk.ref_columns) == 1 and fk.ref_columns[0] in numbered) or (
+        not numbered and fk.ref_columns == row_keys.get(fk.ref_table)
+    )
+    if mode is FkMode.DIRECT and rows.get(fk.ref_table) and not computable:
         raise GenerationError(
             f"{table.key}: the cut foreign key ({columns}) references {fk.ref_table} columns that "
-            "are not engine-numbered keys; this cycle cannot be loaded yet"
+            "are not keys generated from the row index; this cycle cannot be loaded yet"
         )
