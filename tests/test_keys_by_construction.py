@@ -149,7 +149,7 @@ def test_a_key_too_small_for_the_rows_is_refused_in_one_line(
         dbsynth.generate(dbsynth.fit(source), MemoryTarget(), rows={"flag": 100})
     assert str(err.value) == (
         "public.flag: unique (code) can hold at most 36 distinct values for its type, "
-        "but 100 rows are asked; lower the table's rows"
+        "but 100 rows are asked; ask for fewer (--rows public.flag=36)"
     )
     result = CliRunner().invoke(cli, ["clone", source, target_pg, "--create-schema", "--rows", "flag=100"])
     assert result.exit_code == 1, result.output
@@ -222,7 +222,9 @@ def test_uuid_keys_follow_the_seed_and_the_row(make_pg: Callable[[str], str]) ->
 # One-row and empty tables with their counts pinned: no collision, no crash.
 SMALL_TABLES = """
 CREATE TABLE one (code varchar(8) PRIMARY KEY, born date NOT NULL UNIQUE, n smallint UNIQUE);
-CREATE TABLE empty (k uuid PRIMARY KEY, t timestamptz NOT NULL UNIQUE, f float NOT NULL UNIQUE);
+CREATE TABLE empty (
+    k uuid PRIMARY KEY, t timestamptz NOT NULL UNIQUE, f float NOT NULL UNIQUE, b boolean UNIQUE
+);
 INSERT INTO one VALUES ('A1', '2020-01-01', 7);
 """
 
@@ -230,7 +232,7 @@ INSERT INTO one VALUES ('A1', '2020-01-01', 7);
 @pytest.mark.parametrize("rows", [0, 1, 3, 400])
 def test_one_row_and_empty_tables_pinned(make_pg: Callable[[str], str], rows: int) -> None:
     frames = frames_of(dbsynth.fit(make_pg(SMALL_TABLES)), rows={"one": rows, "empty": rows})
-    for name, keys in (("one", ("code", "born", "n")), ("empty", ("k", "t", "f"))):
+    for name, keys in (("one", ("code", "born", "n")), ("empty", ("k", "t", "f", "b"))):
         assert len(frames[name]) == rows
         for key in keys:
             assert duplicates(frames[name], key) == [], (name, key)

@@ -144,9 +144,8 @@ def construct_uniques(
                 settled.append(cols)  # unique from_index values, the model's own look
                 continue
             s = space(name)
-            if s is None:
+            if s is None or _too_small(table, cols, s.size, rows):
                 continue
-            _refuse_small(table, cols, s.size, rows)
             single(name, s)
             settled.append(cols)
             continue
@@ -173,7 +172,8 @@ def construct_uniques(
             settled.append(cols)
         elif len(ranked) == len(values) and not has_fk:
             together = tuple(s for c in values if (s := spaces.get(c)) is not None)
-            _refuse_small(table, cols, math.prod(s.size for s in together), rows)
+            if _too_small(table, cols, math.prod(s.size for s in together), rows):
+                continue
             groups.append(Numbered(tuple(values), together, _salt(salt, ",".join(values))))
             done.update(values)
             settled.append(cols)
@@ -186,12 +186,17 @@ def _fitted(cf: ColumnFit | None) -> bool:
     return model is not None and not isinstance(model, ConstantModel)
 
 
-def _refuse_small(table: Table, cols: tuple[str, ...], size: int, rows: int) -> None:
-    if size < rows and all(not table.column(c).nullable for c in cols):
+def _too_small(table: Table, cols: tuple[str, ...], size: int, rows: int) -> bool:
+    """Whether ``size`` values are fewer than ``rows``: an error when every column is NOT NULL;
+    otherwise NULLs may make up the difference, which the per-chunk fallback settles."""
+    if size >= rows:
+        return False
+    if all(not table.column(c).nullable for c in cols):
         raise GenerationError(
             f"{table.key}: unique ({', '.join(cols)}) can hold at most {size:,} distinct values "
-            f"for its type, but {rows:,} rows are asked; lower the table's rows"
+            f"for its type, but {rows:,} rows are asked; ask for fewer (--rows {table.key}={size})"
         )
+    return True
 
 
 def _salt(salt: int, name: str) -> int:
