@@ -187,6 +187,9 @@ def test_a_nullable_fk_cycle_between_uuid_keyed_tables(
     model = dbsynth.fit(make_pg(UUID_CYCLE))
     plan = dbsynth.make_plan(model, seed=1)
     assert plan.table("public.customers").deferred == ("public.customers(last_order_id)",)
+    assert plan.table("public.customers").row_key == ("id",)
+    described = [line for line in plan.describe() if "public.customers:" in line]
+    assert "keyed by row: id" in described[0]
     for target in (target_pg, fresh_mysql, f"sqlite:///{tmp_path / 't.sqlite'}"):
         dbsynth.generate(model, target, seed=1, create_schema=True)
         engine = sa.create_engine(sa_url(target), poolclass=sa.pool.NullPool)

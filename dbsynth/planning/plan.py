@@ -57,6 +57,9 @@ class TablePlan:
     stream: int = 0
     copy: bool = False
     capped: str | None = None  # why the row count is lower than asked (planning.unique_cap)
+    # A key computed from the row index other than an engine-numbered one (a UUID key): how the
+    # rows of a table without numbered keys are found again (planning.unique_keys).
+    row_key: tuple[str, ...] = ()
 
     @property
     def chunks(self) -> int:
@@ -150,6 +153,8 @@ class Plan:
                     extra.append(f"{words}: " + ", ".join(direct))
             if t.key_columns:
                 extra.append("numbered: " + ", ".join(t.key_columns))
+            elif t.row_key:
+                extra.append("keyed by row: " + ", ".join(t.row_key))
             if t.capped:
                 extra.append(t.capped)
             tail = f" ({'; '.join(extra)})" if extra else ""
@@ -224,6 +229,7 @@ def make_plan(
             stream=zlib.crc32(key.encode()),
             copy=model.table(key).copy,
             capped=capped.get(key),
+            row_key=row_keys.get(key, ()),
         )
         for key, table in tables_of.items()
     )
