@@ -36,6 +36,7 @@ from dbsynth.columns.base import FitContext, encode
 from dbsynth.columns.copula import GaussianCopula, to_normal
 from dbsynth.columns.numeric import NumericModel
 from dbsynth.columns.pii import PiiKind
+from dbsynth.columns.priors import prior_for, prior_null_rate, prior_orderings
 from dbsynth.config import BoundConfig, ColumnOverride, Config, bind
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
@@ -262,12 +263,20 @@ class _State:
                 continue
             values = series[~nulls & own]
             override = self.config.column(table.key, col.name) if self.config is not None else None
-            if values.empty and (override is None or override.model is None):
+            note, prior = None, None
+            if values.empty and not own.any() and (override is None or override.model is None):
+                # No row to learn from: the column's name and type give a synthetic sample.
+                prior = prior_for(col, table.key, self.settings.locale, self.settings.seed)
+                if prior is not None:
+                    values, null_rate = prior.values, prior_null_rate(col)
+                    note = f"prior, table empty in the source: {prior.reason}"
+            if values.empty and prior is None and (override is None or override.model is None):
                 note = "no non-NULL value in the sample" if n else "empty table in the sample"
                 fits.append(ColumnFit(name=col.name, role="unmodelled", null_rate=null_rate, note=note))
                 continue
             ctx = FitContext(
-                min_count=self.settings.min_count,
+                # A prior's sample is synthetic: every value of it may be kept (currency codes).
+                min_count=1 if prior is not None else self.settings.min_count,
                 locale=self.settings.locale,
                 unique=col.name in unique,
                 table=table.key,
@@ -286,7 +295,7 @@ class _State:
                     null_rate=null_rate,
                     model=encode(choice.model),
                     pii=str(choice.pii) if choice.pii is not None else None,
-                    note="set in the config" if override is not None and override.model is not None else None,
+                    note="set in the config" if override is not None and override.model is not None else note,
                 )
             )
             if choice.model.kind in COPULA_KINDS:
@@ -294,7 +303,7 @@ class _State:
                 z[~nulls] = to_normal(choice.model.to_uniform(series[~nulls], self.rng))
                 dims[col.name] = z
                 order.append(col.name)
-            if 0.0 < null_rate < 1.0:
+            if 0.0 < null_rate < 1.0 and n:
                 dims[f"{col.name}?null"] = self._flag_scores(nulls)
         self.columns[table.key] = tuple(fits)
         self.own[table.key] = own
@@ -456,6 +465,12 @@ class _State:
         roles = column_roles(table)
         comparable = [(c.name, c.logical) for c in table.columns if roles[c.name] == "value"]
         support = max(MIN_ORDERING_SUPPORT, self.settings.min_count)
+        orderings = row_orderings(frame[self.own[table.key]], comparable, min_support=support)
+        if not self.own[table.key].any():
+            # No row to learn an ordering from: a prior's (updated_at >= created_at).
+            modelled = {c.name for c in self.columns[table.key] if c.model is not None}
+            candidates = [c for c in table.columns if c.name in modelled]
+            orderings = [Ordering(late, ">=", early) for late, early in prior_orderings(candidates)]
         return TableModel(
             table=table.key,
             row_count=info.rows_total,
@@ -463,5 +478,5 @@ class _State:
             columns=self.columns[table.key],
             copula=copula,
             driving_fk=fk_id(table.key, driver.columns) if driver is not None else None,
-            orderings=row_orderings(frame[self.own[table.key]], comparable, min_support=support),
+            orderings=tuple(orderings),
         )
