@@ -180,7 +180,8 @@ def generation_options(func: F) -> F:
             multiple=True,
             metavar="TABLE=N",
             callback=_pairs("--rows", int),
-            help="Exactly N rows for TABLE (repeatable); its children follow it.",
+            help="Exactly N rows for TABLE (repeatable); its children follow it. "
+            "'*=N': N rows for every table without a parent (an empty source included).",
         ),
         click.option("--seed", type=int, default=None, metavar="N", help="Same model and seed: same rows."),
         click.option("--create-schema", is_flag=True, help="Create the tables, types and constraints first."),

@@ -36,6 +36,7 @@ from dbsynth.config.apply import apply_config
 from dbsynth.config.bind import BoundConfig, bind, load_and_bind
 from dbsynth.config.load import load_config, parse_config
 from dbsynth.config.types import (
+    ChildrenSpec,
     ColumnConfig,
     ColumnOverride,
     Config,
@@ -55,6 +56,7 @@ def json_schema_path() -> Path:
 
 __all__ = [
     "BoundConfig",
+    "ChildrenSpec",
     "ColumnConfig",
     "ColumnOverride",
     "Config",

@@ -333,6 +333,8 @@ class Binder:
     ) -> ColumnOverride | None:
         where = f"column {table.key}.{col.name}"
         role = filled_by_dbsynth(table, col)
+        if cc.children is not None:
+            return self.children(table, col, cc, where)
         if role is not None:
             self.problem(cc.mark, f"{where} is {role}, so it takes no settings")
             return None
@@ -387,6 +389,18 @@ class Binder:
         if not ok:
             return None
         return ColumnOverride(model=model, null_rate=cc.null_rate, pii=cc.pii, unique=cc.unique)
+
+    def children(self, table: Table, col: Column, cc: ColumnConfig, where: str) -> ColumnOverride | None:
+        """``children:`` belongs on the first column of a foreign key, alone."""
+        fks = [fk for fk in table.foreign_keys if fk.columns[0] == col.name]
+        if not fks:
+            self.problem(cc.marks["children"], f"children in {where}: the column does not start a foreign key")
+            return None
+        others = [k for k in cc.marks if k != "children"]
+        if others:
+            self.problem(cc.marks[others[0]], f"{where} is a foreign key: it takes children only, not {others[0]}")
+            return None
+        return ColumnOverride(children=cc.children)
 
     def check_pii(self, col: Column, cc: ColumnConfig, where: str) -> bool:
         mark = cc.marks["pii"]

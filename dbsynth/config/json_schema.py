@@ -47,6 +47,17 @@ def _column() -> dict[str, Any]:
             "anyOf": [{"type": "boolean"}, {"enum": [k.value for k in PiiKind]}],
         },
         "unique": {"type": "boolean", "description": "Generate distinct values."},
+        "children": {
+            "description": "On a foreign-key column: child rows per parent row.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "mean": {"type": "number", "minimum": 0},
+                "min": {"type": "integer", "minimum": 0},
+                "max": {"type": "integer", "minimum": 0},
+                "distribution": {"enum": ["geometric", "poisson", "uniform"]},
+            },
+        },
     }
     rules: list[dict[str, Any]] = []
     for name, cls in sorted(gens.items()):

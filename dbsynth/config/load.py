@@ -22,6 +22,7 @@ from dbsynth.columns.base import FitContext
 from dbsynth.columns.generators import GeneratorModel, generators
 from dbsynth.columns.pii import PiiKind
 from dbsynth.config.types import (
+    ChildrenSpec,
     ColumnConfig,
     Config,
     ConfigError,
@@ -36,7 +37,9 @@ from dbsynth.options import MAX_TABLE_ROWS
 
 GLOBAL_KEYS = ("seed", "locale", "min_count", "sample_rows", "tables", "foreign_keys")
 TABLE_KEYS = ("rows", "scale", "where", "copy", "exclude", "columns")
-COLUMN_KEYS = ("generator", "null_rate", "pii", "unique")
+COLUMN_KEYS = ("generator", "null_rate", "pii", "unique", "children")
+CHILDREN_KEYS = ("mean", "min", "max", "distribution")
+CHILDREN_DISTRIBUTIONS = ("geometric", "poisson", "uniform")
 FK_KEYS = ("table", "columns", "references", "ref_columns")
 DEFAULT_LOCALE = "en_US"
 
@@ -268,7 +271,7 @@ class _Walker:
         if entries is None:
             return ColumnConfig(name=name, mark=mark_of(key_node))
         if not entries:
-            self.problem(key_node, f"{where} sets nothing: give generator, null_rate, pii or unique")
+            self.problem(key_node, f"{where} sets nothing: give generator, null_rate, pii, unique or children")
         found = {key: value for key, _, value in entries}
         marks = {key: mark_of(k) for key, k, _ in entries}
         gen_cls = self.generator_class(found.get("generator"), where)
@@ -296,6 +299,8 @@ class _Walker:
             settings["pii"] = self.pii(found["pii"], where)
         if "unique" in found:
             settings["unique"] = self.boolean(found["unique"], f"unique in {where}")
+        if "children" in found:
+            settings["children"] = self.children(found["children"], f"children in {where}")
         if gen_cls is not None:
             spec = self.generator_spec(gen_cls, found, marks, where)
             settings["generator"] = spec
@@ -303,6 +308,35 @@ class _Walker:
                 self.problem(found["unique"], f"unique: true in {where}: generator {gen_cls.generator} "
                              "cannot make unique values")  # fmt: skip
         return ColumnConfig(name=name, mark=mark_of(key_node), marks=marks, **settings)
+
+    def children(self, node: Node, where: str) -> ChildrenSpec | None:
+        """``children: {mean: 3, min: 0, max: 10, distribution: geometric}``, every key optional."""
+        entries = self.entries(node, where, CHILDREN_KEYS)
+        if entries is None:
+            return None
+        found = {key: value for key, _, value in entries}
+        mean = self.number(found["mean"], f"mean of {where}", 0.0, None) if "mean" in found else None
+        low = self.integer(found["min"], f"min of {where}", 0) if "min" in found else 0
+        high = self.integer(found["max"], f"max of {where}", 0) if "max" in found else None
+        dist = "geometric"
+        if "distribution" in found:
+            dist = self.value(found["distribution"])
+            if dist not in CHILDREN_DISTRIBUTIONS:
+                self.problem(
+                    found["distribution"],
+                    f"distribution of {where} must be one of {', '.join(CHILDREN_DISTRIBUTIONS)}, got {dist!r}."
+                    + did_you_mean(str(dist), CHILDREN_DISTRIBUTIONS),
+                )
+                return None
+        if low is None or ("max" in found and high is None) or ("mean" in found and mean is None):
+            return None
+        if high is not None and high < low:
+            self.problem(found["max"], f"max of {where} ({high}) is below its min ({low})")
+            return None
+        if mean is not None and not low <= mean <= (high if high is not None else mean):
+            self.problem(found["mean"], f"mean of {where} ({mean:g}) is outside [min, max]")
+            return None
+        return ChildrenSpec(mean=mean, min=low, max=high, distribution=dist)
 
     def pii(self, node: Node, where: str) -> PiiKind | bool | None:
         value = self.value(node) if isinstance(node, ScalarNode) else _shape_of(node)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from dbsynth.columns.base import ColumnModel
 from dbsynth.columns.pii import PiiKind
@@ -65,6 +65,22 @@ class GeneratorSpec:
     marks: dict[str, Mark] = field(default_factory=dict)
 
 
+ChildrenDistribution = Literal["geometric", "poisson", "uniform"]
+
+
+@dataclass(frozen=True)
+class ChildrenSpec:
+    """``children:`` on a foreign-key column: how many child rows each parent row gets when
+    there is no data to learn it from (or to replace what was learnt). ``mean`` is the mean
+    before ``min``/``max`` cut the distribution; None: the default of
+    :func:`dbsynth.fitting.children.prior_children`."""
+
+    mean: float | None = None
+    min: int = 0
+    max: int | None = None
+    distribution: ChildrenDistribution = "geometric"
+
+
 @dataclass(frozen=True)
 class ColumnConfig:
     """The settings of one column. ``pii``: True/False corrects detection, a kind names it."""
@@ -75,6 +91,7 @@ class ColumnConfig:
     null_rate: float | None = None
     pii: PiiKind | bool | None = None
     unique: bool | None = None
+    children: ChildrenSpec | None = None
     marks: dict[str, Mark] = field(default_factory=dict)
 
 
@@ -136,9 +153,11 @@ class Config:
 class ColumnOverride:
     """What the config decides for one column: a generator ``model`` (None: fit as usual), a
     ``null_rate`` replacing the fitted one, ``pii`` correcting detection (a kind, True, False),
-    ``unique`` (True: generate distinct values through the model's ``from_index``)."""
+    ``unique`` (True: generate distinct values through the model's ``from_index``), ``children``
+    (on the first column of a foreign key: its children per parent)."""
 
     model: ColumnModel | None = None
     null_rate: float | None = None
     pii: PiiKind | bool | None = None
     unique: bool | None = None
+    children: ChildrenSpec | None = None

@@ -9,8 +9,11 @@ bin, and the share of all children held by the top parents.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from dbsynth.config import ChildrenSpec
 from dbsynth.model import ChildrenShape
 
 # Top-k groups of parents whose share of the children is kept (as shares of parents, so the
@@ -50,3 +53,52 @@ def children_shape(counts: np.ndarray, min_count: int) -> ChildrenShape | None:
         top=tuple(top),
         top_shares=tuple(top_shares),
     )
+
+
+# -- without data ------------------------------------------------------------------------------
+
+DEFAULT_MEAN = 3.0  # children per parent when neither data nor config says (orders per customer)
+TAIL = 1e-4  # probability left out at the top of an unbounded distribution
+MAX_CHILDREN = 10_000
+
+
+def prior_children(spec: ChildrenSpec | None) -> tuple[float, ChildrenShape]:
+    """Children per parent where no data says (an empty child or parent table), or as the
+    config's ``children:`` says: ``(mean, shape)``.
+
+    The default is geometric with mean ``DEFAULT_MEAN`` (3): a quarter of the parents have no
+    child, most have a few and some many, like orders per customer. ``min``/``max`` cut the
+    distribution (``mean`` is then the mean before the cut, ``min + 3`` by default);
+    ``poisson`` gives counts close to the mean, ``uniform`` every count from ``min`` to ``max``
+    equally often (``max`` defaults to twice the mean)."""
+    spec = spec or ChildrenSpec()
+    low = spec.min
+    mean = spec.mean if spec.mean is not None else low + DEFAULT_MEAN
+    if spec.max is not None:
+        mean = min(mean, float(spec.max))
+    high = spec.max if spec.max is not None else MAX_CHILDREN
+    if spec.distribution == "uniform":
+        top = spec.max if spec.max is not None else max(low, round(2 * mean - low))
+        k = np.arange(low, top + 1)
+        p = np.ones(len(k))
+    elif spec.distribution == "poisson":
+        k = np.arange(low, high + 1)
+        lam = max(mean, 1e-9)
+        p = np.exp(k * np.log(lam) - lam - np.array([math.lgamma(x + 1) for x in k]))
+    else:
+        k = np.arange(low, high + 1)
+        extra = max(mean - low, 0.0)  # geometric on low, low + 1, ... with that mean
+        q = extra / (extra + 1.0)
+        p = (1.0 - q) * q ** (k - low) if extra > 0 else (k == low).astype(np.float64)
+    p = p / p.sum()
+    keep = np.cumsum(p) <= 1.0 - TAIL
+    keep[: int(np.argmax(~keep)) + 1 if (~keep).any() else len(keep)] = True
+    k, p = k[keep], p[keep] / p[keep].sum()
+    shares = np.round(p, 6)
+    shares[int(np.argmax(shares))] += round(1.0 - float(shares.sum()), 6)  # sum exactly 1
+    nonzero = shares > 0
+    shape = ChildrenShape(
+        values=tuple(int(v) for v in k[nonzero]),
+        value_shares=tuple(float(s) for s in shares[nonzero]),
+    )
+    return round(float((k * p).sum()), 6), shape

@@ -40,7 +40,7 @@ from dbsynth.columns.priors import prior_for, prior_null_rate, prior_orderings
 from dbsynth.config import BoundConfig, ColumnOverride, Config, bind
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
-from dbsynth.fitting.children import children_shape
+from dbsynth.fitting.children import children_shape, prior_children
 from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii, key_columns
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.fitting.personal import personal_values
@@ -354,6 +354,17 @@ class _State:
                 z[:covered] = to_normal(u)
                 self.dims[fk.ref_table][f"#children:{rid}"] = z
         orderings = self._parent_orderings(table, fk, child, parent)
+        override = self.config.column(table.key, fk.columns[0]) if self.config is not None else None
+        spec = override.children if override is not None else None
+        if spec is not None or not (info_child.rows_sampled and info_parent.rows_sampled):
+            # No family to count (an empty child or parent table), or the config says: the
+            # prior fan-out (fitting.children.prior_children), with a prior's share of NULL keys.
+            mean, shape = prior_children(spec)
+            children, by, strata = None, None, {}
+            self.dims[fk.ref_table].pop(f"#children:{rid}", None)
+            if not info_child.rows_sampled:
+                nullable = all(table.column(c).nullable for c in fk.columns)
+                null_rate = prior_null_rate(table.column(fk.columns[0])) if nullable else 0.0
         return RelationshipModel(
             id=rid,
             child=table.key,

@@ -8,7 +8,8 @@ which columns the engine numbers itself, and the seed every random stream derive
 target's capabilities are known when the plan is made, so the printed plan is the run's.
 
 Row counts. Every table gets ``round(source rows × scale)``, or the count the user gave with
-``--rows``. A table whose driving parent's count was given (directly or further up) follows it
+``--rows``; ``--rows '*=N'`` gives N rows to every table that follows no parent (no driving
+foreign key), so a whole schema, empty in the source included, fills from its roots down. A table whose driving parent's count was given (directly or further up) follows it
 instead: ``parent rows × mean children per parent`` (fitted, zeros included) plus its rows with
 a NULL key, so ``--rows customer=1000`` brings the right number of orders with it. Either way
 the rows are spread over the parents following the fitted children-per-parent distribution
@@ -173,9 +174,15 @@ class Plan:
         return lines
 
 
+ALL_ROOTS = "*"  # --rows '*=N': every table without a driving parent
+
+
 def parse_rows(items: Mapping[str, int] | None, model: Model) -> dict[str, int]:
-    """``--rows`` overrides keyed by table key; unknown tables get "did you mean"."""
-    return {model.schema.table(name).key: int(n) for name, n in (items or {}).items()}
+    """``--rows`` overrides keyed by table key (``*`` is kept as it is); unknown tables get
+    "did you mean"."""
+    return {
+        name if name == ALL_ROOTS else model.schema.table(name).key: int(n) for name, n in (items or {}).items()
+    }
 
 
 def make_plan(
@@ -201,9 +208,10 @@ def make_plan(
         if seed is None and config.seed is not None:
             seed = resolve(GenerateOptions, None, {"seed": config.seed}, where="the config").seed
     overrides = parse_rows(rows, model)
+    roots = overrides.pop(ALL_ROOTS, None)
     order = plan_insertion(model.schema)
     origin: dict[str, str] = {}
-    counts = _row_counts(model, order.order, opts.scale, overrides, table_scale, origin)
+    counts = _row_counts(model, order.order, opts.scale, overrides, table_scale, origin, roots)
     given = parse_rows(opts.rows, model)
     for key in overrides:
         if key not in given and origin.get(key, "").startswith("--rows"):
@@ -252,9 +260,11 @@ def _row_counts(
     overrides: Mapping[str, int],
     table_scale: Mapping[str, float],
     origin: dict[str, str] | None = None,
+    roots: int | None = None,
 ) -> dict[str, int]:
     """Rows per table (see the module docstring), in insertion order; ``origin`` gets where each
-    count came from, in words (for the messages of :mod:`dbsynth.planning.ceiling`)."""
+    count came from, in words (for the messages of :mod:`dbsynth.planning.ceiling`). ``roots``
+    (``--rows '*=N'``) is the count of every table that follows no parent."""
     why: dict[str, str] = {} if origin is None else origin
     counts: dict[str, int] = {}
     follows: set[str] = set(overrides)  # tables whose count came from --rows, directly or not
@@ -275,6 +285,10 @@ def _row_counts(
             n = round(counts[rel.parent] * rel.mean_children / (1.0 - rel.null_rate))
             follows.add(key)
             why[key] = f"{rel.mean_children:g} children per row of {rel.parent}, whose count was given"
+        elif roots is not None and (rel is None or rel.parent not in counts):
+            n = roots
+            follows.add(key)
+            why[key] = f"--rows *={roots}"
         else:
             n = round(tm.row_count * scale)
             why[key] = f"the model's row_count {tm.row_count:,} x --scale {scale:g}"
