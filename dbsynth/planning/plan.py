@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from dbsynth.config import Config
 from dbsynth.cycles import BreakStrategy, CycleBreak
+from dbsynth.errors import UsageError
 from dbsynth.fitting.fit import column_roles
 from dbsynth.graph import plan_insertion
 from dbsynth.model import Model, fk_id
@@ -216,6 +217,13 @@ def make_plan(
     for key in overrides:
         if key not in given and origin.get(key, "").startswith("--rows"):
             origin[key] = f"the config's tables.{key}.rows {overrides[key]:,}"
+    empty = not any(model.table(k).row_count for k in counts)
+    if counts and empty and not overrides and roots is None and not any(counts.values()):
+        # An empty source scaled is 0 rows everywhere: refuse rather than write nothing silently.
+        raise UsageError(
+            "the source has no rows, so --scale gives every table 0 rows: "
+            "give --rows '*=N' (or --rows TABLE=N) to seed the tables from their schema"
+        )
     capped = _cap_at_unique_domains(model, counts)
     tables_of = {key: model.schema.table(key) for key in order.order}
     key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
