@@ -175,7 +175,8 @@ class RelationshipModel:
     and the copula only carries what is left.
 
     ``shape`` is the spread of children over parents (:class:`ChildrenShape`), which generation
-    gives every FK's parents; ``children`` only orders them.
+    gives every FK's parents; ``children`` only orders them. ``note`` says why the spread is a
+    prior or the config's rather than fitted (``fit --explain`` prints it).
     """
 
     id: str
@@ -190,6 +191,7 @@ class RelationshipModel:
     null_rate: float = 0.0
     orderings: tuple[Ordering, ...] = ()
     shape: ChildrenShape | None = None
+    note: str | None = None  # where the children per parent came from when not from data
 
     @cached_property
     def children_model(self) -> ColumnModel | None:

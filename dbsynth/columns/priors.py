@@ -73,6 +73,7 @@ class Prior:
 
     values: pd.Series
     reason: str
+    closed: bool = True  # a closed vocabulary: every sampled value may be kept as a category
 
 
 Make = Callable[[int, np.random.Generator, Any, Column], Sequence[Any]]
@@ -87,6 +88,7 @@ class _Rule:
     types: frozenset[LogicalType]
     what: str
     make: Make
+    closed: bool = False  # codes, statuses: the sample is the vocabulary
 
     def matches(self, tokens: tuple[str, ...], column: Column) -> bool:
         if column.logical not in self.types:
@@ -179,18 +181,18 @@ _TEXT_RULES: tuple[_Rule, ...] = (
           _faker("street_address")),
     _Rule(_words("city", "town", "locality"), TEXT, "cities", _faker("city")),
     _Rule(_words("zip", "zipcode", "postcode", "postal", "postalcode"), TEXT, "postal codes", _faker("postcode")),
-    _Rule(_words("country"), TEXT, "countries (ISO codes when the column is that short)", _country),
+    _Rule(_words("country"), TEXT, "countries (ISO codes when the column is that short)", _country, True),
     _Rule(_words("state", "province", "region", "county"), TEXT, "states", _faker("state")),
-    _Rule(_words("currency"), TEXT, "ISO 4217 currency codes", _faker("currency_code")),
+    _Rule(_words("currency"), TEXT, "ISO 4217 currency codes", _faker("currency_code"), True),
     _Rule(_words("iban"), TEXT, "IBANs", _faker("iban")),
     _Rule(_words("company", "organization", "organisation", "org", "employer", "vendor", "supplier",
                  "manufacturer", "brand", "publisher"), TEXT, "company names", _faker("company")),
     _Rule(_words("job", "occupation", "profession", "position title", "job title"), TEXT, "job titles",
           _faker("job")),
-    _Rule(_words("language", "lang", "locale"), TEXT, "language codes", _language),
-    _Rule(_words("timezone", "tz", "time zone"), TEXT, "time zones", _faker("timezone")),
-    _Rule(_words("color", "colour"), TEXT, "colour names", _faker("color_name")),
-    _Rule(_words("mime", "content type", "mimetype"), TEXT, "MIME types", _faker("mime_type")),
+    _Rule(_words("language", "lang", "locale"), TEXT, "language codes", _language, True),
+    _Rule(_words("timezone", "tz", "time zone"), TEXT, "time zones", _faker("timezone"), True),
+    _Rule(_words("color", "colour"), TEXT, "colour names", _faker("color_name"), True),
+    _Rule(_words("mime", "content type", "mimetype"), TEXT, "MIME types", _faker("mime_type"), True),
     _Rule(_words("filename", "file name", "file", "path"), TEXT, "file names", _faker("file_name")),
     _Rule(_words("slug"), TEXT, "slugs", _faker("slug")),
     _Rule(_words("uuid", "guid"), TEXT, "UUIDs as text", _uuid_text),
@@ -199,12 +201,12 @@ _TEXT_RULES: tuple[_Rule, ...] = (
     _Rule(_words("sku", "code", "ref", "reference", "serial", "barcode", "ean", "isbn"), TEXT,
           "codes like ABC-12345", _code),
     _Rule(_words("status", "state"), TEXT, "a few statuses",
-          _label_set("active", "pending", "inactive", "archived")),
+          _label_set("active", "pending", "inactive", "archived"), True),
     _Rule(_words("type", "kind", "category", "role", "tier", "level", "group"), TEXT, "a few labels",
-          _label_set("standard", "basic", "premium", "other")),
-    _Rule(_words("gender", "sex"), TEXT, "genders", _label_set("female", "male", "other")),
+          _label_set("standard", "basic", "premium", "other"), True),
+    _Rule(_words("gender", "sex"), TEXT, "genders", _label_set("female", "male", "other"), True),
     _Rule(_words("tag", "tags", "keyword", "keywords", "topic", "topics"), TEXT, "single words",
-          _faker("word")),
+          _faker("word"), True),
     _Rule(_words("description", "comment", "comments", "note", "notes", "body", "bio", "summary", "content",
                  "message", "text", "details", "remark", "remarks", "about"), TEXT, "sentences", _text),
     _Rule(_words("title", "subject", "headline", "caption", "label"), TEXT, "short titles", _title),
@@ -232,7 +234,7 @@ def prior_for(column: Column, table: str = "", locale: str = "en_US", seed: int 
             rule = _Rule((), TEXT, "words" if column.logical is LogicalType.STRING else "sentences",
                          _name if column.logical is LogicalType.STRING else _text)  # fmt: skip
         values = [_fit_length(str(v), column) for v in rule.make(PRIOR_ROWS, rng, fake, column)]
-        return Prior(pd.Series(values, dtype=object), f"name '{column.name}': {rule.what}")
+        return Prior(pd.Series(values, dtype=object), f"name '{column.name}': {rule.what}", rule.closed)
     if column.logical in NUMBER:
         return _number(column, tokens, rng)
     if column.logical in MOMENT:

@@ -35,6 +35,8 @@ def explain(model: Model) -> list[str]:
             line += f"; {r.shape.describe()}"
         if r.null_rate:
             line += f"; {r.null_rate:.1%} without parent"
+        if r.note:
+            line += f" ({r.note})"
         for o in r.orderings:
             line += f"; {o.left} {o.op} parent's {o.right}"
         rels_by_child.setdefault(r.child, []).append(line)
@@ -54,7 +56,8 @@ def explain(model: Model) -> list[str]:
             if pairs:
                 lines.append("  correlations: " + "; ".join(f"{a} ~ {b} {rho:+.2f}" for a, b, rho in pairs))
         for o in t.orderings:
-            lines.append(f"  kept: {o.left} {o.op} {o.right} (held in all {o.support:,} sampled rows)")
+            held = f"held in all {o.support:,} sampled rows" if o.support else "a prior: no row to learn from"
+            lines.append(f"  kept: {o.left} {o.op} {o.right} ({held})")
         lines.extend(rels_by_child.get(t.table, []))
     if model.warnings:
         lines.append("")

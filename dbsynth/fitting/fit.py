@@ -276,7 +276,7 @@ class _State:
                 continue
             ctx = FitContext(
                 # A prior's sample is synthetic: every value of it may be kept (currency codes).
-                min_count=1 if prior is not None else self.settings.min_count,
+                min_count=1 if prior is not None and prior.closed else self.settings.min_count,
                 locale=self.settings.locale,
                 unique=col.name in unique,
                 table=table.key,
@@ -356,11 +356,14 @@ class _State:
         orderings = self._parent_orderings(table, fk, child, parent)
         override = self.config.column(table.key, fk.columns[0]) if self.config is not None else None
         spec = override.children if override is not None else None
+        note = None
         if spec is not None or not (info_child.rows_sampled and info_parent.rows_sampled):
             # No family to count (an empty child or parent table), or the config says: the
             # prior fan-out (fitting.children.prior_children), with a prior's share of NULL keys.
             mean, shape = prior_children(spec)
             children, by, strata = None, None, {}
+            empty = table.key if not info_child.rows_sampled else fk.ref_table
+            note = "set in the config" if spec is not None else f"prior fan-out, {empty} is empty in the source"
             self.dims[fk.ref_table].pop(f"#children:{rid}", None)
             if not info_child.rows_sampled:
                 nullable = all(table.column(c).nullable for c in fk.columns)
@@ -378,6 +381,7 @@ class _State:
             null_rate=null_rate,
             orderings=orderings,
             shape=shape,
+            note=note,
         )
 
     def _strongest_category(self, parent_key: str, counts: np.ndarray) -> tuple[str | None, np.ndarray]:
