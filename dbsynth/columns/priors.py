@@ -218,10 +218,13 @@ def _column_seed(table: str, column: str, seed: int) -> int:
     return zlib.crc32(f"{table}.{column}".encode()) ^ seed
 
 
-def prior_for(column: Column, table: str = "", locale: str = "en_US", seed: int = 0) -> Prior | None:
+def prior_for(
+    column: Column, table: str = "", locale: str = "en_US", seed: int = 0, unique: bool = False
+) -> Prior | None:
     """A synthetic sample for ``column`` of ``table`` (module doc); None when neither its name
     nor its type says anything a prior can carry. An empty sample is a prior too: the models of
-    UUIDs and network addresses are random without any value."""
+    UUIDs and network addresses are random without any value. A ``unique`` column never gets a
+    closed vocabulary (four statuses cannot key 200 rows): it gets open codes instead."""
     rng = np.random.default_rng(_column_seed(table, column.name, seed))
     tokens = name_tokens(column.name)
     if column.logical in TEXT:
@@ -233,6 +236,8 @@ def prior_for(column: Column, table: str = "", locale: str = "en_US", seed: int 
         if rule is None:
             rule = _Rule((), TEXT, "words" if column.logical is LogicalType.STRING else "sentences",
                          _name if column.logical is LogicalType.STRING else _text)  # fmt: skip
+        if unique and rule.closed and not (column.length is not None and column.length <= 3):
+            rule = _Rule((), TEXT, "unique codes", _code)
         values = [_fit_length(str(v), column) for v in rule.make(PRIOR_ROWS, rng, fake, column)]
         return Prior(pd.Series(values, dtype=object), f"name '{column.name}': {rule.what}", rule.closed)
     if column.logical in NUMBER:

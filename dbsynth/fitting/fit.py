@@ -266,7 +266,9 @@ class _State:
             note, prior = None, None
             if values.empty and not own.any() and (override is None or override.model is None):
                 # No row to learn from: the column's name and type give a synthetic sample.
-                prior = prior_for(col, table.key, self.settings.locale, self.settings.seed)
+                prior = prior_for(
+                    col, table.key, self.settings.locale, self.settings.seed, unique=col.name in keys
+                )
                 if prior is not None:
                     values, null_rate = prior.values, prior_null_rate(col)
                     note = f"prior, table empty in the source: {prior.reason}"
