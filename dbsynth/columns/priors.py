@@ -173,14 +173,17 @@ _TEXT_RULES: tuple[_Rule, ...] = (
     _Rule(_words("phone", "mobile", "fax", "tel", "telephone", "msisdn"), TEXT, "phone numbers",
           _faker("phone_number")),
     _Rule(_words("user agent", "useragent"), TEXT, "user agents", _faker("user_agent")),
-    _Rule(_words("ip", "ip address", "ipaddress", "ipv4", "remote addr"), TEXT, "IP addresses", _faker("ipv4")),
+    _Rule(_words("ip", "ip address", "ipaddress", "ipv4", "remote addr"), TEXT, "IP addresses",
+          _faker("ipv4")),
     _Rule(_words("mac"), TEXT, "MAC addresses", _faker("mac_address")),
+    _Rule(_words("slug"), TEXT, "slugs", _faker("slug")),  # before URLs: url_slug is a slug
     _Rule(_words("url", "uri", "website", "homepage", "link", "href", "site", "avatar", "image"), TEXT,
           "URLs", _faker("url")),
     _Rule(_words("street", "address", "addr", "line1", "line 1"), TEXT, "street addresses",
           _faker("street_address")),
     _Rule(_words("city", "town", "locality"), TEXT, "cities", _faker("city")),
-    _Rule(_words("zip", "zipcode", "postcode", "postal", "postalcode"), TEXT, "postal codes", _faker("postcode")),
+    _Rule(_words("zip", "zipcode", "postcode", "postal", "postalcode"), TEXT, "postal codes",
+          _faker("postcode")),
     _Rule(_words("country"), TEXT, "countries (ISO codes when the column is that short)", _country, True),
     _Rule(_words("state", "province", "region", "county"), TEXT, "states", _faker("state")),
     _Rule(_words("currency"), TEXT, "ISO 4217 currency codes", _faker("currency_code"), True),
@@ -194,7 +197,6 @@ _TEXT_RULES: tuple[_Rule, ...] = (
     _Rule(_words("color", "colour"), TEXT, "colour names", _faker("color_name"), True),
     _Rule(_words("mime", "content type", "mimetype"), TEXT, "MIME types", _faker("mime_type"), True),
     _Rule(_words("filename", "file name", "file", "path"), TEXT, "file names", _faker("file_name")),
-    _Rule(_words("slug"), TEXT, "slugs", _faker("slug")),
     _Rule(_words("uuid", "guid"), TEXT, "UUIDs as text", _uuid_text),
     _Rule(_words("hash", "password", "digest", "checksum", "token", "secret", "salt", "signature"), TEXT,
           "hex digests", _hex),
@@ -289,6 +291,7 @@ def _number(column: Column, tokens: tuple[str, ...], rng: np.random.Generator) -
         return any(w in tokens for w in words)
 
     n = PRIOR_ROWS
+    raw: np.ndarray
     if tokens and tokens[0] in ("is", "has", "can", "should", "allow", "enabled", "active"):
         raw, what = rng.random(n) < 0.7, "0/1 flags"
     elif has("age"):
@@ -430,7 +433,11 @@ def _set(column: Column, tokens: tuple[str, ...], rng: np.random.Generator) -> P
 
 def _json(column: Column, tokens: tuple[str, ...], rng: np.random.Generator) -> Prior:
     docs = [
-        {"id": int(rng.integers(1, 10_000)), "name": str(rng.choice(_JSON_WORDS)), "active": bool(rng.random() < 0.7)}
+        {
+            "id": int(rng.integers(1, 10_000)),
+            "name": str(rng.choice(_JSON_WORDS)),
+            "active": bool(rng.random() < 0.7),
+        }
         for _ in range(PRIOR_ROWS)
     ]
     return Prior(pd.Series(docs, dtype=object), "json: small objects")

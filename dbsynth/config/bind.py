@@ -394,11 +394,15 @@ class Binder:
         """``children:`` belongs on the first column of a foreign key, alone."""
         fks = [fk for fk in table.foreign_keys if fk.columns[0] == col.name]
         if not fks:
-            self.problem(cc.marks["children"], f"children in {where}: the column does not start a foreign key")
+            self.problem(
+                cc.marks["children"], f"children in {where}: the column does not start a foreign key"
+            )
             return None
         others = [k for k in cc.marks if k != "children"]
         if others:
-            self.problem(cc.marks[others[0]], f"{where} is a foreign key: it takes children only, not {others[0]}")
+            self.problem(
+                cc.marks[others[0]], f"{where} is a foreign key: it takes children only, not {others[0]}"
+            )
             return None
         return ColumnOverride(children=cc.children)
 

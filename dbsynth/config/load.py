@@ -13,7 +13,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -22,6 +22,7 @@ from dbsynth.columns.base import FitContext
 from dbsynth.columns.generators import GeneratorModel, generators
 from dbsynth.columns.pii import PiiKind
 from dbsynth.config.types import (
+    ChildrenDistribution,
     ChildrenSpec,
     ColumnConfig,
     Config,
@@ -271,7 +272,9 @@ class _Walker:
         if entries is None:
             return ColumnConfig(name=name, mark=mark_of(key_node))
         if not entries:
-            self.problem(key_node, f"{where} sets nothing: give generator, null_rate, pii, unique or children")
+            self.problem(
+                key_node, f"{where} sets nothing: give generator, null_rate, pii, unique or children"
+            )
         found = {key: value for key, _, value in entries}
         marks = {key: mark_of(k) for key, k, _ in entries}
         gen_cls = self.generator_class(found.get("generator"), where)
@@ -324,8 +327,8 @@ class _Walker:
             if dist not in CHILDREN_DISTRIBUTIONS:
                 self.problem(
                     found["distribution"],
-                    f"distribution of {where} must be one of {', '.join(CHILDREN_DISTRIBUTIONS)}, got {dist!r}."
-                    + did_you_mean(str(dist), CHILDREN_DISTRIBUTIONS),
+                    f"distribution of {where} must be one of {', '.join(CHILDREN_DISTRIBUTIONS)}, "
+                    f"got {dist!r}." + did_you_mean(str(dist), CHILDREN_DISTRIBUTIONS),
                 )
                 return None
         if low is None or ("max" in found and high is None) or ("mean" in found and mean is None):
@@ -336,7 +339,7 @@ class _Walker:
         if mean is not None and not low <= mean <= (high if high is not None else mean):
             self.problem(found["mean"], f"mean of {where} ({mean:g}) is outside [min, max]")
             return None
-        return ChildrenSpec(mean=mean, min=low, max=high, distribution=dist)
+        return ChildrenSpec(mean=mean, min=low, max=high, distribution=cast(ChildrenDistribution, dist))
 
     def pii(self, node: Node, where: str) -> PiiKind | bool | None:
         value = self.value(node) if isinstance(node, ScalarNode) else _shape_of(node)

@@ -77,6 +77,7 @@ def prior_children(spec: ChildrenSpec | None) -> tuple[float, ChildrenShape]:
     if spec.max is not None:
         mean = min(mean, float(spec.max))
     high = spec.max if spec.max is not None else MAX_CHILDREN
+    p: np.ndarray
     if spec.distribution == "uniform":
         top = spec.max if spec.max is not None else max(low, round(2 * mean - low))
         k = np.arange(low, top + 1)
@@ -84,7 +85,7 @@ def prior_children(spec: ChildrenSpec | None) -> tuple[float, ChildrenShape]:
     elif spec.distribution == "poisson":
         k = np.arange(low, high + 1)
         lam = max(mean, 1e-9)
-        p = np.exp(k * np.log(lam) - lam - np.array([math.lgamma(x + 1) for x in k]))
+        p = np.exp(k * np.log(lam) - lam - np.array([math.lgamma(x + 1) for x in k], dtype=np.float64))
     else:
         k = np.arange(low, high + 1)
         extra = max(mean - low, 0.0)  # geometric on low, low + 1, ... with that mean

@@ -44,6 +44,7 @@ from dbsynth.fitting.children import children_shape, prior_children
 from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii, key_columns
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.fitting.personal import personal_values
+from dbsynth.fitting.prior_checks import shape_to_checks
 from dbsynth.graph import plan_insertion
 from dbsynth.introspection import introspect
 from dbsynth.model import (
@@ -270,7 +271,8 @@ class _State:
                     col, table.key, self.settings.locale, self.settings.seed, unique=col.name in keys
                 )
                 if prior is not None:
-                    values, null_rate = prior.values, prior_null_rate(col)
+                    values = shape_to_checks(prior.values, col, table, self.schema.dialect)
+                    null_rate = prior_null_rate(col)
                     note = f"prior, table empty in the source: {prior.reason}"
             if values.empty and prior is None and (override is None or override.model is None):
                 note = "no non-NULL value in the sample" if n else "empty table in the sample"
@@ -365,7 +367,9 @@ class _State:
             mean, shape = prior_children(spec)
             children, by, strata = None, None, {}
             empty = table.key if not info_child.rows_sampled else fk.ref_table
-            note = "set in the config" if spec is not None else f"prior fan-out, {empty} is empty in the source"
+            note = (
+                "set in the config" if spec is not None else f"prior fan-out, {empty} is empty in the source"
+            )
             self.dims[fk.ref_table].pop(f"#children:{rid}", None)
             if not info_child.rows_sampled:
                 nullable = all(table.column(c).nullable for c in fk.columns)
@@ -487,7 +491,7 @@ class _State:
             # No row to learn an ordering from: a prior's (updated_at >= created_at).
             modelled = {c.name for c in self.columns[table.key] if c.model is not None}
             candidates = [c for c in table.columns if c.name in modelled]
-            orderings = [Ordering(late, ">=", early) for late, early in prior_orderings(candidates)]
+            orderings = tuple(Ordering(late, ">=", early) for late, early in prior_orderings(candidates))
         return TableModel(
             table=table.key,
             row_count=info.rows_total,

@@ -9,9 +9,10 @@ target's capabilities are known when the plan is made, so the printed plan is th
 
 Row counts. Every table gets ``round(source rows × scale)``, or the count the user gave with
 ``--rows``; ``--rows '*=N'`` gives N rows to every table that follows no parent (no driving
-foreign key), so a whole schema, empty in the source included, fills from its roots down. A table whose driving parent's count was given (directly or further up) follows it
-instead: ``parent rows × mean children per parent`` (fitted, zeros included) plus its rows with
-a NULL key, so ``--rows customer=1000`` brings the right number of orders with it. Either way
+foreign key), so a whole schema, empty in the source included, fills from its roots down. A
+table whose driving parent's count was given (directly or further up) follows it instead:
+``parent rows × mean children per parent`` (fitted, zeros included) plus its rows with a NULL
+key, so ``--rows customer=1000`` brings the right number of orders with it. Either way
 the rows are spread over the parents following the fitted children-per-parent distribution
 (``dbsynth.generation.keys.spread_counts``), not one flat ratio. Scaling each table on its own source count
 rather than through its parents keeps a tiny parent's rounding (5 media types × 0.5 → 2) from
@@ -182,7 +183,8 @@ def parse_rows(items: Mapping[str, int] | None, model: Model) -> dict[str, int]:
     """``--rows`` overrides keyed by table key (``*`` is kept as it is); unknown tables get
     "did you mean"."""
     return {
-        name if name == ALL_ROOTS else model.schema.table(name).key: int(n) for name, n in (items or {}).items()
+        name if name == ALL_ROOTS else model.schema.table(name).key: int(n)
+        for name, n in (items or {}).items()
     }
 
 
