@@ -253,7 +253,10 @@ def _relationships(schema: Schema, relationships: Any, models: dict[str, Any]) -
             ok, join(p, "columns"), f"{r.child}({', '.join(r.columns)}) is not a foreign key to {r.parent}"
         )
         rows = models[r.child].row_count if r.child in models else MAX_ROWS
-        inv.between(join(p, "mean_children"), r.mean_children, 0, max(rows, 1))
+        # A fitted mean cannot exceed the child's rows; a prior's or the config's (``note``) can:
+        # the child table was empty in the source.
+        limit = max(rows, 1) if r.note is None else MAX_ROWS
+        inv.between(join(p, "mean_children"), r.mean_children, 0, limit)
         inv.share(join(p, "null_rate"), r.null_rate)
         if r.children is not None:
             _children(join(p, "children"), r.children, rows)
