@@ -36,6 +36,7 @@ from sqlalchemy.engine import URL
 from dbsynth.config import Config, apply_config
 from dbsynth.db import parse_url
 from dbsynth.errors import DbsynthError, GenerationError, UnsupportedDatabase, UsageError
+from dbsynth.fitting.children import config_children
 from dbsynth.fitting.fit import fit as fit_source
 from dbsynth.generation.engine import Generator
 from dbsynth.model import Model
@@ -124,7 +125,7 @@ def plan(
     caps = Capabilities() if target is None else capabilities(_target(target, None, opts.file_format))
     model = load_model(model)
     if config is not None:
-        model = apply_config(model, config)
+        model = config_children(apply_config(model, config), config)
     return make_plan(model, opts, capabilities=caps, config=config)
 
 
@@ -155,7 +156,7 @@ def generate(
     opts = resolve(GenerateOptions, options, keywords, where="generate()")
     model = load_model(model)
     if config is not None and plan is None:
-        model = apply_config(model, config)
+        model = config_children(apply_config(model, config), config)
     tgt = _target(target, source, opts.file_format)
     if plan is None:
         plan = make_plan(model, opts, capabilities=capabilities(tgt), config=config)

@@ -354,7 +354,12 @@ def test_explain_says_which_columns_are_priors(make_pg: Callable[[str], str], tm
     ), output
 
 
-def test_children_in_the_config_sets_the_fan_out(make_pg: Callable[[str], str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("when", ["clone", "generate"])
+def test_children_in_the_config_sets_the_fan_out(
+    make_pg: Callable[[str], str], tmp_path: Path, when: str
+) -> None:
+    """At fit (``clone --config``) and on a model fitted without the config (``generate
+    --config``), which before this ignored the setting."""
     source = make_pg(
         "CREATE TABLE parents (id int PRIMARY KEY, name text NOT NULL);"
         "CREATE TABLE kids (id int PRIMARY KEY, parent_id int NOT NULL REFERENCES parents,"
@@ -366,10 +371,14 @@ def test_children_in_the_config_sets_the_fan_out(make_pg: Callable[[str], str], 
         "        children: {min: 1, max: 2, distribution: uniform}\n"
     )
     target = tmp_path / "out.sqlite"
-    code, output = run_dbsynth(
-        "clone", source, f"sqlite:///{target}", "--create-schema", "--rows", "parents=100",
-        "--config", str(config), "--no-report",
-    )  # fmt: skip
+    rows = ("--create-schema", "--rows", "parents=100", "--config", str(config))
+    if when == "clone":
+        code, output = run_dbsynth("clone", source, f"sqlite:///{target}", *rows, "--no-report")
+    else:
+        model = str(tmp_path / "m.json")
+        code, output = run_dbsynth("fit", source, "-o", model)
+        assert code == 0, output
+        code, output = run_dbsynth("generate", model, f"sqlite:///{target}", *rows)
     assert code == 0, output
     engine = sa.create_engine(f"sqlite:///{target}")
     with engine.connect() as conn:

@@ -10,11 +10,12 @@ bin, and the share of all children held by the top parents.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
-from dbsynth.config import ChildrenSpec
-from dbsynth.model import ChildrenShape
+from dbsynth.config import ChildrenSpec, Config
+from dbsynth.model import ChildrenShape, Model, fk_id
 
 # Top-k groups of parents whose share of the children is kept (as shares of parents, so the
 # tail scales with the parent table).
@@ -103,3 +104,32 @@ def prior_children(spec: ChildrenSpec | None) -> tuple[float, ChildrenShape]:
         value_shares=tuple(float(s) for s in shares[nonzero]),
     )
     return round(float((k * p).sum()), 6), shape
+
+
+def config_children(model: Model, config: Config) -> Model:
+    """``model`` with the fan-out of every foreign key whose first column has ``children:`` in
+    ``config`` replaced by it (``generate --config`` on a model fitted before, as ``fit
+    --config`` would have set it). The config was bound to the model by ``apply_config``, which
+    refused ``children`` anywhere but on the first column of a foreign key."""
+    specs: dict[str, ChildrenSpec] = {}
+    for tc in config.tables:
+        if tc.exclude or not model.schema.has_table(tc.name):
+            continue
+        table = model.schema.table(tc.name)
+        for cc in tc.columns:
+            for fk in table.foreign_keys:
+                if cc.children is not None and fk.columns[0] == cc.name:
+                    specs[fk_id(table.key, fk.columns)] = cc.children
+    if not specs:
+        return model
+    rels = []
+    for r in model.relationships:
+        spec = specs.get(r.id)
+        if spec is not None:
+            mean, shape = prior_children(spec)
+            r = replace(
+                r, children=None, children_by=None, children_strata={}, mean_children=mean,
+                shape=shape, note="set in the config",
+            )  # fmt: skip
+        rels.append(r)
+    return replace(model, relationships=tuple(rels))
