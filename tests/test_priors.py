@@ -208,6 +208,10 @@ def test_a_unique_column_gets_open_codes_not_a_closed_vocabulary() -> None:
     assert closed is not None and open_ is not None
     assert closed.values.nunique() <= 4
     assert open_.values.nunique() == len(open_.values)
+    # northwind's customers.customer_id bpchar(5): words cut to five letters repeat ('Capar')
+    key = prior_for(_col("customer_id", "character(5)", LogicalType.STRING, length=5), unique=True)
+    assert key is not None and key.reason == "name 'customer_id': unique codes"
+    assert key.values.str.len().max() <= 5 and key.values.nunique() == len(key.values)
 
 
 def test_updated_follows_created_and_deleted_is_mostly_null() -> None:

@@ -64,6 +64,14 @@ _LATE = frozenset(
         "completed", "deleted", "cancelled", "canceled", "shipped", "delivered", "resolved", "last",
     }
 )  # fmt: skip
+# Text priors whose models make distinct values by construction (Faker's indexed values, code
+# shapes); a unique column of any other kind (names of things, sentences, statuses) gets codes.
+UNIQUE_KINDS = frozenset(
+    {
+        "e-mail addresses", "user names", "phone numbers", "URLs", "IP addresses", "MAC addresses",
+        "IBANs", "UUIDs as text", "hex digests", "codes like ABC-12345", "slugs",
+    }
+)  # fmt: skip
 _RARE = frozenset({"deleted", "cancelled", "canceled", "archived", "removed", "banned", "revoked"})
 
 
@@ -238,7 +246,8 @@ def prior_for(
         if rule is None:
             rule = _Rule((), TEXT, "words" if column.logical is LogicalType.STRING else "sentences",
                          _name if column.logical is LogicalType.STRING else _text)  # fmt: skip
-        if unique and rule.closed and not (column.length is not None and column.length <= 3):
+        short = column.length is not None and column.length <= 3  # ISO codes: the vocabulary is all
+        if unique and rule.what not in UNIQUE_KINDS and not (rule.closed and short):
             rule = _Rule((), TEXT, "unique codes", _code)
         values = [_fit_length(str(v), column) for v in rule.make(PRIOR_ROWS, rng, fake, column)]
         return Prior(pd.Series(values, dtype=object), f"name '{column.name}': {rule.what}", rule.closed)
