@@ -74,6 +74,22 @@ CREATE TABLE orders (
 );
 """
 
+SHOP_MYSQL = """
+CREATE TABLE accounts (
+  id int unsigned AUTO_INCREMENT PRIMARY KEY, username varchar(30) NOT NULL UNIQUE,
+  email varchar(100) NOT NULL, is_admin tinyint(1) NOT NULL, plan enum('free','pro','team') NOT NULL,
+  perms set('read','write','admin') NOT NULL, balance decimal(8,2) unsigned NOT NULL,
+  age tinyint unsigned, settings json NOT NULL, last_ip varchar(45), country_code char(2) NOT NULL,
+  created_at datetime NOT NULL, updated_at timestamp NULL, bio text
+);
+CREATE TABLE posts (
+  id bigint AUTO_INCREMENT PRIMARY KEY, account_id int unsigned NOT NULL, title varchar(200) NOT NULL,
+  body mediumtext NOT NULL, slug varchar(80) NOT NULL UNIQUE, views int unsigned NOT NULL DEFAULT 0,
+  published_on date, CONSTRAINT fk_acc FOREIGN KEY (account_id) REFERENCES accounts(id),
+  CONSTRAINT ck_views CHECK (views < 1000000)
+)
+"""
+
 ALPHA2 = set(Address.alpha_2_country_codes)
 CURRENCIES = {code for code, _ in Currency.currencies}
 _EMAIL = re.compile(r"^[\w.+'-]+@[\w-]+(\.[\w-]+)+$")
@@ -133,7 +149,7 @@ def _kind_of(column: str, sql_type: str) -> str | None:
 
 def _tables(engine: sa.Engine) -> list[tuple[str | None, str]]:
     inspector = sa.inspect(engine)
-    schemas = [None] if engine.dialect.name == "sqlite" else ["public"]
+    schemas = ["public"] if engine.dialect.name == "postgresql" else [None]
     return [(s, t) for s in schemas for t in inspector.get_table_names(schema=s)]
 
 
@@ -145,7 +161,10 @@ def check_plausible(url: str) -> list[str]:
     engine = sa.create_engine(sa_url(url), poolclass=sa.pool.NullPool)
     try:
         inspector = sa.inspect(engine)
-        for schema, table in _tables(engine):
+        tables = _tables(engine)
+        if not tables:
+            problems.append("no table")
+        for schema, table in tables:
             quoted = engine.dialect.identifier_preparer.quote(table)
             with engine.connect() as conn:
                 frame = pd.read_sql_query(sa.text(f"SELECT * FROM {quoted}"), conn)
@@ -297,6 +316,19 @@ def test_an_empty_postgres_schema_is_seeded(make_pg: Callable[[str], str], targe
     assert counts["later"] == 0
     assert 20 <= counts["childless"] <= 90  # a quarter of the parents have no child
     assert counts["blank json"] == 0
+
+
+@pytest.fixture
+def target_mysql(mysql_url: str) -> Iterator[str]:
+    """A second fresh MariaDB database (``fresh_mysql`` holds the source)."""
+    yield from _fresh_database(mysql_url, "mysql")
+
+
+def test_an_empty_mariadb_schema_is_seeded(make_mysql: Callable[[str], str], target_mysql: str) -> None:
+    source = make_mysql(SHOP_MYSQL)
+    seed(source, target_mysql, rows=300)
+    assert violations(target_mysql) == []
+    assert check_plausible(target_mysql) == []
 
 
 def test_an_empty_sqlite_schema_is_seeded(make_sqlite: Callable[[str], str], tmp_path: Path) -> None:
