@@ -424,3 +424,28 @@ def test_children_in_the_config_sets_the_fan_out(
     engine.dispose()
     assert len(per_parent) == 100
     assert set(per_parent) <= {1, 2} and sum(per_parent) == 150
+
+
+def test_rows_star_in_generate_and_a_pinned_table_wins(
+    make_sqlite: Callable[[str], str], tmp_path: Path
+) -> None:
+    source = make_sqlite(SHOP_SQLITE)
+    model = str(tmp_path / "m.json")
+    code, output = run_dbsynth("fit", source, "-o", model)
+    assert code == 0, output
+    dry = f"sqlite:///{tmp_path / 'dry.sqlite'}"
+    code, output = run_dbsynth("generate", model, dry, "--dry-run", "--rows", "*=50", "--rows", "orders=7")
+    assert code == 0, output
+    assert "  customers: 50 rows in 1 chunk(s) (numbered: id)" in output
+    assert "  orders: 7 rows in 1 chunk(s) (follows its parents through orders(customer_id)" in output
+    target = tmp_path / "out.sqlite"
+    code, output = run_dbsynth("generate", model, f"sqlite:///{target}", "--create-schema", "--rows", "*=50")
+    assert code == 0, output
+    engine = sa.create_engine(f"sqlite:///{target}")
+    with engine.connect() as conn:
+        customers, orders = conn.exec_driver_sql(
+            "SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM orders)"
+        ).one()
+    engine.dispose()
+    assert customers == 50
+    assert 100 <= orders <= 200  # three per customer on average
