@@ -220,5 +220,5 @@ def _report(result: GenerateResult, target: str) -> None:
         markup=False,
         highlight=False,
     )
-    for note in result.load.notes:
+    for note in (*result.plan.notes, *result.load.notes):
         out.print(f"  {note}", markup=False, highlight=False)

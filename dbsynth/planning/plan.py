@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 from dbsynth.config import Config
 from dbsynth.cycles import BreakStrategy, CycleBreak
-from dbsynth.errors import UsageError
 from dbsynth.fitting.fit import column_roles
 from dbsynth.graph import plan_insertion
 from dbsynth.model import Model, fk_id
@@ -99,6 +98,7 @@ class Plan:
     create_schema: bool = False
     overrides: dict[str, int] = field(default_factory=dict)
     capabilities: Capabilities = field(default_factory=Capabilities)
+    notes: tuple[str, ...] = ()  # what the user should know about the run (an empty source)
 
     def table(self, key: str) -> TablePlan:
         for t in self.tables:
@@ -173,10 +173,15 @@ class Plan:
                     "directly (nothing checks them while loading)"
                 )
             lines.append(f"  cycle cut: {reason}")
+        lines.extend(f"  note: {n}" for n in self.notes)
         return lines
 
 
 ALL_ROOTS = "*"  # --rows '*=N': every table without a driving parent
+EMPTY_SOURCE = (
+    "the source has no rows, so --scale gives every table 0 rows: "
+    "give --rows '*=N' (or --rows TABLE=N) to seed the tables from their schema"
+)
 
 
 def parse_rows(items: Mapping[str, int] | None, model: Model) -> dict[str, int]:
@@ -219,13 +224,12 @@ def make_plan(
     for key in overrides:
         if key not in given and origin.get(key, "").startswith("--rows"):
             origin[key] = f"the config's tables.{key}.rows {overrides[key]:,}"
+    notes: list[str] = []
     empty = not any(model.table(k).row_count for k in counts)
     if counts and empty and not overrides and roots is None and not any(counts.values()):
-        # An empty source scaled is 0 rows everywhere: refuse rather than write nothing silently.
-        raise UsageError(
-            "the source has no rows, so --scale gives every table 0 rows: "
-            "give --rows '*=N' (or --rows TABLE=N) to seed the tables from their schema"
-        )
+        # An empty source scaled is 0 rows everywhere. Still a valid run (--create-schema copies
+        # the schema alone), but never a silent one.
+        notes.append(EMPTY_SOURCE)
     capped = _cap_at_unique_domains(model, counts)
     tables_of = {key: model.schema.table(key) for key in order.order}
     key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
@@ -260,6 +264,7 @@ def make_plan(
         create_schema=opts.create_schema,
         overrides=overrides,
         capabilities=capabilities,
+        notes=tuple(notes),
     )
 
 
