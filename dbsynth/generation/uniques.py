@@ -110,6 +110,11 @@ class UniqueFallback:
                 current[j] = space.values([int(rng.integers(0, min(space.size, 2**63 - 1)))])[0]
                 if tuple(current) not in seen:
                     return tuple(current)
+        if self.table.column(name).nullable:
+            # NULLs never collide: a nullable unique boolean has two values for 400 rows, and a
+            # suffix would make a value its type refuses.
+            current[j] = None
+            return tuple(current)
         for attempt in range(1, 1000):
             current[j] = _disambiguate(taken[j], row * attempt + attempt)
             if tuple(current) not in seen:
