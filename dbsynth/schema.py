@@ -14,7 +14,8 @@ Invariants (checked by ``Schema.__post_init__`` where cheap):
 * Partitions and views are not tables here: a partitioned table is one ``Table`` whose
   ``partitioning`` lists its partitions.
 
-The JSON form (``to_json`` / ``from_json``) round-trips exactly.
+The JSON form (``to_json`` / ``from_json``) round-trips exactly, except ``Routine.definition``
+(a function body), which is never written to JSON and takes no part in equality.
 """
 
 from __future__ import annotations
@@ -164,12 +165,18 @@ class CheckConstraint:
 
 @dataclass(frozen=True)
 class Index:
-    """A non-unique index, kept so a target can be built with the same access paths."""
+    """A non-unique index, kept so a target can be built with the same access paths.
+
+    ``opclasses`` is empty when every key element uses its type's default operator class;
+    otherwise it has one entry per key element (``expressions`` when set, else ``columns``):
+    the operator class name (``gin_trgm_ops``, ``public.gin_trgm_ops``) or None for the default.
+    """
 
     columns: tuple[str, ...]
     name: str | None = None
     expressions: tuple[str, ...] = ()
     method: str | None = None  # btree (None), gin, gist, hash, fulltext, spatial ...
+    opclasses: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,6 +246,39 @@ class Domain:
 
 
 @dataclass(frozen=True)
+class Extension:
+    """A PostgreSQL extension that objects of the schema depend on (a column type, a default, an
+    operator class, a function), created in ``schema`` so that the schema-qualified names the
+    source prints (``public.gen_random_uuid()``) mean the same in the target. Listed so that an
+    extension comes after those it requires."""
+
+    name: str
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
+class Routine:
+    """A user function that a CHECK, a default, a generated column or an index of the schema
+    calls (directly or through another routine). ``signature`` is the function's identity
+    (``musicbrainz.controlled_for_whitespace(text)``), ``language`` its language.
+
+    ``calls`` are the signatures of the other routines of the Schema that its body calls.
+    ``definition`` is its ``CREATE OR REPLACE FUNCTION`` text. It is transient: never written to
+    JSON (a model file), because a function body is code that the target would run and a model
+    file is untrusted. A Schema read from a file therefore names its routines without bodies, and
+    the DDL drops what calls them, saying so; only a Schema introspected in the same run (clone)
+    carries the bodies.
+    """
+
+    name: str
+    schema: str | None
+    signature: str
+    language: str
+    calls: tuple[str, ...] = ()
+    definition: str | None = field(default=None, compare=False, metadata={"transient": True})
+
+
+@dataclass(frozen=True)
 class Schema:
     """A whole database (or the chosen namespaces of it) as introspected."""
 
@@ -249,6 +289,8 @@ class Schema:
     schemas: tuple[str, ...] = ()
     enums: tuple[EnumType, ...] = ()
     domains: tuple[Domain, ...] = ()
+    extensions: tuple[Extension, ...] = ()
+    routines: tuple[Routine, ...] = ()
     warnings: tuple[str, ...] = ()
     format: int = SCHEMA_FORMAT
     _index: dict[str, Table] = field(init=False, repr=False, compare=False)

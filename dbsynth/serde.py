@@ -3,7 +3,9 @@
 ``to_data(obj)`` turns a dataclass tree into plain JSON data (dicts, lists, strings, numbers);
 ``from_data(cls, data)`` rebuilds it from the type hints, so ``from_data(T, to_data(x)) == x``
 for every ``x: T``. Tuples become lists and come back as tuples; Enums travel as their values;
-fields equal to their default are omitted, which keeps model files short and diff-able.
+fields equal to their default are omitted, which keeps model files short and diff-able. A field
+whose metadata says ``transient`` (a function body) is neither written nor read: it only lives
+in memory, so ``from_data(T, to_data(x))`` equals ``x`` up to those fields.
 
 No pickling anywhere: a model file must be reviewable by a human and loadable by any version
 that understands its format number. A model file is untrusted input, so decoding is strict and
@@ -29,7 +31,7 @@ def to_data(obj: Any) -> Any:
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         out: dict[str, Any] = {}
         for f in dataclasses.fields(obj):
-            if not f.init:  # derived state (indexes), rebuilt on load
+            if not f.init or f.metadata.get("transient"):  # derived state; code never saved
                 continue
             value = getattr(obj, f.name)
             if _is_default(f, value):
@@ -165,7 +167,9 @@ def _dataclass(tp: type, data: Any, path: str) -> Any:
     if not isinstance(data, dict):
         raise FieldError(path, f"expected an object ({tp.__name__}), got {_got(data)}")
     hints = _hints(tp)
-    fields = [f for f in dataclasses.fields(tp) if f.init]
+    # A transient field (a function body) is never read from a document: it is code, and a
+    # document is untrusted; one that holds it is refused as holding an unknown field.
+    fields = [f for f in dataclasses.fields(tp) if f.init and not f.metadata.get("transient")]
     names = {f.name for f in fields}
     unknown = sorted(str(k) for k in data if k not in names)
     if unknown:

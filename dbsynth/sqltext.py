@@ -73,6 +73,17 @@ DENIED_FUNCTIONS = frozenset(
         "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer",
     }
 )  # fmt: skip
+# Extensions that reach outside the database (other servers, files, untrusted languages) or
+# into the server's internals: a Schema, which may come from an edited model file, never asks
+# for them to be created.
+DENIED_EXTENSIONS = frozenset(
+    {
+        "dblink", "postgres_fdw", "file_fdw", "adminpack", "pageinspect", "pg_buffercache",
+        "pg_prewarm", "pg_surgery", "pg_visibility", "pg_walinspect", "pgrowlocks", "old_snapshot",
+        "amcheck", "lo", "plpython3u", "plpythonu", "plperlu", "pltclu", "plsh", "pg_cron",
+        "mysql_fdw", "oracle_fdw", "tds_fdw", "multicorn", "http", "pgsql_http",
+    }
+)  # fmt: skip
 # Statements and queries: none of them is part of a CHECK, a default, a type or an index.
 _FORBIDDEN_NODES: tuple[type[exp.Expr], ...] = (
     exp.Query,
@@ -434,6 +445,9 @@ def fragments(schema: Schema) -> Iterator[Fragment]:
                 yield Fragment(f"{where}: {label}", f"expressions[{j}]", element, "expression")
             if ix.method is not None:
                 yield Fragment(f"{where}: {label}", "method", ix.method, "word")
+            for j, opclass in enumerate(ix.opclasses):
+                if opclass is not None:
+                    yield Fragment(f"{where}: {label}", f"opclasses[{j}]", opclass, "name")
         p = t.partitioning
         if p is not None:
             yield Fragment(f"{where}: partitioning", "strategy", p.strategy, "word")
@@ -448,6 +462,9 @@ def schema_problem(schema: Schema) -> str | None:
     SQL type: 'text; DROP TABLE other'``), or None when every fragment is what its field holds."""
     if schema.dialect not in SQLGLOT_DIALECTS:
         return f"dialect '{schema.dialect}' is not one of " + ", ".join(SQLGLOT_DIALECTS)
+    for e in schema.extensions:
+        if e.name.lower() in DENIED_EXTENSIONS:
+            return f"extension {e.name}: is not created from a schema (it reaches outside the database)"
     for f in fragments(schema):
         try:
             render(f.text, f.kind, schema.dialect)

@@ -38,30 +38,6 @@ class Defect(NamedTuple):
 # (schema, direction, scale) -> the defect that makes the case fail today (see the module doc).
 KNOWN_DEFECTS: dict[tuple[str, str, int], Defect] = {
     # -- generation --
-    # -- PostgreSQL DDL: extensions, operator classes, functions --
-    ("osm", "pg-pg", 1): Defect(
-        "index operator class dropped: gist (address inet_ops) created as gist (address)",
-        r"USING gist \(address\)\): data type inet has no default operator class",
-    ),
-    ("danbooru", "pg-pg", 1): Defect(
-        "extension pg_trgm not created and operator class gin_trgm_ops dropped from a gin index",
-        r"USING gin \(url\)\): data type character varying has no default operator class",
-    ),
-    ("snaplet_slack", "pg-pg", 1): Defect(
-        "extension pgcrypto not created: DEFAULT public.gen_random_uuid() does not exist",
-        r"function public\.gen_random_uuid\(\) does not exist",
-    ),
-    ("musicbrainz", "pg-pg", 1): Defect(
-        "user function controlled_for_whitespace() used by CHECKs not created in the target",
-        r"function musicbrainz\.controlled_for_whitespace\(text\) does not exist",
-    ),
-    **{
-        ("temporal", "pg-pg", scale): Defect(
-            "user function convert_ts() used by generated columns not created in the target",
-            r"function (public\.)?convert_ts\(character varying\) does not exist",
-        )
-        for scale in (1, 3)
-    },
     # -- silently lost constraints (found by the verifier) --
     # -- MariaDB sources --
 }

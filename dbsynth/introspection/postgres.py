@@ -26,15 +26,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Inspector
 
-from dbsynth.introspection import pg_constraints, unknown_schema_error
+from dbsynth.introspection import pg_constraints, pg_objects, unknown_schema_error
 from dbsynth.introspection.pg_types import TypeCatalog
-from dbsynth.schema import Column, Partitioning, Schema, Table
+from dbsynth.schema import Column, Index, Partitioning, Schema, Table
 
 DIALECT = "postgresql"
 STRATEGIES: dict[str, str] = {"r": "range", "l": "list", "h": "hash"}
@@ -162,6 +163,9 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
         for s in chosen
         for name, k in pg_constraints.keys(insp, s, [r.name for r in rows if r.schema == s], warnings).items()
     }
+    opclasses = pg_objects.opclasses(conn, relids)
+    routines = pg_objects.routines(conn, relids, chosen, warnings)
+    extensions = pg_objects.extensions(conn, relids, chosen, list(routines))
     tables = []
     for r in rows:
         k = keys[(r.schema, r.name)]
@@ -175,7 +179,7 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
                 uniques=k.uniques,
                 foreign_keys=fks.get(r.oid, ()),
                 checks=checks.get(r.oid, ()),
-                indexes=k.indexes,
+                indexes=tuple(_with_opclasses(ix, opclasses.get((r.oid, ix.name or ""))) for ix in k.indexes),
                 row_estimate=estimate,
                 partitioning=partitioning,
                 inherits=parents.get(r.oid, ()),
@@ -191,8 +195,16 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
         schemas=tuple(chosen),
         enums=types.enums(),
         domains=types.domains(),
+        extensions=extensions,
+        routines=tuple(routines.values()),
         warnings=tuple(sorted(warnings)),
     )
+
+
+def _with_opclasses(ix: Index, opclasses: tuple[str | None, ...] | None) -> Index:
+    if not opclasses or len(opclasses) != len(ix.expressions or ix.columns):
+        return ix
+    return replace(ix, opclasses=opclasses)
 
 
 def choose_schemas(insp: Inspector, wanted: Sequence[str] | None) -> list[str]:

@@ -4,10 +4,13 @@
 --create-schema`` prints and :func:`create_schema` executes (one code path, two consumers). The
 statements come in four groups, in execution order:
 
-1. namespaces, types and sequences: PostgreSQL ``CREATE SCHEMA IF NOT EXISTS`` (not for
-   ``public``, which every database has and which a role without CREATE on the database could not
-   even "create if not exists"), enum types, domains (bases first), and the sequences of
-   ``serial`` columns, which their ``DEFAULT nextval(...)`` needs before the table exists;
+1. namespaces, extensions, types, functions and sequences: PostgreSQL ``CREATE SCHEMA IF NOT
+   EXISTS`` (not for ``public``, which every database has and which a role without CREATE on the
+   database could not even "create if not exists"), the extensions the tables use (``CREATE
+   EXTENSION IF NOT EXISTS ... WITH SCHEMA``, checked before any DDL: see :mod:`.routines`),
+   enum types, the user functions that CHECKs, defaults, generated columns and indexes call,
+   domains (bases first), and the sequences of ``serial`` columns, which their ``DEFAULT
+   nextval(...)`` needs before the table exists;
 2. tables, parents before inheritance children, each with its columns (defaults, identity /
    serial / AUTO_INCREMENT, generated columns, comments), primary key, UNIQUE constraints and
    CHECKs; a PostgreSQL partitioned table then its partitions (``PARTITION OF ... FOR VALUES``)
@@ -31,9 +34,11 @@ prefixed with their table's name. Whatever is approximated or dropped is a line 
 The package, one idea per module: :mod:`.dialects` (what each target can say, and names),
 :mod:`.typemap` (a column's type in another dialect), :mod:`.port` (defaults and expressions in
 another dialect), :mod:`.builder` (the script's assembly), :mod:`.indexes`, :mod:`.identity`,
-:mod:`.order`, :mod:`.writer` (what the helpers ask of the builder), and :mod:`.script` (the
-entry points). Source SQL text is never pasted: every fragment is re-rendered by
-:mod:`dbsynth.sqltext`.
+:mod:`.order`, :mod:`.routines` (extensions and user functions), :mod:`.writer` (what the
+helpers ask of the builder), and :mod:`.script` (the entry points). Source SQL text is never
+pasted: every fragment is re-rendered by :mod:`dbsynth.sqltext`. The one exception is a user
+function's definition, which exists only in a Schema introspected in the same run (a model file
+never carries one: :class:`~dbsynth.schema.Routine`).
 """
 
 from dbsynth.writing.ddl.builder import DdlScript

@@ -35,6 +35,7 @@ from dbsynth.writing.ddl.port import (
     port_default,
     port_expression,
 )
+from dbsynth.writing.ddl.routines import MissingRoutines, carried, extension_names, why_missing
 from dbsynth.writing.ddl.typemap import column_facts, find_domain, target_type, type_origin
 
 L = LogicalType
@@ -84,6 +85,8 @@ class Builder:
         self.enum_types: dict[tuple[str, str], str] = {}
         self.keyed = keyed_columns(schema, with_methods=self.same)
         self.sequence_owner: dict[str, tuple[str, str]] = {}
+        self.routines, not_carried = carried(schema, self.same)
+        self.missing = MissingRoutines(not_carried)
         for table in parents_first(schema):
             for c in table.columns:
                 if c.identity and c.identity.kind == "serial" and c.identity.sequence:
@@ -134,9 +137,18 @@ class Builder:
         :func:`~dbsynth.writing.ddl.script.schema_ddl` has checked every fragment already."""
         return sqltext.render(text, kind, self.source, value_column=value_column)
 
+    def calls_missing(self, text: str | None, where: str, what: str) -> bool:
+        """True (and a note) when ``text`` calls a user function that the target will not have."""
+        routine = self.missing.called(text)
+        if routine is not None:
+            self.warn(where, f"{what} dropped: it {why_missing(routine, self.same)}")
+        return routine is not None
+
     def port(
         self, text: str, table: Table, what: str, value_column: str | None = None, where: str | None = None
     ) -> str | None:
+        if self.calls_missing(text, where or table.key, f"{what} ({text})"):
+            return None
         columns = table.column_names
         try:
             return port_expression(text, self.source, self.t.name, columns, value_column=value_column)
@@ -150,10 +162,15 @@ class Builder:
         tables = parents_first(self.schema)
         self._claim_tables(tables)
         # Extension types (PostGIS geometry) must exist before any table that uses them.
-        self.groups[0].extend(extension_statements(self.schema, self.t.name))
+        own = {e.name for e in self.schema.extensions} if self.same else set()
+        for statement in extension_statements(self.schema, self.t.name):
+            if not own.intersection(extension_names([statement])):
+                self.groups[0].append(statement)
         self._namespaces(tables)
         if self.same:
+            self._extensions()
             self._enums()
+            self._routines()
             self._domains()
             self._sequences()
         else:
@@ -198,6 +215,20 @@ class Builder:
     def _qualified(self, namespace: str | None, name: str) -> str:
         return f"{self.q(namespace)}.{self.q(name)}" if namespace else self.q(name)
 
+    def _extensions(self) -> None:
+        for e in self.schema.extensions if self.t.name == "postgresql" else ():
+            where = f" WITH SCHEMA {self.q(e.schema)}" if e.schema else ""
+            self.groups[0].append(f"CREATE EXTENSION IF NOT EXISTS {self.q(e.name)}{where}")
+
+    def _routines(self) -> None:
+        """The user functions the schema's expressions call (:mod:`.routines`). Their bodies are
+        not SQL fragments of a Schema: they only exist in a Schema introspected in this run."""
+        if not self.routines:
+            return
+        self.groups[0].append("SET check_function_bodies = false")
+        self.groups[0].extend(r.definition or "" for r in self.routines)
+        self.groups[0].append("RESET check_function_bodies")
+
     def _enums(self) -> None:
         for e in self.schema.enums:
             labels = ", ".join(sql_string(x, self.t.name) for x in e.labels)
@@ -208,15 +239,20 @@ class Builder:
             base = find_domain(self.schema, d.base_type)
             # A domain over a domain lists the whole chain's CHECKs; it declares only its own.
             inherited = set(base.checks) if base else set()
+            where = f"domain {d.schema + '.' if d.schema else ''}{d.name}"
             parts = [f"CREATE DOMAIN {self._qualified(d.schema, d.name)} AS {self.sql(d.base_type, 'type')}"]
-            if d.default is not None and not (base and base.default == d.default):
+            if (
+                d.default is not None
+                and not (base and base.default == d.default)
+                and not self.calls_missing(d.default, where, f"DEFAULT {d.default}")
+            ):
                 parts.append(f"DEFAULT {self.sql(d.default, 'expression')}")
             if not d.nullable and (base is None or base.nullable):
                 parts.append("NOT NULL")
             parts += [
                 f"{self.constraint(c.name)}CHECK ({self.sql(c.expression, 'expression')})"
                 for c in d.checks
-                if c not in inherited
+                if c not in inherited and not self.calls_missing(c.expression, where, f"CHECK {c.name or ''}")
             ]
             self.groups[0].append(" ".join(parts))
 
@@ -312,6 +348,13 @@ class Builder:
         parts = [self.q(c.name), type_sql] if type_sql else [self.q(c.name)]
         parts += self._charset_words("CHARACTER SET ", "COLLATE ", c.charset, c.collation)
         generated = c.generated
+        if (
+            generated is not None
+            and self.same
+            and self.calls_missing(generated, where, "generation expression")
+        ):
+            generated = None
+            self.warn(where, "created as a plain column (dbsynth never writes it)")
         if generated is not None and self.same:
             generated = self.sql(generated, "expression")
         if generated is not None and not self.same:
@@ -349,12 +392,16 @@ class Builder:
         first one they mention (MariaDB's mention only their own)."""
         out: dict[str, list[CheckConstraint]] = defaultdict(list)
         for check in table.checks if self.same else ():
+            if self.missing.called(check.expression):
+                continue  # _check drops it with its note
             if check.source == "column" and check.columns and check.columns[0] in table.column_names:
                 out[check.columns[0]].append(check)
         return out
 
     def _default(self, table: Table, c: Column, generated: bool) -> str | None:
         if generated:
+            return None
+        if self.same and self.calls_missing(c.default, f"{table.key}.{c.name}", f"DEFAULT {c.default}"):
             return None
         if self.same:
             default = None if c.default is None else self.sql(c.default, "expression")
@@ -385,6 +432,10 @@ class Builder:
         return out
 
     def _check(self, table: Table, check: CheckConstraint) -> str | None:
+        if self.same and self.calls_missing(
+            check.expression, table.key, f"CHECK {check.name or ''}".rstrip()
+        ):
+            return None
         text: str | None = self.sql(check.expression, "expression") if self.same else None
         if not self.same:
             m = _JSON_VALID.fullmatch(check.expression.strip())

@@ -16,6 +16,8 @@ def index_statements(b: Writer, table: Table) -> list[str]:
         if u.kind != "index":
             continue
         where: str | None = u.where
+        if b.same and b.calls_missing(where, table.key, f"partial unique index {u.name}"):
+            continue
         if where is not None and b.same:
             where = b.sql(where, "expression")
         elif where is not None:
@@ -39,6 +41,11 @@ def _index(b: Writer, table: Table, ix: Index) -> str | None:
     if ix.method and not b.same:
         b.warn(table.key, f"{ix.method} index {ix.name} dropped ({b.t.name} has no such index)")
         return None
+    if b.same and any(b.calls_missing(e, table.key, f"index {ix.name}") for e in ix.expressions):
+        return None
+    if ix.opclasses and not b.same:
+        shown = ", ".join(o for o in ix.opclasses if o)
+        b.warn(table.key, f"index {ix.name}: operator class {shown} dropped ({b.t.name} has none)")
     elements = _index_elements(b, table, ix)
     if elements is None:
         return None
@@ -50,8 +57,18 @@ def _index(b: Writer, table: Table, ix: Index) -> str | None:
 
 
 def _index_elements(b: Writer, table: Table, ix: Index) -> str | None:
+    elements = _key_elements(b, table, ix)
+    if elements is None or not (b.same and ix.opclasses):
+        return None if elements is None else ", ".join(elements)
+    # gist (address inet_ops): without its operator class the index is refused (inet has no
+    # default gist class) or is another index (text_pattern_ops serves LIKE 'abc%').
+    pairs = zip(elements, ix.opclasses, strict=True)
+    return ", ".join(f"{e} {b.sql(o, 'name')}" if o else e for e, o in pairs)
+
+
+def _key_elements(b: Writer, table: Table, ix: Index) -> list[str] | None:
     if not ix.expressions:
-        return b.columns_sql(ix.columns)
+        return [b.q(c) for c in ix.columns]
     spelled = {b.q(c): c for c in ix.columns} | {c: c for c in ix.columns}
     out = []
     for element in ix.expressions:
@@ -72,4 +89,4 @@ def _index_elements(b: Writer, table: Table, ix: Index) -> str | None:
             if ported is None:
                 return None
             out.append(parenthesized(ported))
-    return ", ".join(out)
+    return out

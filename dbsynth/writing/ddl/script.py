@@ -8,7 +8,7 @@ from typing import Any
 
 from dbsynth.errors import SchemaError, TargetError, UnsupportedDatabase, UsageError
 from dbsynth.schema import Schema
-from dbsynth.sqltext import schema_problem
+from dbsynth.sqltext import schema_problem, string_literal
 from dbsynth.writing.ddl.builder import Builder, DdlScript
 from dbsynth.writing.ddl.dialects import DIALECTS, target_dialect_name
 
@@ -44,6 +44,8 @@ def create_schema(conn: Any, schema: Schema, *, target_dialect: str) -> DdlScrip
         raise UsageError(
             f"the target dialect is '{script.dialect}' but the connection is to a {connected} database"
         )
+    if script.dialect == "postgresql" and schema.dialect == "postgresql" and schema.extensions:
+        _check_extensions(run, [e.name for e in schema.extensions], errors)
     for number, statement in enumerate(script.statements, 1):
         try:
             run(statement)
@@ -60,6 +62,46 @@ def create_schema(conn: Any, schema: Schema, *, target_dialect: str) -> DdlScrip
                 f"({first}): {message}{kept}"
             ) from None
     return script
+
+
+# Per extension the schema needs: is it available on the target's server, installed already,
+# trusted (PostgreSQL 13+: a role with CREATE on the database may create it), and may this role
+# create any extension (a superuser may).
+_EXTENSIONS_SQL = """
+SELECT n.name, a.name IS NOT NULL, a.installed_version IS NOT NULL, COALESCE(v.trusted, false),
+       (SELECT rolsuper FROM pg_roles WHERE rolname = current_user),
+       has_database_privilege(current_database(), 'CREATE'), current_user
+FROM unnest(ARRAY[{names}]::text[]) WITH ORDINALITY AS n(name, i)
+LEFT JOIN pg_available_extensions a ON a.name = n.name
+LEFT JOIN pg_available_extension_versions v ON v.name = a.name AND v.version = a.default_version
+ORDER BY n.i
+"""
+
+
+def _check_extensions(
+    run: Callable[[str], Any], names: list[str], errors: tuple[type[BaseException], ...]
+) -> None:
+    """Stop before any DDL, with one message listing them, when extensions the schema needs are
+    not available on the target or this role may not create them."""
+    sql = _EXTENSIONS_SQL.format(names=", ".join(string_literal(n, "postgresql") for n in names))
+    try:
+        rows = list(run(sql))
+    except errors as exc:
+        raise TargetError(f"could not read the target's extensions: {' '.join(str(exc).split())}") from None
+    problems = []
+    for name, available, installed, trusted, superuser, may_create, role in rows:
+        if installed:
+            continue
+        if not available:
+            problems.append(f"{name} (not available on the target server)")
+        elif not (superuser or (trusted and may_create)):
+            problems.append(f"{name} (role {role} may not create it)")
+    if problems:
+        raise TargetError(
+            "the schema needs PostgreSQL extensions that the target cannot create: "
+            + ", ".join(problems)
+            + "; install them in the target database first, then run again"
+        )
 
 
 def _runner(conn: Any) -> tuple[Callable[[str], object], str, tuple[type[BaseException], ...]]:

@@ -1,0 +1,214 @@
+"""PostgreSQL extensions, operator classes and user functions that a schema's tables need,
+introspected and created by ``--create-schema`` (issue 10, defects 11 and the functions that
+CHECKs, defaults and generated columns call)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+import pytest
+import sqlalchemy as sa
+
+from dbsynth.errors import SchemaError, TargetError
+from dbsynth.introspection import introspect
+from dbsynth.schema import Column, Extension, LogicalType, Schema, Table
+from dbsynth.writing.ddl import schema_ddl
+from tests.conftest import _fresh_database, sa_url
+from tests.test_ddl import admin, create_in
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def target_pg(pg_url: str) -> Iterator[str]:
+    """A second new, empty database (``make_pg`` fills the first), dropped after the test."""
+    yield from _fresh_database(pg_url, "postgresql")
+
+
+NEEDS_EXTENSIONS = """
+CREATE SCHEMA ext;
+CREATE EXTENSION citext WITH SCHEMA ext;
+CREATE EXTENSION pg_trgm WITH SCHEMA public;
+CREATE EXTENSION pgcrypto WITH SCHEMA public;
+CREATE EXTENSION hstore WITH SCHEMA public;
+CREATE EXTENSION pgstattuple;  -- installed, but nothing uses it: not carried
+CREATE TABLE accounts (
+    id uuid PRIMARY KEY DEFAULT public.gen_random_uuid(),
+    email ext.citext NOT NULL,
+    aliases ext.citext[],
+    name varchar(80),
+    address inet,
+    attrs public.hstore CHECK (NOT public.exist(attrs, 'password'))
+);
+CREATE INDEX accounts_name_trgm ON accounts USING gin (name public.gin_trgm_ops);
+CREATE INDEX accounts_name_pattern ON accounts (name text_pattern_ops, id);
+CREATE INDEX accounts_address ON accounts USING gist (address inet_ops);
+CREATE INDEX accounts_lower_name ON accounts USING gin (lower(name) public.gin_trgm_ops);
+"""
+
+
+def test_extensions_the_tables_use_are_introspected_and_created(
+    make_pg: Callable[[str], str], target_pg: str
+) -> None:
+    source = introspect(make_pg(NEEDS_EXTENSIONS))
+    assert source.extensions == (
+        Extension("citext", "ext"),
+        Extension("pg_trgm", "public"),
+        Extension("pgcrypto", "public"),
+        Extension("hstore", "public"),
+    )
+    accounts = source.table("public.accounts")
+    opclasses = {ix.name: ix.opclasses for ix in accounts.indexes}
+    assert opclasses == {
+        "accounts_address": ("inet_ops",),
+        "accounts_lower_name": ("public.gin_trgm_ops",),
+        "accounts_name_pattern": ("text_pattern_ops", None),
+        "accounts_name_trgm": ("public.gin_trgm_ops",),
+    }
+    statements = schema_ddl(source, "postgresql").statements
+    assert "CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA ext" in statements
+    assert "CREATE INDEX accounts_address ON public.accounts USING gist (address inet_ops)" in statements
+    assert "CREATE INDEX accounts_name_pattern ON public.accounts (name text_pattern_ops, id)" in statements
+    target = target_pg
+    script = create_in(target, source, "postgresql")
+    assert script.warnings == ()
+    rebuilt = introspect(target)
+    assert rebuilt.extensions == source.extensions
+    assert rebuilt.table("public.accounts") == replace(accounts, row_estimate=0)
+
+
+def test_across_dialects_operator_classes_are_named_as_dropped(make_pg: Callable[[str], str]) -> None:
+    source = introspect(make_pg(NEEDS_EXTENSIONS))
+    script = schema_ddl(source, "sqlite")
+    notes = " ".join(script.warnings)
+    assert "public.accounts: index accounts_name_pattern: operator class text_pattern_ops dropped " in notes
+    assert not any("EXTENSION" in s for s in script.statements)
+
+
+def _one_table(*extensions: Extension) -> Schema:
+    table = Table("t", (Column("id", "integer", LogicalType.INTEGER, nullable=False),), schema="public")
+    return Schema("postgresql", (table,), schemas=("public",), extensions=extensions)
+
+
+def test_extensions_the_target_cannot_create_stop_before_any_ddl(target_pg: str, pg_url: str) -> None:
+    target = target_pg
+    role = f"dbsynth_r_{uuid.uuid4().hex[:8]}"
+    database = sa.make_url(target).database
+    with admin(pg_url) as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN")
+        conn.exec_driver_sql(f"GRANT CREATE ON DATABASE {database} TO {role}")
+    try:
+        schema = _one_table(
+            Extension("dbsynth_no_such_extension", "public"),
+            Extension("hstore", "public"),  # trusted: a role with CREATE on the database may
+            Extension("pgstattuple", "public"),  # not trusted: a superuser only
+        )
+        as_role = str(sa.make_url(target).set(username=role).render_as_string(hide_password=False))
+        with pytest.raises(TargetError) as caught:
+            create_in(as_role, schema, "postgresql")
+        assert str(caught.value) == (
+            "the schema needs PostgreSQL extensions that the target cannot create: "
+            "dbsynth_no_such_extension (not available on the target server), pgstattuple (role "
+            f"{role} may not create it); install them in the target database first, then run again"
+        )
+        engine = sa.create_engine(sa_url(target), poolclass=sa.pool.NullPool)
+        with engine.connect() as conn:  # nothing was created
+            assert conn.exec_driver_sql("SELECT to_regclass('public.t')").scalar() is None
+        engine.dispose()
+    finally:
+        with admin(pg_url) as conn:
+            conn.exec_driver_sql(f"DROP OWNED BY {role}")
+            conn.exec_driver_sql(f"DROP ROLE {role}")
+
+
+def test_a_schema_never_asks_for_an_extension_that_reaches_outside() -> None:
+    with pytest.raises(SchemaError, match=r"^extension dblink: is not created from a schema"):
+        schema_ddl(_one_table(Extension("dblink", "public")), "postgresql")
+
+
+NEEDS_FUNCTIONS = r"""
+SET check_function_bodies = false;  -- next_code() reads a table that comes later
+CREATE SCHEMA app;
+CREATE FUNCTION app.padded(text) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS $$ SELECT $1 ~ '^\s|\s$' $$;
+-- calls app.padded in a quoted body: no pg_depend row says so
+CREATE FUNCTION app.clean(text) RETURNS boolean LANGUAGE sql IMMUTABLE
+    AS $$ SELECT NOT app.padded($1) $$;
+CREATE FUNCTION public.to_ts(s varchar) RETURNS timestamp LANGUAGE plpgsql IMMUTABLE STRICT
+    AS $$ BEGIN RETURN s::timestamptz AT TIME ZONE 'UTC'; END $$;
+CREATE FUNCTION app.next_code() RETURNS text LANGUAGE sql AS $$ SELECT 'c' || count(*) FROM app.items $$;
+CREATE FUNCTION app.unused() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE TABLE app.items (
+    id serial PRIMARY KEY,
+    name text NOT NULL CONSTRAINT name_clean CHECK (app.clean(name)),
+    started varchar(40),
+    started_at timestamp GENERATED ALWAYS AS (public.to_ts(started)) STORED,
+    code text DEFAULT app.next_code()
+);
+"""
+
+
+@pytest.fixture
+def with_functions(make_pg: Callable[[str], str]) -> Iterator[Schema]:
+    yield introspect(make_pg(NEEDS_FUNCTIONS))
+
+
+def test_functions_the_schema_calls_are_carried_within_postgresql(
+    with_functions: Schema, target_pg: str
+) -> None:
+    source = with_functions
+    assert [(r.signature, r.calls) for r in source.routines] == [
+        ("app.padded(text)", ()),
+        ("app.clean(text)", ("app.padded(text)",)),
+        ("public.to_ts(character varying)", ()),
+        ("app.next_code()", ()),
+    ]
+    target = target_pg
+    script = create_in(target, source, "postgresql")
+    assert script.warnings == ()
+    rebuilt = introspect(target)
+    assert rebuilt.table("app.items") == replace(source.table("app.items"), row_estimate=0)
+    assert [r.signature for r in rebuilt.routines] == [r.signature for r in source.routines]
+    engine = sa.create_engine(sa_url(target), poolclass=sa.pool.NullPool)
+    with engine.begin() as conn, pytest.raises(sa.exc.IntegrityError, match="name_clean"):
+        conn.exec_driver_sql("INSERT INTO app.items (name) VALUES (' padded')")
+    engine.dispose()
+
+
+def test_function_bodies_never_travel_in_a_model_file(with_functions: Schema, target_pg: str) -> None:
+    source = with_functions
+    assert "next_code" in source.to_json() and "count(*)" not in source.to_json()
+    loaded = Schema.from_json(source.to_json())
+    assert loaded == source and all(r.definition is None for r in loaded.routines)
+    target = target_pg
+    script = create_in(target, loaded, "postgresql")
+    assert script.warnings == (
+        "app.items.started_at: generation expression dropped: it calls the function "
+        "public.to_ts(character varying), whose body is carried only by clone (never read from a "
+        "model file)",
+        "app.items.started_at: created as a plain column (dbsynth never writes it)",
+        "app.items.code: DEFAULT app.next_code() dropped: it calls the function app.next_code(), whose "
+        "body is carried only by clone (never read from a model file)",
+        "app.items: CHECK name_clean dropped: it calls the function app.clean(text), whose body "
+        "is carried only by clone (never read from a model file)",
+    )
+    data = source.to_data()
+    data["routines"][0]["definition"] = "CREATE FUNCTION app.padded(text) ..."
+    with pytest.raises(SchemaError, match=r"unknown field\(s\) for Routine: definition"):
+        Schema.from_data(data)
+
+
+def test_across_dialects_what_calls_a_function_is_named_as_dropped(with_functions: Schema) -> None:
+    script = schema_ddl(with_functions, "sqlite")
+    assert "app.items.code: default app.next_code() is not a literal or the current time; dropped" in (
+        script.warnings
+    )
+    dropped = [w for w in script.warnings if "calls the function" in w]
+    assert dropped == [
+        "app.items.started_at: generation expression (public.to_ts(started)) dropped: it calls the "
+        "function public.to_ts(character varying), which exists only in the source's dialect",
+        "app.items: CHECK name_clean (app.clean(name)) dropped: it calls the function app.clean(text), "
+        "which exists only in the source's dialect",
+    ]
