@@ -246,6 +246,25 @@ class Domain:
 
 
 @dataclass(frozen=True)
+class Attribute:
+    """One attribute of a composite type: its name and exact SQL type text."""
+
+    name: str
+    sql_type: str
+
+
+@dataclass(frozen=True)
+class CompositeType:
+    """A PostgreSQL composite type (``CREATE TYPE name AS (...)``) that a column uses, directly, as
+    an array element or under a domain, or that another such type uses; listed so that a type
+    comes after the types its attributes use."""
+
+    name: str
+    attributes: tuple[Attribute, ...]
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
 class Extension:
     """A PostgreSQL extension that objects of the schema depend on (a column type, a default, an
     operator class, a function), created in ``schema`` so that the schema-qualified names the
@@ -289,6 +308,7 @@ class Schema:
     schemas: tuple[str, ...] = ()
     enums: tuple[EnumType, ...] = ()
     domains: tuple[Domain, ...] = ()
+    composites: tuple[CompositeType, ...] = ()
     extensions: tuple[Extension, ...] = ()
     routines: tuple[Routine, ...] = ()
     warnings: tuple[str, ...] = ()

@@ -413,6 +413,10 @@ def fragments(schema: Schema) -> Iterator[Fragment]:
             yield Fragment(where, "default", d.default, "expression")
         for i, check in enumerate(d.checks):
             yield Fragment(where, f"checks[{i}].expression", check.expression, "expression")
+    for ct in schema.composites:
+        where = f"type {ct.schema + '.' if ct.schema else ''}{ct.name}"
+        for a in ct.attributes:
+            yield Fragment(where, f"attribute {a.name}", a.sql_type, "type")
     for t in schema.tables:
         for c in t.columns:
             where = f"column {t.key}.{c.name}"

@@ -13,6 +13,9 @@ index operator classes.
   ``citext``, a ``public.gen_random_uuid()`` default, a ``gin_trgm_ops`` operator class, an
   ``hstore`` operator in a CHECK), plus the extensions those require, in creation order (an
   extension after the ones it requires). plpgsql is always there and is not listed.
+* **Composite types**: the standalone composite types (``CREATE TYPE ... AS (...)``, not a
+  table's row type) that a column uses directly, as an array element or under a domain of the
+  chosen namespaces, and those their attributes use, each after the ones it uses.
 * **Operator classes**: per index, the non-default operator class of each key element,
   schema-qualified outside ``pg_catalog`` (``public.gin_trgm_ops``, ``inet_ops``).
 """
@@ -26,7 +29,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from dbsynth.schema import Extension, Routine
+from dbsynth.schema import Attribute, CompositeType, Extension, Routine
 
 # Objects of the chosen tables that can call a function or use an extension's object.
 _DEPENDENTS = """
@@ -189,3 +192,54 @@ def opclasses(conn: Connection, relids: Sequence[int]) -> dict[tuple[int, str], 
     for r in conn.execute(_OPCLASSES_SQL, {"relids": list(relids)}):
         out[(r.relid, r.index_name)] = tuple(r.opclasses)
     return out
+
+
+_COMPOSITES_SQL = text(
+    """
+    WITH RECURSIVE used(oid, depth) AS (
+        SELECT a.atttypid, 0 FROM pg_attribute a
+            WHERE a.attrelid = ANY(CAST(:relids AS oid[])) AND a.attnum > 0 AND NOT a.attisdropped
+        UNION
+        SELECT t.typbasetype, 0 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+            WHERE t.typtype = 'd' AND n.nspname = ANY(CAST(:schemas AS text[]))
+        UNION
+        -- an array's element, a domain's base, a composite's attributes
+        SELECT x.oid, u.depth + 1
+        FROM used u
+        JOIN pg_type t ON t.oid = u.oid
+        CROSS JOIN LATERAL (
+            SELECT t.typelem WHERE t.typelem <> 0 AND t.typcategory = 'A'
+            UNION ALL SELECT t.typbasetype WHERE t.typtype = 'd'
+            UNION ALL SELECT a.atttypid FROM pg_class c
+                JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                WHERE t.typtype = 'c' AND c.oid = t.typrelid AND c.relkind = 'c'
+        ) x(oid)
+        WHERE u.depth < 32
+    )
+    SELECT t.oid, n.nspname AS schema, t.typname AS name, max(u.depth) AS depth,
+           ARRAY(SELECT a.attname::text FROM pg_attribute a
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+               AS names,
+           ARRAY(SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum)
+               AS types
+    FROM used u
+    JOIN pg_type t ON t.oid = u.oid AND t.typtype = 'c'
+    JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c'
+    JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = 'pg_type'::regclass
+                      AND e.objid = t.oid AND e.deptype = 'e')
+    GROUP BY t.oid, n.nspname, t.typname, c.oid
+    ORDER BY max(u.depth) DESC, n.nspname, t.typname
+    """
+)
+
+
+def composites(conn: Connection, relids: Sequence[int], schemas: Sequence[str]) -> tuple[CompositeType, ...]:
+    """The composite types the tables use (module docstring), deepest first: a type used by
+    another's attribute is reached one level deeper, so it comes before it."""
+    rows = conn.execute(_COMPOSITES_SQL, {"relids": list(relids), "schemas": list(schemas)})
+    return tuple(
+        CompositeType(r.name, tuple(Attribute(a, t) for a, t in zip(r.names, r.types, strict=True)), r.schema)
+        for r in rows
+    )

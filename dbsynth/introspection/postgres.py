@@ -195,6 +195,7 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
         schemas=tuple(chosen),
         enums=types.enums(),
         domains=types.domains(),
+        composites=pg_objects.composites(conn, relids, chosen),
         extensions=extensions,
         routines=tuple(routines.values()),
         warnings=tuple(sorted(warnings)),

@@ -172,6 +172,7 @@ class Builder:
             self._enums()
             self._routines()
             self._domains()
+            self._composites()
             self._sequences()
         else:
             self._enum_types_for_columns(tables)
@@ -209,6 +210,7 @@ class Builder:
         named: list[str | None] = [*self.schema.schemas, *(self.namespace(t) for t in tables)]
         if self.same:
             named += [e.schema for e in self.schema.enums] + [d.schema for d in self.schema.domains]
+            named += [c.schema for c in self.schema.composites]
         for name in dict.fromkeys(n for n in named if n and n != DEFAULT_NAMESPACE[self.t.name]):
             self.groups[0].append(f"CREATE SCHEMA IF NOT EXISTS {self.q(name)}")
 
@@ -255,6 +257,13 @@ class Builder:
                 if c not in inherited and not self.calls_missing(c.expression, where, f"CHECK {c.name or ''}")
             ]
             self.groups[0].append(" ".join(parts))
+
+    def _composites(self) -> None:
+        """Composite types after the enums and domains their attributes may use, each after the
+        composite types it uses (introspection lists them so)."""
+        for ct in self.schema.composites:
+            attributes = ", ".join(f"{self.q(a.name)} {self.sql(a.sql_type, 'type')}" for a in ct.attributes)
+            self.groups[0].append(f"CREATE TYPE {self._qualified(ct.schema, ct.name)} AS ({attributes})")
 
     def _sequences(self) -> None:
         seen: set[str] = set()

@@ -1,6 +1,6 @@
-"""PostgreSQL extensions, operator classes and user functions that a schema's tables need,
-introspected and created by ``--create-schema`` (issue 10, defects 11 and the functions that
-CHECKs, defaults and generated columns call)."""
+"""PostgreSQL objects besides tables that a schema needs, introspected and created by
+``--create-schema`` (issue 10): extensions and operator classes (defect 11), the user functions
+that CHECKs, defaults and generated columns call, composite types (defect 10)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from dbsynth.errors import SchemaError, TargetError
 from dbsynth.introspection import introspect
-from dbsynth.schema import Column, Extension, LogicalType, Schema, Table
+from dbsynth.schema import Attribute, Column, CompositeType, Extension, LogicalType, Schema, Table
 from dbsynth.writing.ddl import schema_ddl
 from tests.conftest import _fresh_database, sa_url
 from tests.test_ddl import admin, create_in
@@ -212,3 +212,44 @@ def test_across_dialects_what_calls_a_function_is_named_as_dropped(with_function
         "app.items: CHECK name_clean (app.clean(name)) dropped: it calls the function app.clean(text), "
         "which exists only in the source's dialect",
     ]
+
+
+COMPOSITES = """
+CREATE SCHEMA geo;
+CREATE TYPE geo.mood AS ENUM ('ok', 'sad');
+CREATE DOMAIN geo.percent AS numeric(5, 2) CHECK (VALUE BETWEEN 0 AND 100);
+CREATE TYPE geo.point2 AS (x double precision, y double precision);
+CREATE TYPE geo.place AS (name varchar(40), at geo.point2, mood geo.mood, share geo.percent);
+CREATE TYPE geo.unused AS (a int);
+CREATE TABLE geo.visits (
+    id int PRIMARY KEY,
+    place geo.place,
+    trail geo.point2[]
+);
+"""
+
+
+def test_composite_types_the_columns_use_are_created_in_dependency_order(
+    make_pg: Callable[[str], str], target_pg: str
+) -> None:
+    source = introspect(make_pg(COMPOSITES))
+    assert source.composites == (
+        CompositeType(
+            "point2", (Attribute("x", "double precision"), Attribute("y", "double precision")), "geo"
+        ),
+        CompositeType(
+            "place",
+            (
+                Attribute("name", "character varying(40)"),
+                Attribute("at", "geo.point2"),
+                Attribute("mood", "geo.mood"),
+                Attribute("share", "geo.percent"),
+            ),
+            "geo",
+        ),
+    )
+    script = create_in(target_pg, source, "postgresql")
+    assert "CREATE TYPE geo.point2 AS (x double precision, y double precision)" in script.statements
+    rebuilt = introspect(target_pg)
+    assert rebuilt.composites == source.composites
+    assert rebuilt.table("geo.visits") == replace(source.table("geo.visits"), row_estimate=0)
