@@ -164,6 +164,18 @@ class CheckConstraint:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """A PostgreSQL EXCLUDE constraint: ``columns`` it mentions and its ``definition`` as the
+    database prints it (``EXCLUDE USING gist (room WITH =, during WITH &&)``). Kept so that a run
+    names it as not carried (generated rows are not made to respect it, so it is not created in a
+    target); the definition is only ever shown, never executed."""
+
+    name: str
+    columns: tuple[str, ...]
+    definition: str
+
+
+@dataclass(frozen=True)
 class Index:
     """A non-unique index, kept so a target can be built with the same access paths.
 
@@ -198,6 +210,7 @@ class Table:
     uniques: tuple[UniqueConstraint, ...] = ()
     foreign_keys: tuple[ForeignKey, ...] = ()
     checks: tuple[CheckConstraint, ...] = ()
+    exclusions: tuple[Exclusion, ...] = ()
     indexes: tuple[Index, ...] = ()
     row_estimate: int | None = None
     partitioning: Partitioning | None = None

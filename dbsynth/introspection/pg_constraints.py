@@ -26,7 +26,8 @@ Mapping rules:
   (``((price > (0)::numeric))``). That is what MySQL's ``CHECK_CLAUSE`` holds too, and what
   sqlglot parses as an expression (it reads ``CHECK (...)`` as a call of a function ``CHECK``).
   ``columns`` are the attributes of ``conkey`` in its order. NOT VALID is not kept: new rows
-  must satisfy the condition all the same. Exclusion constraints only produce a warning.
+  must satisfy the condition all the same. Exclusion constraints are kept apart
+  (:func:`exclusions`) with a warning: generated rows are not made to respect them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,15 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Inspector
 
-from dbsynth.schema import CheckConstraint, FkAction, ForeignKey, Index, PrimaryKey, UniqueConstraint
+from dbsynth.schema import (
+    CheckConstraint,
+    Exclusion,
+    FkAction,
+    ForeignKey,
+    Index,
+    PrimaryKey,
+    UniqueConstraint,
+)
 
 FK_ACTIONS: dict[str, FkAction] = {
     "a": "NO ACTION",
@@ -109,18 +118,21 @@ def foreign_keys(conn: Connection, relids: Sequence[int]) -> dict[int, tuple[For
 
 def checks(
     conn: Connection, relids: Sequence[int], keys: dict[int, str], warnings: list[str]
-) -> dict[int, tuple[CheckConstraint, ...]]:
-    """The CHECK constraints of each table (by oid); NOT NULL is a column property, not a CHECK."""
+) -> tuple[dict[int, tuple[CheckConstraint, ...]], dict[int, tuple[Exclusion, ...]]]:
+    """The CHECK and the EXCLUDE constraints of each table (by oid); NOT NULL is a column
+    property, not a CHECK."""
     out: dict[int, list[CheckConstraint]] = defaultdict(list)
+    excluded: dict[int, list[Exclusion]] = defaultdict(list)
     for r in conn.execute(_CHECK_SQL, {"relids": list(relids)}):
         if r.kind == "x":
             warnings.append(
                 f"{keys[r.relid]}: exclusion constraint {r.name} ({r.definition}) is not modelled; "
                 "generated rows may violate it"
             )
+            excluded[r.relid].append(Exclusion(r.name, tuple(r.columns), r.definition))
             continue
         out[r.relid].append(CheckConstraint(r.expression, r.name, tuple(r.columns), "table"))
-    return {k: tuple(v) for k, v in out.items()}
+    return {k: tuple(v) for k, v in out.items()}, {k: tuple(v) for k, v in excluded.items()}
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
     for row in conn.execute(COLUMNS_SQL, {"relids": relids}):
         columns[row.relid].append(types.column(row, key_of[row.relid], warnings))
     fks = pg_constraints.foreign_keys(conn, relids)
-    checks = pg_constraints.checks(conn, relids, key_of, warnings)
+    checks, exclusions = pg_constraints.checks(conn, relids, key_of, warnings)
     parted = _partitionings(conn, [r for r in rows if r.kind == "p"], key_of, warnings)
     parents = _inheritance(conn, relids)
     keys = {
@@ -179,6 +179,7 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
                 uniques=k.uniques,
                 foreign_keys=fks.get(r.oid, ()),
                 checks=checks.get(r.oid, ()),
+                exclusions=exclusions.get(r.oid, ()),
                 indexes=tuple(_with_opclasses(ix, opclasses.get((r.oid, ix.name or ""))) for ix in k.indexes),
                 row_estimate=estimate,
                 partitioning=partitioning,

@@ -322,6 +322,12 @@ class Builder:
             if text:
                 pieces.append(text)
         pieces += extra_checks
+        for x in table.exclusions:
+            self.warn(
+                table.key,
+                f"exclusion constraint {x.name} ({' '.join(x.definition.split())}) not carried: generated "
+                "rows are not made to respect it, so it is not created in the target",
+            )
         if self.t.inline_fks:
             pieces += [self._fk(table, fk) for fk in table.foreign_keys if not fk.virtual]
         body = ",\n    ".join(pieces)
