@@ -15,7 +15,7 @@ Invariants (checked by ``Schema.__post_init__`` where cheap):
   ``partitioning`` lists its partitions.
 
 The JSON form (``to_json`` / ``from_json``) round-trips exactly, except ``Routine.definition``
-(a function body), which is never written to JSON and takes no part in equality.
+and ``View.definition`` (code), which are never written to JSON and take no part in equality.
 """
 
 from __future__ import annotations
@@ -311,6 +311,22 @@ class Routine:
 
 
 @dataclass(frozen=True)
+class View:
+    """A view or materialized view of the chosen namespaces. ``uses`` are the keys of the
+    tables and views it reads, each listed view before the views that use it.
+
+    ``definition`` (its query) is transient like :attr:`Routine.definition`: a query is code
+    that the target would run, so it is never written to or read from JSON; a Schema from a file
+    names its views, and the DDL says they are not carried."""
+
+    name: str
+    schema: str | None
+    materialized: bool = False
+    uses: tuple[str, ...] = ()
+    definition: str | None = field(default=None, compare=False, metadata={"transient": True})
+
+
+@dataclass(frozen=True)
 class Schema:
     """A whole database (or the chosen namespaces of it) as introspected."""
 
@@ -324,6 +340,9 @@ class Schema:
     composites: tuple[CompositeType, ...] = ()
     extensions: tuple[Extension, ...] = ()
     routines: tuple[Routine, ...] = ()
+    views: tuple[View, ...] = ()
+    # What the source has that no target gets, one phrase per kind ("3 triggers (a, b, c)").
+    not_carried: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     format: int = SCHEMA_FORMAT
     _index: dict[str, Table] = field(init=False, repr=False, compare=False)

@@ -296,3 +296,78 @@ def test_an_exclusion_constraint_is_named_as_not_carried(
     assert compare(source_url, target_pg, script.warnings) == [
         "table public.bookings had 2 row(s) in the source and has none in the target"
     ]
+
+
+VIEWS = """
+CREATE SCHEMA shop;
+CREATE TABLE shop.orders (id int NOT NULL, total numeric(10, 2) NOT NULL, placed date NOT NULL,
+    PRIMARY KEY (id, placed)) PARTITION BY RANGE (placed);
+CREATE TABLE shop.orders_2024 PARTITION OF shop.orders FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE shop.orders_other PARTITION OF shop.orders DEFAULT;
+CREATE FUNCTION shop.rounded(numeric) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$ SELECT round($1) $$;
+-- z_big reads a view (a_recent) and the materialized view totals reads z_big
+CREATE VIEW shop.a_recent AS SELECT id, total FROM shop.orders WHERE placed > '2024-06-01';
+CREATE VIEW shop.z_big AS SELECT id, shop.rounded(total) AS total FROM shop.a_recent WHERE total > 100;
+CREATE MATERIALIZED VIEW shop.totals AS SELECT count(*) AS n, sum(total) AS total FROM shop.z_big;
+CREATE VIEW shop.part AS SELECT id FROM shop.orders_2024;
+CREATE FUNCTION shop.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER orders_touch BEFORE INSERT ON shop.orders FOR EACH ROW EXECUTE FUNCTION shop.touch();
+CREATE RULE orders_no_delete AS ON DELETE TO shop.orders DO INSTEAD NOTHING;
+ALTER TABLE shop.orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_orders ON shop.orders USING (total > 0);
+INSERT INTO shop.orders VALUES (1, 150, '2024-07-01'), (2, 50, '2024-08-01');
+"""
+
+
+def _query(url: str, sql: str) -> list[tuple[object, ...]]:
+    engine = sa.create_engine(sa_url(url), poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.exec_driver_sql(sql)]
+    engine.dispose()
+    return rows
+
+
+def test_views_and_materialized_views_are_carried_within_postgresql(
+    make_pg: Callable[[str], str], target_pg: str
+) -> None:
+    from tests.test_corpus import run_dbsynth
+
+    source_url = make_pg(VIEWS)
+    source = introspect(source_url)
+    assert [(v.name, v.materialized, v.uses) for v in source.views] == [
+        ("a_recent", False, ("shop.orders",)),
+        ("part", False, ("shop.orders_2024",)),
+        ("z_big", False, ("shop.a_recent",)),
+        ("totals", True, ("shop.z_big",)),
+    ]
+    assert source.not_carried == (
+        "1 function (shop.touch())",
+        "1 row-level security policy (shop.orders.own_orders)",
+        "1 rule (shop.orders.orders_no_delete)",
+        "1 trigger (shop.orders.orders_touch)",
+    )
+    code, output = run_dbsynth(
+        "clone", source_url, target_pg, "--create-schema", "--seed", "1", "--no-report"
+    )
+    assert code == 0, output
+    assert (
+        "not carried: 1 function (shop.touch()); 1 row-level security policy (shop.orders.own_orders); "
+        "1 rule (shop.orders.orders_no_delete); 1 trigger (shop.orders.orders_touch)"
+    ) in output
+    rebuilt = introspect(target_pg)
+    assert rebuilt.views == source.views
+    # The materialized view was refreshed after the load: it counts the rows the clone wrote.
+    assert _query(target_pg, "SELECT n FROM shop.totals") == _query(
+        target_pg, "SELECT count(*) FROM shop.z_big"
+    )
+    elsewhere = schema_ddl(Schema.from_json(source.to_json()), "postgresql")
+    assert (
+        "materialized view shop.totals not carried: its query is carried only by clone (never read from a "
+        "model file)"
+    ) in elsewhere.warnings
+    assert not any("VIEW" in s for s in elsewhere.statements)
+    views = "shop.a_recent, shop.part, shop.z_big, shop.totals"
+    assert (
+        f"views not carried (created within PostgreSQL only): {views}"
+        in schema_ddl(source, "sqlite").warnings
+    )

@@ -2,7 +2,8 @@
 index operator classes.
 
 * **Routines**: the user functions (not an extension's, not the system's) that a CHECK, a
-  default, a generated column, an index or a domain CHECK of the chosen tables calls, as
+  default, a generated column, an index or a domain CHECK of the chosen tables, or a view of the
+  chosen namespaces, calls, as
   ``pg_depend`` records it, then every user function whose name followed by ``(`` appears in the
   body of one already taken (a plpgsql or quoted SQL body records no dependency:
   musicbrainz's ``controlled_for_whitespace`` calls ``padded_by_whitespace``). Each comes with
@@ -49,6 +50,9 @@ _DEPENDENTS = """
         JOIN pg_type t ON t.oid = c.contypid JOIN pg_namespace n ON n.oid = t.typnamespace
         WHERE n.nspname = ANY(CAST(:schemas AS text[]))
     UNION SELECT 'pg_proc'::regclass, p.oid FROM unnest(CAST(:procs AS oid[])) p(oid)
+    UNION SELECT 'pg_rewrite'::regclass, r.oid FROM pg_rewrite r
+        JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('v', 'm') AND n.nspname = ANY(CAST(:schemas AS text[]))
 """
 
 _USER_FUNCTIONS_SQL = text(

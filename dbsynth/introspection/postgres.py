@@ -33,7 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Inspector
 
-from dbsynth.introspection import pg_constraints, pg_objects, unknown_schema_error
+from dbsynth.introspection import pg_constraints, pg_objects, pg_views, unknown_schema_error
 from dbsynth.introspection.pg_types import TypeCatalog
 from dbsynth.schema import Column, Index, Partitioning, Schema, Table
 
@@ -199,6 +199,8 @@ def reflect(conn: Connection, schemas: Sequence[str] | None) -> Schema:
         composites=pg_objects.composites(conn, relids, chosen),
         extensions=extensions,
         routines=tuple(routines.values()),
+        views=pg_views.views(conn, chosen),
+        not_carried=pg_views.not_carried(conn, chosen, list(routines)),
         warnings=tuple(sorted(warnings)),
     )
 

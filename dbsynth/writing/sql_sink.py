@@ -102,6 +102,7 @@ class SQLSink(ABC):
         self._columns = {t.table: t.columns for t in spec.tables}
         self._staging: dict[tuple[str, tuple[str, ...], tuple[str, ...]], str] = {}
         self._result: LoadResult | None = None
+        self._after_load: tuple[str, ...] = ()  # the created schema's REFRESH MATERIALIZED VIEW
 
     # -- what each dialect implements ----------------------------------------------------------
 
@@ -182,6 +183,7 @@ class SQLSink(ABC):
         script = create_schema(connection, self.spec.schema, target_dialect=dialect)
         self.notes.append(f"created the schema ({len(script.statements)} statements)")
         self.notes.extend(script.warnings)
+        self._after_load = script.after_load
 
     def _has_rows(self, table_sql: str) -> bool:
         return bool(self._all(f"SELECT EXISTS (SELECT 1 FROM {table_sql})")[0][0])
@@ -306,6 +308,8 @@ class SQLSink(ABC):
             return self._abandon()
         try:
             self._finish()
+            for statement in self._after_load:
+                self._execute(statement)
             self._commit()
         except LoadFailed as exc:
             raise self._failure(str(exc)) from None

@@ -50,12 +50,14 @@ class DdlScript:
     dialect: str
     statements: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+    after_load: tuple[str, ...] = ()  # run once the rows are in (REFRESH MATERIALIZED VIEW)
 
     def sql(self) -> str:
         """The script as one SQL text, warnings first as comments (each on one line: a warning
         quotes source text, which may hold line breaks)."""
         head = "".join(f"-- warning: {' '.join(w.split())}\n" for w in self.warnings)
-        return head + "".join(f"{s};\n" for s in self.statements)
+        tail = "-- after the load:\n" + "".join(f"{s};\n" for s in self.after_load) if self.after_load else ""
+        return head + "".join(f"{s};\n" for s in self.statements) + tail
 
 
 KIND_WORDS: dict[Kind, str] = {
@@ -180,6 +182,9 @@ class Builder:
             self._table(table)
         for table in tables:
             self.groups[2].extend(index_statements(self, table))
+        after_load = self._views(tables)
+        if self.schema.not_carried:
+            self.warnings.append("not carried: " + "; ".join(self.schema.not_carried))
         if not self.t.inline_fks:
             for table in tables:
                 for fk in table.foreign_keys:
@@ -187,7 +192,8 @@ class Builder:
                         self.groups[3].append(
                             f"ALTER TABLE {self.table_sql(table)} ADD {self._fk(table, fk)}"
                         )
-        return DdlScript(self.t.name, tuple(s for g in self.groups for s in g), tuple(self.warnings))
+        statements = tuple(s for g in self.groups for s in g)
+        return DdlScript(self.t.name, statements, tuple(self.warnings), tuple(after_load))
 
     def _claim_tables(self, tables: Sequence[Table]) -> None:
         seen: dict[tuple[str | None, str], Table] = {}
@@ -213,6 +219,43 @@ class Builder:
             named += [c.schema for c in self.schema.composites]
         for name in dict.fromkeys(n for n in named if n and n != DEFAULT_NAMESPACE[self.t.name]):
             self.groups[0].append(f"CREATE SCHEMA IF NOT EXISTS {self.q(name)}")
+
+    def _views(self, tables: Sequence[Table]) -> list[str]:
+        """Views and materialized views (the latter created empty, refreshed after the load),
+        within PostgreSQL, each after what it reads; the statements to run after the load."""
+        views = self.schema.views
+        if not views:
+            return []
+        if not (self.same and self.t.name == "postgresql"):
+            names = ", ".join(f"{v.schema}.{v.name}" if v.schema else v.name for v in views)
+            self.warnings.append(f"views not carried (created within PostgreSQL only): {names}")
+            return []
+        known = {t.key for t in tables} | {
+            p for t in tables if t.partitioning for p in t.partitioning.partitions
+        }
+        refresh = []
+        for v in views:
+            key = f"{v.schema}.{v.name}" if v.schema else v.name
+            what = f"{'materialized ' if v.materialized else ''}view {key}"
+            missing = [u for u in v.uses if u not in known]
+            if v.definition is None:
+                self.warnings.append(
+                    f"{what} not carried: its query is carried only by clone (never read from a model file)"
+                )
+            elif missing:
+                self.warnings.append(
+                    f"{what} not carried: it reads {', '.join(missing)}, which the target does not get"
+                )
+            elif not self.calls_missing(v.definition, what, "query"):
+                query = v.definition.strip().rstrip(";").rstrip()
+                name = self._qualified(v.schema, v.name)
+                if v.materialized:
+                    self.groups[2].append(f"CREATE MATERIALIZED VIEW {name} AS\n{query}\nWITH NO DATA")
+                    refresh.append(f"REFRESH MATERIALIZED VIEW {name}")
+                else:
+                    self.groups[2].append(f"CREATE VIEW {name} AS\n{query}")
+                known.add(key)
+        return refresh
 
     def _qualified(self, namespace: str | None, name: str) -> str:
         return f"{self.q(namespace)}.{self.q(name)}" if namespace else self.q(name)
