@@ -193,12 +193,23 @@ class Index:
 
 @dataclass(frozen=True)
 class Partitioning:
-    """A partitioned table: strategy (range/list/hash), the key text, and its partitions."""
+    """A partitioned table: strategy (range/list/hash), the key text, and its partitions.
+    ``subpartitioned`` holds the partitions that are partitioned themselves (multi-level
+    partitioning), each with its own partitioning."""
 
     strategy: str
     key: str
     partitions: tuple[str, ...] = ()
     bounds: tuple[str, ...] = ()
+    subpartitioned: tuple[Subpartitioning, ...] = ()
+
+
+@dataclass(frozen=True)
+class Subpartitioning:
+    """``partition`` (a key of ``Partitioning.partitions``) is partitioned by ``partitioning``."""
+
+    partition: str
+    partitioning: Partitioning
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.parser import Parser
 from sqlglot.tokens import Token, TokenType
 
-from dbsynth.schema import Schema
+from dbsynth.schema import Partitioning, Schema
 
 # dbsynth dialect name -> sqlglot's
 SQLGLOT_DIALECTS: dict[str, str] = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
@@ -452,12 +452,17 @@ def fragments(schema: Schema) -> Iterator[Fragment]:
             for j, opclass in enumerate(ix.opclasses):
                 if opclass is not None:
                     yield Fragment(f"{where}: {label}", f"opclasses[{j}]", opclass, "name")
-        p = t.partitioning
-        if p is not None:
-            yield Fragment(f"{where}: partitioning", "strategy", p.strategy, "word")
-            yield Fragment(f"{where}: partitioning", "key", p.key, "expressions")
-            for i, bound in enumerate(p.bounds):
-                yield Fragment(f"{where}: partitioning", f"bounds[{i}]", bound, "partition bound")
+        if t.partitioning is not None:
+            yield from _partitioning_fragments(f"{where}: partitioning", t.partitioning)
+
+
+def _partitioning_fragments(where: str, p: Partitioning) -> Iterator[Fragment]:
+    yield Fragment(where, "strategy", p.strategy, "word")
+    yield Fragment(where, "key", p.key, "expressions")
+    for i, bound in enumerate(p.bounds):
+        yield Fragment(where, f"bounds[{i}]", bound, "partition bound")
+    for sub in p.subpartitioned:
+        yield from _partitioning_fragments(f"{where} of {sub.partition}", sub.partitioning)
 
 
 def schema_problem(schema: Schema) -> str | None:

@@ -13,7 +13,18 @@ import sqlalchemy as sa
 
 from dbsynth.errors import SchemaError, TargetError
 from dbsynth.introspection import introspect
-from dbsynth.schema import Attribute, Column, CompositeType, Exclusion, Extension, LogicalType, Schema, Table
+from dbsynth.schema import (
+    Attribute,
+    Column,
+    CompositeType,
+    Exclusion,
+    Extension,
+    LogicalType,
+    Partitioning,
+    Schema,
+    Subpartitioning,
+    Table,
+)
 from dbsynth.writing.ddl import schema_ddl
 from tests.conftest import _fresh_database, sa_url
 from tests.test_ddl import admin, create_in
@@ -371,3 +382,38 @@ def test_views_and_materialized_views_are_carried_within_postgresql(
         f"views not carried (created within PostgreSQL only): {views}"
         in schema_ddl(source, "sqlite").warnings
     )
+
+
+TWO_LEVELS = """
+CREATE TABLE events (id int NOT NULL, region text NOT NULL, at date NOT NULL) PARTITION BY LIST (region);
+CREATE TABLE events_eu PARTITION OF events FOR VALUES IN ('eu') PARTITION BY RANGE (at);
+CREATE TABLE events_eu_2024 PARTITION OF events_eu FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE events_eu_rest PARTITION OF events_eu DEFAULT;
+CREATE TABLE events_rest PARTITION OF events DEFAULT;
+"""
+
+
+def test_multi_level_partitioning_is_kept(make_pg: Callable[[str], str], target_pg: str) -> None:
+    source = introspect(make_pg(TWO_LEVELS))
+    events = source.table("public.events")
+    assert events.partitioning == Partitioning(
+        "list",
+        "region",
+        ("public.events_eu", "public.events_rest"),
+        ("FOR VALUES IN ('eu')", "DEFAULT"),
+        (
+            Subpartitioning(
+                "public.events_eu",
+                Partitioning(
+                    "range",
+                    "at",
+                    ("public.events_eu_2024", "public.events_eu_rest"),
+                    ("FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')", "DEFAULT"),
+                ),
+            ),
+        ),
+    )
+    script = create_in(target_pg, source, "postgresql")
+    eu = "CREATE TABLE public.events_eu PARTITION OF public.events FOR VALUES IN ('eu')"
+    assert f"{eu} PARTITION BY RANGE (at)" in script.statements
+    assert introspect(target_pg).table("public.events").partitioning == events.partitioning

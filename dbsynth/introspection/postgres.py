@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, Inspector
 
 from dbsynth.introspection import pg_constraints, pg_objects, pg_views, unknown_schema_error
 from dbsynth.introspection.pg_types import TypeCatalog
-from dbsynth.schema import Column, Index, Partitioning, Schema, Table
+from dbsynth.schema import Column, Index, Partitioning, Schema, Subpartitioning, Table
 
 DIALECT = "postgresql"
 STRATEGIES: dict[str, str] = {"r": "range", "l": "list", "h": "hash"}
@@ -96,11 +96,13 @@ COLUMNS_SQL = text(
 
 _PARTITIONS_SQL = text(
     """
-    SELECT i.inhparent AS parent, n.nspname AS schema, c.relname AS name,
-           pg_get_expr(c.relpartbound, c.oid) AS bound
+    SELECT i.inhparent AS parent, c.oid, n.nspname AS schema, c.relname AS name,
+           pg_get_expr(c.relpartbound, c.oid) AS bound, c.relkind AS kind,
+           pt.partstrat AS strategy, pg_get_partkeydef(c.oid) AS partkey
     FROM pg_inherits i
     JOIN pg_class c ON c.oid = i.inhrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_partitioned_table pt ON pt.partrelid = c.oid
     WHERE c.relispartition AND i.inhparent = ANY(CAST(:parents AS oid[]))
     ORDER BY i.inhparent, n.nspname, c.relname
     """
@@ -260,9 +262,6 @@ def _partitionings(
     tree = {t.parent: t for t in conn.execute(_PARTITION_TREE_SQL, {"parents": parents})}
     out: dict[int, tuple[Partitioning, int | None]] = {}
     for r in rows:
-        strategy = STRATEGIES.get(r.strategy, r.strategy)
-        # pg_get_partkeydef prints "RANGE (payment_date)": keep what is inside the parentheses.
-        key = r.partkey.partition(" (")[2].removesuffix(")")
         parts = children[r.oid]
         t = tree.get(r.oid)
         estimate = 0 if t is None else (round(t.total) if t.known else None)
@@ -271,16 +270,33 @@ def _partitionings(
                 f"{key_of[r.oid]}: {t.own_fks} foreign key(s) declared on its partitions but not on "
                 "the table itself are ignored"
             )
-        out[r.oid] = (
-            Partitioning(
-                strategy,
-                key,
-                tuple(f"{p.schema}.{p.name}" for p in parts),
-                tuple(p.bound for p in parts),
-            ),
-            estimate,
-        )
+        out[r.oid] = (_partitioning(conn, r, parts), estimate)
     return out
+
+
+def _partitioning(conn: Connection, table: Any, parts: Sequence[Any], depth: int = 0) -> Partitioning:
+    """The partitioning of ``table`` (a row with strategy and partkey) over its direct ``parts``,
+    with those that are partitioned themselves (multi-level partitioning) below it."""
+    strategy = STRATEGIES.get(table.strategy, table.strategy)
+    # pg_get_partkeydef prints "RANGE (payment_date)": keep what is inside the parentheses.
+    key = table.partkey.partition(" (")[2].removesuffix(")")
+    parted = [p for p in parts if p.kind == "p"]
+    sub: list[Subpartitioning] = []
+    if parted and depth < 32:
+        children: dict[int, list[Any]] = defaultdict(list)
+        for c in conn.execute(_PARTITIONS_SQL, {"parents": [p.oid for p in parted]}):
+            children[c.parent].append(c)
+        for p in parted:
+            sub.append(
+                Subpartitioning(f"{p.schema}.{p.name}", _partitioning(conn, p, children[p.oid], depth + 1))
+            )
+    return Partitioning(
+        strategy,
+        key,
+        tuple(f"{p.schema}.{p.name}" for p in parts),
+        tuple(p.bound for p in parts),
+        tuple(sub),
+    )
 
 
 def _inheritance(conn: Connection, relids: Sequence[int]) -> dict[int, tuple[str, ...]]:

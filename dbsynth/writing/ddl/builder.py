@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dbsynth import sqltext
 from dbsynth.errors import SchemaError
 from dbsynth.plugins import extension_statements
-from dbsynth.schema import CheckConstraint, Column, ForeignKey, LogicalType, Schema, Table
+from dbsynth.schema import CheckConstraint, Column, ForeignKey, LogicalType, Partitioning, Schema, Table
 from dbsynth.writing.ddl.dialects import (
     DEFAULT_NAMESPACE,
     JSON_VALIDATES,
@@ -579,15 +579,27 @@ class Builder:
         p = table.partitioning
         if p is None or not self.same or self.t.partitions != "statements":
             return []
+        return self._partitions_of(table.schema, self.table_sql(table), p)
+
+    def _partitions_of(self, schema: str | None, parent: str, p: Partitioning) -> list[str]:
+        """``CREATE TABLE ... PARTITION OF`` each partition of ``parent``; one that is partitioned
+        itself says how, and its own partitions follow it (multi-level partitioning)."""
+        sub = {s.partition: s.partitioning for s in p.subpartitioned}
         out = []
         for key, bound in zip(p.partitions, p.bounds, strict=True):
-            prefix = f"{table.schema}."
+            prefix = f"{schema}."
             namespace, _, name = (
-                (table.schema, "", key[len(prefix) :]) if key.startswith(prefix) else key.rpartition(".")
+                (schema, "", key[len(prefix) :]) if key.startswith(prefix) else key.rpartition(".")
             )
-            partition = self._qualified(namespace or table.schema, name)
-            bound = self.sql(bound, "partition bound")
-            out.append(f"CREATE TABLE {partition} PARTITION OF {self.table_sql(table)} {bound}")
+            partition = self._qualified(namespace or schema, name)
+            statement = f"CREATE TABLE {partition} PARTITION OF {parent} {self.sql(bound, 'partition bound')}"
+            below = sub.get(key)
+            if below is None:
+                out.append(statement)
+                continue
+            key_sql = self.sql(below.key, "expressions")
+            out.append(f"{statement} PARTITION BY {self.sql(below.strategy, 'word').upper()} ({key_sql})")
+            out += self._partitions_of(namespace or schema, partition, below)
         return out
 
     def _owned_sequences(self, table: Table) -> list[str]:
