@@ -180,7 +180,7 @@ def test_functions_the_schema_calls_are_carried_within_postgresql(
     ]
     target = target_pg
     script = create_in(target, source, "postgresql")
-    assert script.warnings == ()
+    assert script.warnings == ("not carried: 1 function (app.unused())",)
     rebuilt = introspect(target)
     assert rebuilt.table("app.items") == replace(source.table("app.items"), row_estimate=0)
     assert [r.signature for r in rebuilt.routines] == [r.signature for r in source.routines]
@@ -206,6 +206,7 @@ def test_function_bodies_never_travel_in_a_model_file(with_functions: Schema, ta
         "body is carried only by clone (never read from a model file)",
         "app.items: CHECK name_clean dropped: it calls the function app.clean(text), whose body "
         "is carried only by clone (never read from a model file)",
+        "not carried: 1 function (app.unused())",
     )
     data = source.to_data()
     data["routines"][0]["definition"] = "CREATE FUNCTION app.padded(text) ..."

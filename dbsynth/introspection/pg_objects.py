@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -79,6 +80,23 @@ _CALLED_SQL = text(
 )
 
 _FUNCTIONDEF_SQL = text("SELECT pg_get_functiondef(CAST(:oid AS oid))")
+
+# A plain aggregate (pagila's group_concat) has no pg_get_functiondef: its definition is spelled
+# from pg_aggregate; its support functions are routines of their own.
+_AGGREGATE_SQL = text(
+    """
+    SELECT a.aggkind AS kind, ARRAY[a.aggtransfn::oid, a.aggfinalfn::oid, a.aggcombinefn::oid] AS support,
+           a.aggmtransfn::oid <> 0 AS moving,
+           format('CREATE OR REPLACE AGGREGATE %s (SFUNC = %s, STYPE = %s%s%s%s)', p.oid::regprocedure,
+                  a.aggtransfn::regproc, format_type(a.aggtranstype, NULL),
+                  CASE WHEN a.aggfinalfn <> 0 THEN ', FINALFUNC = ' || a.aggfinalfn::regproc END,
+                  CASE WHEN a.aggcombinefn <> 0 THEN ', COMBINEFUNC = ' || a.aggcombinefn::regproc END,
+                  CASE WHEN a.agginitval IS NOT NULL THEN ', INITCOND = ' || quote_literal(a.agginitval) END)
+               AS definition
+    FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid
+    WHERE a.aggfnoid = CAST(:oid AS oid)
+    """
+)
 
 _EXTENSIONS_SQL = text(
     f"""
@@ -148,27 +166,36 @@ def routines(
     for oid, r in user.items():
         by_name[r.name].append(oid)
     taken: dict[int, None] = {}
+    aggregates: dict[int, Any] = {}
+    support: dict[int, list[int]] = {}
     while wanted:
         oid = wanted.pop(0)
         if oid in taken:
             continue
         taken[oid] = None
+        support[oid] = []
+        if user[oid].kind == "a":
+            aggregates[oid] = conn.execute(_AGGREGATE_SQL, {"oid": oid}).one()
+            support[oid] = [o for o in aggregates[oid].support if o in user]
+        wanted.extend(o for o in support[oid] if o not in taken)
         for name in _called_names(user[oid].body or "", by_name):
             wanted.extend(o for o in by_name[name] if o not in taken)
     out: dict[int, Routine] = {}
     for oid in sorted(taken):
         r = user[oid]
         definition = None
+        aggregate = aggregates.get(oid)
         if r.kind == "f" and r.language in CARRIED_LANGUAGES:
             definition = conn.execute(_FUNCTIONDEF_SQL, {"oid": oid}).scalar_one()
+        elif aggregate is not None and aggregate.kind == "n" and not aggregate.moving:
+            definition = aggregate.definition
         else:
             warnings.append(
                 f"function {r.signature} ({'aggregate' if r.kind == 'a' else r.language}) is called by "
                 "the schema but cannot be carried to a target"
             )
-        calls = tuple(
-            user[o].signature for n in _called_names(r.body or "", by_name) for o in by_name[n] if o != oid
-        )
+        called = [o for n in _called_names(r.body or "", by_name) for o in by_name[n]] + support[oid]
+        calls = tuple(dict.fromkeys(user[o].signature for o in called if o != oid))
         out[oid] = Routine(r.name, r.schema, r.signature, r.language, calls, definition)
     return out
 

@@ -188,7 +188,7 @@ class Builder:
         if not self.t.inline_fks:
             for table in tables:
                 for fk in table.foreign_keys:
-                    if not fk.virtual:
+                    if self._creates(table, fk):
                         self.groups[3].append(
                             f"ALTER TABLE {self.table_sql(table)} ADD {self._fk(table, fk)}"
                         )
@@ -372,7 +372,7 @@ class Builder:
                 "rows are not made to respect it, so it is not created in the target",
             )
         if self.t.inline_fks:
-            pieces += [self._fk(table, fk) for fk in table.foreign_keys if not fk.virtual]
+            pieces += [self._fk(table, fk) for fk in table.foreign_keys if self._creates(table, fk)]
         body = ",\n    ".join(pieces)
         self.groups[1].append(
             f"CREATE TABLE {self.table_sql(table)} (\n    {body}\n){self._table_suffix(table)}"
@@ -505,6 +505,29 @@ class Builder:
             return None
         name = self.claim("check", check.name, table)
         return f"{self.constraint(name)}CHECK ({text})"
+
+    def _creates(self, table: Table, fk: ForeignKey) -> bool:
+        """Whether ``fk`` becomes a constraint of the target. Virtual FKs never do. MySQL's InnoDB
+        lets an FK reference any indexed columns; PostgreSQL and SQLite want a primary key or a
+        UNIQUE constraint there, so across dialects such an FK stays a relation that generation
+        honours (every child row references an existing parent row) but is not created."""
+        if fk.virtual:
+            return False
+        if self.same:
+            return True
+        parent = self.schema.table(fk.ref_table)
+        keys = [parent.primary_key.columns] if parent.primary_key else []
+        keys += [u.columns for u in parent.uniques if u.where is None]
+        if any(set(k) == set(fk.ref_columns) for k in keys):
+            return True
+        name = f"{fk.name} " if fk.name else ""
+        self.warn(
+            table.key,
+            f"foreign key {name}({', '.join(fk.columns)}) references {parent.key} "
+            f"({', '.join(fk.ref_columns)}), which is not a key there; not created in the target "
+            "(generated rows still reference existing parent rows)",
+        )
+        return False
 
     def _fk(self, table: Table, fk: ForeignKey) -> str:
         parent = self.schema.table(fk.ref_table)
