@@ -141,8 +141,14 @@ def build_report(
         seed=seed,
     )
     samples = tuple(_sample_note(overlap, key, source_sample, target_sample) for key in frames)
+    # What the source has that no clone carries (triggers, policies, rules...), in one line.
+    not_carried = (
+        ("not carried: " + "; ".join(source_schema.not_carried),) if source_schema.not_carried else ()
+    )
     warnings = tuple(
-        dict.fromkeys((*source_schema.warnings, *_sample_warnings(source_sample, target_sample)))
+        dict.fromkeys(
+            (*source_schema.warnings, *not_carried, *_sample_warnings(source_sample, target_sample))
+        )
     )
     return Report(
         source=display_url(source),
