@@ -46,6 +46,9 @@ def check_model_data(data: dict[str, Any], origin: str, body: type) -> None:
         schema = _schema(data.get("schema"))
         decoded = from_data(body, {k: v for k, v in data.items() if k != "schema"})
         _settings(decoded.settings)
+        # What a relationship links is checked first: tables and copulas name relationships, and
+        # an unknown parent must be reported as itself, not as a copula dimension it breaks.
+        _links(schema, decoded.relationships)
         models = _tables(schema, decoded.tables, decoded.relationships)
         _relationships(schema, decoded.relationships, models)
     except FieldError as exc:
@@ -236,7 +239,8 @@ def _copula(path: str, schema: Schema, table: Table, tm: Any, relationships: Any
         inv.require(name in dims, join(path, f"names[{i}]"), f"'{name}' is no dimension of {tm.table}")
 
 
-def _relationships(schema: Schema, relationships: Any, models: dict[str, Any]) -> None:
+def _links(schema: Schema, relationships: Any) -> None:
+    """Each relationship has its own id and is a foreign key of the schema."""
     ids: dict[str, int] = {}
     for i, r in enumerate(relationships):
         p = f"relationships[{i}]"
@@ -252,6 +256,12 @@ def _relationships(schema: Schema, relationships: Any, models: dict[str, Any]) -
         inv.require(
             ok, join(p, "columns"), f"{r.child}({', '.join(r.columns)}) is not a foreign key to {r.parent}"
         )
+
+
+def _relationships(schema: Schema, relationships: Any, models: dict[str, Any]) -> None:
+    for i, r in enumerate(relationships):
+        p = f"relationships[{i}]"
+        child = schema.table(r.child)
         rows = models[r.child].row_count if r.child in models else MAX_ROWS
         # A fitted mean cannot exceed the child's rows; a prior's or the config's (``note``) can:
         # the child table was empty in the source.

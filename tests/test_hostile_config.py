@@ -31,13 +31,7 @@ from hypothesis import strategies as st
 
 ACCEPTED = "accepted: config check says the file is valid for this database"
 
-KNOWN_DEFECTS: dict[str, str] = {
-    "unique-regex-2-values": ACCEPTED + " (40 unique names from a pattern with 2 strings)",
-    "sequence-int64-overflow": ACCEPTED + " (160 values from 9223372036854775000 step 1000)",
-    "pg-sequence-int32-overflow": ACCEPTED + " (160 values from 2147483600 step 1000 in an integer column)",
-    "expression-divides-by-zero": ACCEPTED,
-    "range-outside-check": ACCEPTED + " (age 100..200 against CHECK (age BETWEEN 16 AND 45))",
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 def known(case_id: str) -> list[pytest.MarkDecorator]:

@@ -48,12 +48,7 @@ import dbsynth
 
 # Recorded against the code this branch is based on; the git history of this table keeps the
 # defects fixed before.
-KNOWN_DEFECTS: dict[str, str] = {
-    "relationship-parent-unknown": (
-        "refused at load, but the error names a consequence (tables[0].copula.names[6]: "
-        "'^player(team_id).tier' is no dimension of player), not relationships[0].parent"
-    ),
-}
+KNOWN_DEFECTS: dict[str, str] = {}
 
 
 def known(case_id: str) -> list[pytest.MarkDecorator]:

@@ -10,6 +10,7 @@ import click
 from dbsynth.cli.options import DatabaseUrl, schema_option, source_url_argument
 from dbsynth.cli.render import status, stderr_console
 from dbsynth.config import ConfigError, json_schema_path, load_and_bind, load_config
+from dbsynth.config.feasible import count_rows
 from dbsynth.config.starter import INIT_SAMPLE_ROWS, starter_config, survey
 from dbsynth.db import display_url, parse_url
 from dbsynth.errors import UsageError
@@ -110,7 +111,8 @@ def check_command(config_file: Path, url: str | None, schemas: tuple[str, ...]) 
             status(err, f"{config_file}: the file is valid (pass a URL to check it against a database)")
             return
         status(err, f"Reading the schema of {display_url(parse_url(url))} (read-only) ...")
-        bound = load_and_bind(config_file, introspect(url, list(schemas) or None))
+        schema = introspect(url, list(schemas) or None)
+        bound = load_and_bind(config_file, schema, count_rows(url, schema, configured_tables(config_file)))
     except ConfigError as exc:
         for line in exc.problems:
             click.echo(line, err=True)
@@ -123,6 +125,18 @@ def check_command(config_file: Path, url: str | None, schemas: tuple[str, ...]) 
         f"{config_file}: valid for this database ({len(bound.tables_to_fit)} tables to fit, "
         f"{len(bound.copy_tables)} copied, {len(bound.excluded)} excluded)",
     )
+
+
+def configured_tables(path: Path) -> list[str]:
+    """The tables whose columns ``path`` configures (their row counts bound what a generator must
+    make); what a broken file still says, so that binding reports its problems too."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        if exc.partial is None:
+            return []
+        config = exc.partial
+    return [t.name for t in config.tables if t.columns]
 
 
 @config_group.command("schema")

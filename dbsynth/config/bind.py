@@ -16,7 +16,7 @@ column a :class:`ColumnOverride` with the generator already built for the column
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from sqlglot import exp
 from dbsynth.columns.base import FitContext
 from dbsynth.columns.generators import ExpressionGenerator, ParamProblems, generators
 from dbsynth.columns.pii import PiiKind
+from dbsynth.config import feasible
 from dbsynth.config.load import load_config
 from dbsynth.config.types import (
     ColumnConfig,
@@ -107,30 +108,43 @@ class BoundConfig:
         return self.config.sample_rows
 
 
-def bind(config: Config, schema: Schema, earlier: Sequence[Issue] = ()) -> BoundConfig:
+def bind(
+    config: Config,
+    schema: Schema,
+    earlier: Sequence[Issue] = (),
+    counts: Mapping[str, int] | None = None,
+) -> BoundConfig:
     """See the module docstring; raises :class:`ConfigError` listing every problem, the
-    ``earlier`` ones (from loading) included."""
-    return Binder(config, schema, earlier).run()
+    ``earlier`` ones (from loading) included. ``counts``: the source's row count per table key,
+    where known better than the schema's ``row_estimate`` (which is used otherwise)."""
+    return Binder(config, schema, earlier, counts).run()
 
 
-def load_and_bind(path: str | Path, schema: Schema) -> BoundConfig:
+def load_and_bind(path: str | Path, schema: Schema, counts: Mapping[str, int] | None = None) -> BoundConfig:
     """Load the config at ``path`` and bind it to ``schema``, reporting the problems of both
     passes in one :class:`ConfigError` (a file that is not YAML stops after the first)."""
     try:
-        return bind(load_config(path), schema)
+        return bind(load_config(path), schema, counts=counts)
     except ConfigError as exc:
         if exc.partial is None or exc.partial.origin != str(path):
             raise
-        return bind(exc.partial, schema, exc.issues)
+        return bind(exc.partial, schema, exc.issues, counts)
 
 
 class Binder:
     """One binding of ``config`` to ``schema``; ``issues`` collects its problems. Its column
     checks are also what :mod:`dbsynth.config.apply` runs against a model's schema."""
 
-    def __init__(self, config: Config, schema: Schema, earlier: Sequence[Issue] = ()):
+    def __init__(
+        self,
+        config: Config,
+        schema: Schema,
+        earlier: Sequence[Issue] = (),
+        counts: Mapping[str, int] | None = None,
+    ):
         self.config = config
         self.source = schema
+        self.counts = dict(counts or {})
         self.issues: list[Issue] = list(earlier)
         self.warnings: list[str] = []
 
@@ -323,13 +337,20 @@ class Binder:
             if cc.name not in table.column_names:
                 self.problem(cc.mark, unknown_column(cc.name, table))
                 continue
-            override = self.column(table, table.column(cc.name), cc, computed)
+            override = self.column(table, table.column(cc.name), cc, computed, self.planned_rows(table, tc))
             if override is not None:
                 out[(table.key, cc.name)] = override
         return out
 
+    def planned_rows(self, table: Table, tc: TableConfig) -> int | None:
+        """The rows the table gets when the config alone decides (None: unknown)."""
+        if tc.rows is not None:
+            return tc.rows
+        count = self.counts.get(table.key, table.row_estimate)
+        return None if count is None else round(count * (tc.scale if tc.scale is not None else 1.0))
+
     def column(
-        self, table: Table, col: Column, cc: ColumnConfig, computed: set[str]
+        self, table: Table, col: Column, cc: ColumnConfig, computed: set[str], rows: int | None = None
     ) -> ColumnOverride | None:
         where = f"column {table.key}.{col.name}"
         role = filled_by_dbsynth(table, col)
@@ -377,6 +398,9 @@ class Binder:
                         spec.marks.get(param, spec.mark) if param else spec.mark, f"{where}: {message}"
                     )
                 return None
+            for param, message in feasible.problems(model, col, table, rows, unique, self.source.dialect):
+                self.problem(spec.marks.get(param, spec.mark) if param else spec.mark, f"{where}: {message}")
+                ok = False
             if isinstance(model, ExpressionGenerator):
                 for name in model.inputs:
                     if name in computed:
