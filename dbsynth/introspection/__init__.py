@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dbsynth.db import backend, connect, connection_error, parse_url
 from dbsynth.errors import DbsynthError, SchemaError, UnsupportedDatabase
-from dbsynth.schema import Schema
+from dbsynth.schema import ForeignKey, Schema
 
 Reflector = Callable[[Connection, Sequence[str] | None], Schema]
 
@@ -62,7 +62,7 @@ def introspect(url: str | URL, schemas: str | Sequence[str] | None = None) -> Sc
             raise connection_error(exc, parsed) from None
     from dbsynth.plugins import annotate_warnings  # loads the plugins (models, L2) only when used
 
-    return annotate_warnings(drop_dangling_fks(schema))
+    return annotate_warnings(drop_duplicate_fks(drop_dangling_fks(schema)))
 
 
 def drop_dangling_fks(schema: Schema) -> Schema:
@@ -84,6 +84,30 @@ def drop_dangling_fks(schema: Schema) -> Schema:
     return replace(schema, tables=tuple(tables), warnings=tuple(warnings))
 
 
+def drop_duplicate_fks(schema: Schema) -> Schema:
+    """Keep one of two foreign keys that pair the same columns with the same parent columns
+    (a database accepts the same constraint twice under two names): they constrain the rows
+    alike, and the model holds one relationship per child column list."""
+    warnings = list(schema.warnings)
+    tables = []
+    for t in schema.tables:
+        kept: dict[tuple[object, ...], ForeignKey] = {}
+        for fk in t.foreign_keys:
+            same = (fk.columns, fk.ref_table, fk.ref_columns)
+            if same in kept:
+                names = [n for n in (kept[same].name, fk.name) if n]
+                named = f" ({' and '.join(names)})" if names else ""
+                warnings.append(
+                    f"{t.key}: foreign key ({', '.join(fk.columns)}) -> {fk.ref_table} is declared "
+                    f"twice{named}; it is kept once"
+                )
+                continue
+            kept[same] = fk
+        unique = tuple(kept.values())
+        tables.append(replace(t, foreign_keys=unique) if unique != t.foreign_keys else t)
+    return replace(schema, tables=tuple(tables), warnings=tuple(warnings))
+
+
 def unknown_schema_error(name: str, available: Sequence[str]) -> SchemaError:
     from dbsynth.errors import did_you_mean
 
@@ -94,4 +118,4 @@ def unknown_schema_error(name: str, available: Sequence[str]) -> SchemaError:
     )
 
 
-__all__ = ["REFLECTORS", "drop_dangling_fks", "introspect", "unknown_schema_error"]
+__all__ = ["REFLECTORS", "drop_dangling_fks", "drop_duplicate_fks", "introspect", "unknown_schema_error"]
