@@ -36,7 +36,8 @@ from sqlglot.errors import SqlglotError
 from sqlglot.parser import Parser
 from sqlglot.tokens import Token, TokenType
 
-from dbsynth.schema import Partitioning, Schema
+from dbsynth.errors import did_you_mean
+from dbsynth.schema import Partitioning, Schema, Table
 
 # dbsynth dialect name -> sqlglot's
 SQLGLOT_DIALECTS: dict[str, str] = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
@@ -486,3 +487,53 @@ def shown(text: str, limit: int = 80) -> str:
     """``text`` quoted for a one-line message, cut to ``limit`` characters."""
     cut = text if len(text) <= limit else text[: limit - 1] + "…"
     return repr(cut)
+
+
+# -- sampling filters -------------------------------------------------------------------------
+
+# Functions sqlglot does not model itself but that only compute (a where may call them); any
+# other unknown function (nextval, setval, pg_sleep, a user function) is refused.
+SAFE_WHERE_FUNCTIONS = frozenset(
+    {"strftime", "julianday", "date_part", "date_trunc", "char_length", "octet_length", "regexp_like"}
+)
+
+
+def where_problem(text: str, dialect: str, table: Table | None = None) -> str | None:
+    """Why ``text`` is not a sampling filter of ``table`` (in ``dialect``), or None.
+
+    A filter (the config's ``where``, ``fit --where``) is pasted into the sampling query of the
+    source, so it must be one condition over the table's own columns: a syntax error, a second
+    statement, a subquery or a function that is not a plain computation (``nextval``) is refused
+    before the source is read. Without ``table`` the columns are not checked. The answer is a
+    phrase to follow the name of the filter (``where in table T: ...``)."""
+    try:
+        trees = sqlglot.parse(text, read=SQLGLOT_DIALECTS.get(dialect, dialect))
+    except (SqlglotError, ValueError) as exc:
+        return f"not a SQL condition: {' '.join(str(exc).split())[:120]}"
+    parsed = [t for t in trees if t is not None]
+    if len(parsed) != 1:
+        return f"one SQL condition is allowed, not {len(parsed)} statements"
+    tree = parsed[0]
+    if not isinstance(tree, exp.Condition) or isinstance(tree, exp.Query | exp.Command):
+        return f"a {tree.key.upper()} statement is not a SQL condition"
+    if tree.find(exp.Select, exp.Subquery, exp.Query) is not None:
+        return "a subquery is not allowed; filter on the table's own columns"
+    for func in tree.find_all(exp.Anonymous):
+        name = str(func.name).lower()
+        if name not in SAFE_WHERE_FUNCTIONS or name in DENIED_FUNCTIONS:
+            return f"function {name}() is not allowed in a sampling filter"
+    for func in tree.find_all(exp.Func):
+        name = func.sql_name().lower()
+        if name in DENIED_FUNCTIONS:
+            return f"function {name}() is not allowed in a sampling filter"
+    if table is None:
+        return None
+    for col in tree.find_all(exp.Column):
+        if col.table and col.table not in (table.name, table.key):
+            return f"column {col.sql()} is not of table {table.key}"
+    folded = {c.lower() for c in table.column_names}
+    for col in tree.find_all(exp.Column):
+        name = col.name
+        if name and name not in table.column_names and name.lower() not in folded:
+            return f"unknown column '{name}'." + did_you_mean(name, table.column_names)
+    return None

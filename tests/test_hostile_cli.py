@@ -190,6 +190,25 @@ OTHER_OPTIONS = {
     "fit-min-count-0": (["fit", "{source}", "-o", "{tmp}/m.json", "--min-count", "0"], "--min-count"),
     "fit-locale-unknown": (["fit", "{source}", "-o", "{tmp}/m.json", "--locale", "xx_YY"], "--locale"),
     "fit-table-unknown": (["fit", "{source}", "-o", "{tmp}/m.json", "--table", "ghost"], "ghost"),
+    "fit-seed-negative": (["fit", "{source}", "-o", "{tmp}/m.json", "--seed", "-1"], "--seed"),
+    "demo-seed-negative": (["demo", "--workdir", "{tmp}/demo", "--seed", "-1"], "--seed"),
+    # A sampling filter is pasted into the source's query: checked as the config's where is.
+    "fit-where-syntax-error": (
+        ["fit", "{source}", "-o", "{tmp}/m.json", "--where", "player=age >"],
+        "--where",
+    ),
+    "fit-where-drop-table": (
+        ["fit", "{source}", "-o", "{tmp}/m.json", "--where", "player=1=1; DROP TABLE team"],
+        "--where",
+    ),
+    "fit-where-nextval": (
+        ["fit", "{source}", "-o", "{tmp}/m.json", "--where", "player=nextval('s') > 0"],
+        "--where",
+    ),
+    "fit-where-subquery": (
+        ["fit", "{source}", "-o", "{tmp}/m.json", "--where", "player=team_id IN (SELECT 1)"],
+        "--where",
+    ),
 }
 
 
@@ -201,6 +220,18 @@ def test_option_out_of_range_is_refused(name: str, league: League, tmp_path: Pat
     assert_clean_refusal(run, usage_ok=True)
     assert option in run.error, f"the error does not name {option}\n{run.describe()}"
     assert not (tmp_path / "m.json").exists()
+    assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.parametrize(
+    "condition", ["age >", "1=1; DROP TABLE team", "nextval('s') > 0", "team_id IN (SELECT 1)"]
+)
+def test_fit_where_is_refused_before_the_source_is_opened(condition: str, tmp_path: Path) -> None:
+    # The source does not exist: an error naming it would mean the filter was left to the server.
+    source = f"sqlite:///{tmp_path / 'missing.sqlite'}"
+    run = run_cli(["fit", source, "-o", str(tmp_path / "m.json"), "--where", f"player={condition}"])
+    assert_clean_refusal(run)
+    assert run.error.startswith("Error: --where player: "), run.describe()
 
 
 # -- file targets where nothing can be written -----------------------------------------------------

@@ -143,6 +143,17 @@ CASES = [
         ("player.age", "check"),
     ),
     Case("rows-beyond-int64", "tables:\n  player:\n    rows: 99999999999999999999999\n", ("rows", "player")),
+    Case("seed-beyond-int64", "seed: 18446744073709551616\n", ("seed",)),
+    Case(
+        "expression-longer-than-column",
+        columns("team", "tier", "{generator: expression, expression: \"'x' + '" + "y" * 60 + "'\"}"),
+        ("team.tier", "expression"),
+    ),
+    Case(
+        "unique-range-too-narrow",
+        columns("player", "shirt", "{generator: range, min: 1, max: 3, unique: true}"),
+        ("player.shirt", "unique"),
+    ),
     Case("rows-negative", "tables:\n  player:\n    rows: -5\n", ("rows", "player")),
     Case("null-rate-on-not-null", columns("player", "age", "{null_rate: 0.5}"), ("null_rate", "player.age")),
     Case(

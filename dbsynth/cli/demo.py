@@ -133,7 +133,13 @@ def workspace(workdir: Path | None) -> Iterator[Path]:
 
 @click.command("demo")
 @workdir_option
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the example data.")
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**63 - 1),
+    default=0,
+    show_default=True,
+    help="Seed of the example data.",
+)
 @click.option(
     "--customers",
     type=click.IntRange(min=1),

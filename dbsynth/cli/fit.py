@@ -17,10 +17,12 @@ from dbsynth.cli.options import (
 )
 from dbsynth.cli.outputs import check_output_file
 from dbsynth.cli.render import status, stderr_console, stdout_console
-from dbsynth.db import display_url, parse_url
+from dbsynth.db import backend, display_url, parse_url
+from dbsynth.errors import UsageError
 from dbsynth.fitting.explain import explain
 from dbsynth.model import Model
 from dbsynth.options import FitOptions
+from dbsynth.sqltext import where_problem
 
 
 @click.command("fit")
@@ -62,6 +64,11 @@ def fit_command(
         raise click.UsageError("give --output FILE (or --explain to only look)")
     # Bad options fail before the source is touched, not after minutes of sampling.
     options = options_from(FitOptions, {**params, "schemas": schemas or None})
+    dialect = backend(parse_url(url))
+    for table, condition in (options.where or {}).items():
+        problem = where_problem(condition, dialect)
+        if problem is not None:
+            raise UsageError(f"--where {table}: {problem}")
     check_output_file(output, "--output", url)
     loaded = read_config(config)
     err = stderr_console()

@@ -20,9 +20,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import sqlglot
-from sqlglot import exp
-
 from dbsynth.columns.base import FitContext
 from dbsynth.columns.generators import ExpressionGenerator, ParamProblems, generators
 from dbsynth.columns.pii import PiiKind
@@ -40,6 +37,7 @@ from dbsynth.config.types import (
 )
 from dbsynth.errors import SchemaError, did_you_mean
 from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table, UniqueConstraint
+from dbsynth.sqltext import where_problem
 
 TEXT = frozenset({LogicalType.STRING, LogicalType.TEXT})
 DATES = frozenset({LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ})
@@ -56,7 +54,6 @@ KEY_FAMILY: dict[LogicalType, str] = {
     LogicalType.TIMESTAMP: "timestamp",
     LogicalType.TIMESTAMPTZ: "timestamp",
 }
-SQLGLOT_DIALECTS = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
 
 @dataclass(frozen=True)
@@ -449,53 +446,10 @@ class Binder:
         return True
 
     def check_where(self, table: Table, tc: TableConfig, dialect: str) -> None:
-        """A ``where`` must be one condition over the table's own columns: it is pasted into the
-        sampling query, so a syntax error, a second statement, a subquery or a function that is
-        not a plain computation (``nextval``) is refused here rather than sent to the source."""
-        mark = tc.marks["where"]
-        where = f"where in table {table.key}"
-        try:
-            trees = sqlglot.parse(tc.where or "", read=SQLGLOT_DIALECTS.get(dialect, dialect))
-        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError, ValueError) as exc:
-            reason = " ".join(str(exc).split())[:120]
-            self.problem(mark, f"{where} is not a SQL condition: {reason}")
-            return
-        parsed = [t for t in trees if t is not None]
-        if len(parsed) != 1:
-            self.problem(mark, f"{where} must be one SQL condition, not {len(parsed)} statements")
-            return
-        tree = parsed[0]
-        if not isinstance(tree, exp.Condition) or isinstance(tree, exp.Query | exp.Command):
-            self.problem(mark, f"{where} must be a SQL condition, got a {tree.key.upper()} statement")
-            return
-        if tree.find(exp.Select, exp.Subquery, exp.Query) is not None:
-            self.problem(mark, f"{where}: a subquery is not allowed; filter on the table's own columns")
-            return
-        for func in tree.find_all(exp.Anonymous):
-            name = str(func.name).lower()
-            if name not in SAFE_WHERE_FUNCTIONS:
-                self.problem(mark, f"{where}: function {name}() is not allowed in a sampling filter")
-                return
-        for col in tree.find_all(exp.Column):
-            if col.table and col.table not in (table.name, table.key):
-                self.problem(mark, f"{where}: column {col.sql()} is not of table {table.key}")
-                return
-        for col in tree.find_all(exp.Column):
-            name = col.name
-            if (
-                name
-                and name not in table.column_names
-                and name.lower() not in {c.lower() for c in table.column_names}
-            ):
-                hint = did_you_mean(name, table.column_names)
-                self.problem(mark, f"{where}: unknown column '{name}'." + hint)
-
-
-# Functions sqlglot does not model itself but that only compute (a where may call them); any
-# other unknown function (nextval, setval, pg_sleep, a user function) is refused.
-SAFE_WHERE_FUNCTIONS = frozenset(
-    {"strftime", "julianday", "date_part", "date_trunc", "char_length", "octet_length", "regexp_like"}
-)
+        """A ``where`` is pasted into the sampling query: see :func:`dbsynth.sqltext.where_problem`."""
+        problem = where_problem(tc.where or "", dialect, table)
+        if problem is not None:
+            self.problem(tc.marks["where"], f"where in table {table.key}: {problem}")
 
 
 def unknown_column(name: str, table: Table) -> str:

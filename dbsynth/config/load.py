@@ -159,9 +159,13 @@ class _Walker:
         self.problem(node, f"{what} must be {expected}, got {shown(value)}")
         return None
 
-    def integer(self, node: Node, what: str, minimum: int) -> int | None:
+    def integer(self, node: Node, what: str, minimum: int, maximum: int | None = None) -> int | None:
         bound = "a whole number" + (f" >= {minimum}" if minimum else " >= 0")
-        return self.typed(node, what, lambda v: _is_int(v) and v >= minimum, bound)
+        if maximum is not None:
+            bound = f"a whole number from {minimum} to {maximum:,}"
+        return self.typed(
+            node, what, lambda v: _is_int(v) and v >= minimum and (maximum is None or v <= maximum), bound
+        )
 
     def number(self, node: Node, what: str, low: float, high: float | None) -> float | None:
         expected = f"a number from {low:g} to {high:g}" if high is not None else f"a number >= {low:g}"
@@ -203,7 +207,8 @@ class _Walker:
             settings["locale"] = self.locale_of(found["locale"])
             self.locale = settings["locale"] or DEFAULT_LOCALE
         if "seed" in found:
-            settings["seed"] = self.integer(found["seed"], "seed", 0)
+            # The bound of --seed (dbsynth.options.SEED): the model file keeps it as a signed 64-bit integer.
+            settings["seed"] = self.integer(found["seed"], "seed", 0, 2**63 - 1)
         if "min_count" in found:
             settings["min_count"] = self.integer(found["min_count"], "min_count", 1)
         if "sample_rows" in found:
