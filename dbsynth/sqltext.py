@@ -522,8 +522,8 @@ def where_problem(text: str, dialect: str, table: Table | None = None) -> str | 
         name = str(func.name).lower()
         if name not in SAFE_WHERE_FUNCTIONS or name in DENIED_FUNCTIONS:
             return f"function {name}() is not allowed in a sampling filter"
-    for func in tree.find_all(exp.Func):
-        name = func.sql_name().lower()
+    for known in tree.find_all(exp.Func):
+        name = known.sql_name().lower()
         if name in DENIED_FUNCTIONS:
             return f"function {name}() is not allowed in a sampling filter"
     if table is None:
