@@ -43,7 +43,7 @@ def parse_url(text: str | URL) -> URL:
             if raw.endswith((".db", ".sqlite", ".sqlite3")) or Path(raw).is_file():
                 return make_url(f"sqlite:///{raw}")
             raise UnsupportedDatabase(
-                f"'{raw}' is not a database URL; expected e.g. postgresql://user@host/db, "
+                f"'{_printable(raw)}' is not a database URL; expected e.g. postgresql://user@host/db, "
                 "mysql://user@host/db or sqlite:///file.db"
             )
         scheme, rest = raw.split("://", 1)
@@ -51,11 +51,17 @@ def parse_url(text: str | URL) -> URL:
         backend = BACKEND_ALIASES.get(backend.lower(), backend.lower())
         if backend not in SUPPORTED:
             raise UnsupportedDatabase(
-                f"unsupported database URL scheme '{scheme}'; dbsynth supports "
+                f"unsupported database URL scheme '{_printable(scheme)}'; dbsynth supports "
                 + ", ".join(f"{s}://" for s in SUPPORTED)
             )
         driver = driver or DEFAULT_DRIVERS[backend]
         _check_authority(scheme, backend, rest)
+        if backend == "sqlite" and rest.split("/", 1)[0]:
+            # SQLAlchemy refuses it only when the engine is made, with the URL in the message.
+            raise UsageError(
+                f"a {scheme}:// URL names a file, not a user or host: write sqlite:///relative/path.db "
+                "or sqlite:////absolute/path.db"
+            )
         try:
             url = make_url(f"{backend}+{driver}://{rest}")
         except ArgumentError as exc:
@@ -66,6 +72,12 @@ def parse_url(text: str | URL) -> URL:
         raise UnsupportedDatabase(f"unsupported database URL scheme '{url.drivername}'")
     _check_query(url)
     return url
+
+
+def _printable(text: str, limit: int = 80) -> str:
+    """``text`` for a one-line message: control characters escaped, long text cut."""
+    shown = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 ENCODE_HINT = (

@@ -88,6 +88,10 @@ URLS = {
     "unknown-scheme": f"oracle://u:{ENCODED}@db.example.com/db",
     "http-scheme": f"http://u:{ENCODED}@db.example.com/db",
     "mysql-bad-charset": f"mysql://root:{ENCODED}@127.0.0.1:3306/db?charset=bogus",
+    # SQLAlchemy refused these when the engine was made: "unexpected ArgumentError".
+    "sqlite-with-host": f"sqlite://u:{ENCODED}@127.0.0.1:1/",
+    # The text was echoed as it was: the error took two lines.
+    "not-a-url-newline": "league\nsqlite",
 }
 
 

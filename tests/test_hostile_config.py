@@ -103,6 +103,7 @@ def where(table: str, predicate: str) -> str:
 
 CASES = [
     Case("random-bytes", bytes(range(256)) * 2, ()),
+    Case("nul-character", "seed: 1\nlocale: en\x00US\n", ("U+0000",)),
     Case("scalar-document", "just a string\n", ("top level",)),
     Case("list-document", "- 1\n- 2\n", ("top level",)),
     Case("python-tag", 'seed: !!python/object/apply:os.system ["echo pwned"]\n', ("seed",)),

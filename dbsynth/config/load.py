@@ -62,17 +62,28 @@ def load_config(path: str | Path) -> Config:
 TOO_DEEP = "nested too deeply to be a config (tables > table > columns > column > setting is the deepest)"
 
 
+def _mark_at(text: str, position: int) -> Mark:
+    before = text[:position]
+    return Mark(before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1)
+
+
 def parse_config(text: str, origin: str = "dbsynth.yaml") -> Config:
     """:func:`load_config` for text already read; ``origin`` names it in messages."""
-    loader = yaml.SafeLoader(text)
     try:
+        # The reader checks every character when the loader is made: a NUL is refused there.
+        loader = yaml.SafeLoader(text)
         root = loader.get_single_node()
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"invalid YAML: character U+{code:04X} is not allowed"
+        raise ConfigError(origin, [Issue(_mark_at(text, exc.position), message)]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(mark.line + 1, mark.column + 1) if mark is not None else None
-        raise ConfigError(origin, [Issue(where, f"invalid YAML: {exc.problem or exc.context}")]) from None
+        reason = " ".join(str(exc.problem or exc.context).split())
+        raise ConfigError(origin, [Issue(where, f"invalid YAML: {reason}")]) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(origin, [Issue(None, f"invalid YAML: {exc}")]) from None
+        raise ConfigError(origin, [Issue(None, f"invalid YAML: {' '.join(str(exc).split())}")]) from None
     except RecursionError:  # PyYAML composes nested nodes recursively
         raise ConfigError(origin, [Issue(None, TOO_DEEP)]) from None
     walker = _Walker(loader)
@@ -162,7 +173,8 @@ class _Walker:
     def integer(self, node: Node, what: str, minimum: int, maximum: int | None = None) -> int | None:
         bound = "a whole number" + (f" >= {minimum}" if minimum else " >= 0")
         if maximum is not None:
-            bound = f"a whole number from {minimum} to {maximum:,}"
+            top = "2**63 - 1" if maximum == 2**63 - 1 else f"{maximum:,}"
+            bound = f"a whole number from {minimum} to {top}"
         return self.typed(
             node, what, lambda v: _is_int(v) and v >= minimum and (maximum is None or v <= maximum), bound
         )
