@@ -114,6 +114,10 @@ def _schema(data: Any) -> Schema:
         for field, names in keys:
             for name in names:
                 inv.require(name in columns, join(t, field), f"names '{name}', not a column of {table.key}")
+            if not field.startswith("indexes"):  # an index may be on expressions alone
+                # An empty key reached the DDL as "PRIMARY KEY ()", a column twice as "(id, id)".
+                inv.require(bool(names), join(t, field, "columns"), "lists no column")
+                inv.unique(join(t, field, "columns"), list(names))
         for i, fk in enumerate(table.foreign_keys):
             where = join(t, f"foreign_keys[{i}]")
             inv.require(

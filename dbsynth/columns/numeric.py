@@ -322,7 +322,10 @@ class NumericModel(ColumnModel):
         inv.finite("atoms", self.atoms)
         inv.ordered("atoms", self.atoms, strictly=True)
         for i, atom in enumerate(self.atoms):
-            inv.between(f"atoms[{i}]", atom, self.lower, self.upper)
+            # Both bounds are named: an edited upper makes the atoms the first thing out of range.
+            ok = self.lower <= atom <= self.upper
+            bounds = f"[lower, upper] = [{self.lower:g}, {self.upper:g}]"
+            inv.require(ok, f"atoms[{i}]", f"{atom:g} is outside {bounds}")
         inv.same_length("atom_probs", self.atom_probs, "atoms", self.atoms)
         inv.shares("atom_probs", self.atom_probs, total=None if self.empty else 1.0, plus=self.continuous)
         inv.share("continuous", self.continuous)
