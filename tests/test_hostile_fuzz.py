@@ -1,6 +1,7 @@
-"""Fuzzing the three inputs people and other machines hand dbsynth as text: model files, configs
-and database URLs. Random bytes, byte-level corruptions of a valid file (truncation, flipped and
-inserted bytes, a stretch repeated) and random URLs assembled from hostile parts.
+"""Fuzzing what people and other machines hand dbsynth: model files, configs, database URLs and
+source schemas. Random bytes, byte-level corruptions of a valid file (truncation, flipped and
+inserted bytes, a stretch repeated), random URLs assembled from hostile parts, and SQLite sources
+with hostile identifiers, declared types and values.
 
 Every run must keep the error promise (``helpers_hostile.classify``): exit 0, or exit 1 with one
 ``Error:`` line (for ``config check``: located ``FILE:LINE:COLUMN:`` problem lines) that names
@@ -9,9 +10,9 @@ what is wrong (the model file, the config key, the URL); never a traceback, a ha
 all hold and whose other table is untouched.
 
 The examples are derandomized: the same series on every run, so a failure reproduces; the series
-changes with the strategies (then the fixed-record tests of ``test_hostile_model`` and
-``test_hostile_config`` keep their own seeds). Each property runs about 25 commands, a few tens
-of seconds in all.
+changes with the strategies (the fixed-record tests of ``test_hostile_model`` and
+``test_hostile_config`` keep their own seeds). Each property runs 12 to 20 examples, about a
+minute in all.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from hypothesis import strategies as st
 
 import dbsynth
 
-EXAMPLES = 25
+EXAMPLES = 20
 SETTINGS = settings(
     max_examples=EXAMPLES,
     derandomize=True,
@@ -233,3 +234,81 @@ def test_random_urls_are_refused_in_one_line(league: League) -> None:
 
     probe()
     assert not found, f"broken promises:\n{failures(found)}"
+
+
+# -- schemas ---------------------------------------------------------------------------------------
+# A SQLite source built from hostile identifiers (quotes, reserved words, unicode, spaces), a mix
+# of declared types and values (NULLs, empty text, extremes, unicode), with a foreign key: fit
+# and generate must keep the promise, and a generated target must pass its own checks.
+
+NAMES = st.sampled_from(
+    ["select", "order", 'we"ird', "we'ird", "sp ace", "ünï", "Ä", "x" * 60, "1st", "a-b", "`tick`", "[br]",
+     "group", "from", "ID2", "日本", "%s", "{}", "--c", "/*c*/"]
+)  # fmt: skip
+TYPES = st.sampled_from(
+    ["INTEGER", "TEXT", "REAL", "NUMERIC(10,2)", "VARCHAR(5)", "BOOLEAN", "DATE", "TIMESTAMP", "BLOB",
+     "JSON", ""]
+)  # fmt: skip
+VALUES = st.sampled_from(
+    [None, 0, -1, 2**62, -(2**62), 1.5, -0.0, 1e300, "", " ", "x", "é", "'; DROP TABLE other; --",
+     "2024-02-30", "2024-01-01", "1970-01-01 00:00:00", "true", "NaN", "{\"a\": 1}", "\x01", "a" * 200]
+)  # fmt: skip
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@st.composite
+def hostile_sources(draw: st.DrawFn) -> tuple[str, list[tuple[object, ...]], list[tuple[object, ...]]]:
+    names = draw(st.lists(NAMES, min_size=3, max_size=5, unique_by=str.lower), label="names")
+    parent, child, *columns = names
+    types = [draw(TYPES, label="type") for _ in columns]
+    rows = draw(st.integers(1, 12), label="rows")
+    ddl = (
+        f"CREATE TABLE {quoted(parent)} (id INTEGER PRIMARY KEY, "
+        + ", ".join(f"{quoted(c)} {t}" for c, t in zip(columns, types, strict=True))
+        + f"); CREATE TABLE {quoted(child)} (id INTEGER PRIMARY KEY, "
+        f"p INTEGER REFERENCES {quoted(parent)} (id), v {draw(TYPES, label='child type')});"
+    )
+    parents = [(i, *[draw(VALUES, label="value") for _ in columns]) for i in range(1, rows + 1)]
+    children = [(i, draw(st.integers(1, rows)), draw(VALUES, label="value")) for i in range(1, 2 * rows + 1)]
+    return ddl, parents, children
+
+
+def test_hostile_schemas_fit_and_generate_or_refuse(league: League, tmp_path: Path) -> None:
+    found: dict[str, str] = {}
+    counter = iter(range(10**6))
+
+    loaded: list[int] = []
+
+    @settings(SETTINGS, max_examples=12)
+    @given(source=hostile_sources())
+    def probe(source: tuple[str, list[tuple[object, ...]], list[tuple[object, ...]]]) -> None:
+        ddl, parents, children = source
+        work = tmp_path / str(next(counter))
+        work.mkdir()
+        with sqlite3.connect(work / "source.sqlite") as conn:
+            conn.executescript(ddl)
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+            marks = ", ".join("?" * len(parents[0]))
+            conn.executemany(f"INSERT INTO {quoted(tables[0])} VALUES ({marks})", parents)
+            conn.executemany(f"INSERT INTO {quoted(tables[1])} VALUES (?, ?, ?)", children)
+        model = work / "model.json"
+        run = run_cli(["fit", f"sqlite:///{work / 'source.sqlite'}", "-o", str(model)], timeout=20)
+        problem = classify(run)
+        if problem is None and run.exit_code == 0:
+            target = work / "target.sqlite"
+            args = ["generate", str(model), sqlite_target(target), "--create-schema", "-q"]
+            run = run_cli(args, timeout=20)
+            problem = classify(run)
+            if problem is None and run.exit_code == 0:
+                broken = target_problems(target)
+                problem = f"accepted-broken: {broken[0]}" if broken else None
+                loaded.append(1)
+        if problem:
+            found.setdefault(problem, f"{ddl[:160]}: {run.error or run.killed_by}")
+
+    probe()
+    assert not found, f"broken promises:\n{failures(found)}"
+    assert len(loaded) >= 6, f"only {len(loaded)} of 12 hostile schemas were cloned"
