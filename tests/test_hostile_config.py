@@ -29,6 +29,8 @@ from helpers_hostile import (
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
+import dbsynth
+
 ACCEPTED = "accepted: config check says the file is valid for this database"
 
 KNOWN_DEFECTS: dict[str, str] = {}
@@ -364,3 +366,18 @@ def test_random_configs_fail_only_in_known_ways(league_url: str, tmp_path: Path)
     probe()
     report = "\n".join(f"  {k}: {v}" for k, v in sorted(seen.items()))
     assert set(seen) == set(KNOWN_CONFIG_CLASSES), f"defect classes met:\n{report}"
+
+
+def test_generate_refuses_a_config_its_model_cannot_fill(league_url: str, tmp_path: Path) -> None:
+    # The model's row counts stand for the source's: 160 players from a sequence starting near
+    # the largest 64-bit integer cannot be written, whatever the target.
+    dbsynth.fit(league_url).save(tmp_path / "m.json")
+    config = tmp_path / "dbsynth.yaml"
+    spec = "{generator: sequence, start: 9223372036854775000, step: 1000}"
+    config.write_text(columns("player", "shirt", spec), encoding="utf-8")
+    target = tmp_path / "target.sqlite"
+    run = run_cli(["generate", str(tmp_path / "m.json"), f"sqlite:///{target}", "--create-schema", "-q",
+                   "--config", str(config)])  # fmt: skip
+    assert run.exit_code == 1, run.describe()
+    assert "player.shirt" in run.stderr and "start" in run.stderr, run.describe()
+    assert not target.exists() or target.stat().st_size == 0, run.describe()

@@ -40,7 +40,9 @@ def apply_config(model: Model, config: Config) -> Model:
     """``model`` with the column settings of ``config`` applied (module docstring); the same
     model when there is nothing to change. Raises :class:`ConfigError` listing every setting
     that does not fit the model's schema or that only a fit could apply."""
-    binder = Binder(config, model.schema)
+    # The model's row counts stand for the source's: a generator that cannot fill them (a unique
+    # pattern with too few strings, a sequence past the column's type) is refused here too.
+    binder = Binder(config, model.schema, counts={tm.table: tm.row_count for tm in model.tables})
     schema = model.schema
     tables = {tm.table: tm for tm in model.tables}
     for tc in config.tables:
