@@ -463,7 +463,9 @@ def _array(column: Column, tokens: tuple[str, ...], rng: np.random.Generator) ->
     items = prior_for(inner, "", seed=int(rng.integers(0, 2**31)))
     if items is None:
         return None
-    pool = items.values.tolist()
+    pool = items.values.dropna().tolist()
+    if not pool:  # an element type with no value of its own (danbooru's text[] of an empty domain)
+        return None
     sizes = rng.integers(0, 5, PRIOR_ROWS)
     values = [[pool[int(i)] for i in rng.integers(0, len(pool), k)] for k in sizes]
     return Prior(pd.Series(values, dtype=object), f"array of {element}: 0-4 elements ({items.reason})")
