@@ -38,6 +38,7 @@ from dbsynth.db import parse_url
 from dbsynth.errors import DbsynthError, GenerationError, UnsupportedDatabase, UsageError
 from dbsynth.fitting.children import config_children
 from dbsynth.fitting.fit import fit as fit_source
+from dbsynth.fitting.reference import without_reference_copies
 from dbsynth.generation.engine import Generator
 from dbsynth.model import Model
 from dbsynth.options import FileFormat, FitOptions, GenerateOptions, default_of, resolve, split
@@ -147,7 +148,8 @@ def generate(
     ``options=`` or as keywords; keywords win. ``plan`` is a plan from :func:`plan` to run as it
     is (then the options the plan fixes, and ``config``, cannot be given as well). ``source`` is
     the database the model came from, when known: a target that is the source is refused, and
-    tables the config copies verbatim are read from it. ``config`` adds per-table
+    tables copied verbatim (the config's, and reference tables the fit found) are read from it;
+    without it, reference tables are generated from their models. ``config`` adds per-table
     ``rows``/``scale`` and a default ``seed`` (options win), and its column settings
     (generators, ``null_rate``) replace the model's (:func:`dbsynth.config.apply_config`:
     settings only a fit can apply are refused when the model lacks them). With ``dry_run`` the
@@ -155,6 +157,10 @@ def generate(
     """
     opts = resolve(GenerateOptions, options, keywords, where="generate()")
     model = load_model(model)
+    if source is None:
+        # Reference tables the fit chose to copy are generated from their models without the
+        # source; tables the config copies still need it (the engine says so).
+        model = without_reference_copies(model)
     if config is not None and plan is None:
         model = config_children(apply_config(model, config), config)
     tgt = _target(target, source, opts.file_format)

@@ -75,6 +75,32 @@ class Ordering:
 
 
 @dataclass(frozen=True)
+class Relation:
+    """``column`` computed from ``base`` in the same row, because the source showed it to be
+    (almost) a function of it (:mod:`dbsynth.fitting.relations`):
+
+    * ``lookup``: ``column = values[i]`` where ``base == keys[i]`` (region → continent); both
+      sides are values the column models keep, each seen at least ``--min-count`` times;
+    * ``ratio``: ``column = base × d`` (gnp ≈ gnpold × growth);
+    * ``gap``: ``column = base + d`` seconds (shipped_at = created_at + delivery time), for an
+      ordering that held in every sampled row, so the gap keeps its shape;
+
+    ``d`` is drawn from ``delta`` (an encoded column model of the ratio or gap). ``holds``: the
+    share of sampled rows (both sides non-NULL) where the relation held.
+    """
+
+    kind: Literal["lookup", "ratio", "gap"]
+    column: str
+    base: str
+    keys: tuple[bool | int | float | str, ...] = ()
+    values: tuple[bool | int | float | str, ...] = ()
+    delta: dict[str, Any] | None = None
+    holds: float = 1.0
+    lower: float | None = None  # a computed number stays within the column's observed range
+    upper: float | None = None
+
+
+@dataclass(frozen=True)
 class TableModel:
     """``row_count`` is the source table's size; ``sampled_rows`` how many rows the fit saw.
 
@@ -92,6 +118,10 @@ class TableModel:
     driving_fk: str | None = None
     orderings: tuple[Ordering, ...] = ()
     copy: bool = False  # rows are copied verbatim from the source at generation (config: copy)
+    # Why a table is copied when the fit found it to be reference data (dbsynth.fitting.reference);
+    # None for a table the config copies.
+    copy_reason: str | None = None
+    relations: tuple[Relation, ...] = ()  # computed columns, applied in this order
 
     def column(self, name: str) -> ColumnFit:
         for c in self.columns:

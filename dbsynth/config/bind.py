@@ -56,6 +56,10 @@ KEY_FAMILY: dict[LogicalType, str] = {
 }
 
 
+# Table settings that keep a table generated (never copied as reference data by the fit).
+_GENERATED_KEYS = frozenset({"copy", "rows", "scale", "where", "columns"})
+
+
 @dataclass(frozen=True)
 class BoundConfig:
     """A config resolved against one schema.
@@ -64,7 +68,9 @@ class BoundConfig:
       excluded tables removed, along with the foreign keys that pointed at them;
     * ``tables_to_fit``: the tables whose statistics are fitted (neither excluded nor copied);
       ``copy_tables``: the tables copied verbatim from the source (every table they reference is
-      copied too); ``excluded``: the tables left out;
+      copied too); ``excluded``: the tables left out; ``kept_generated``: the tables the config
+      keeps generated (``copy: false``, or ``rows``, ``scale``, ``where`` or ``columns`` set),
+      which the fit never copies as reference data;
     * ``rows``, ``scale``, ``where``: per table key, only the tables that set them;
     * :meth:`column`: the override of one column, None when the config does not mention it;
     * ``unique: true`` on a column the database does not declare unique adds a single-column
@@ -79,6 +85,7 @@ class BoundConfig:
     tables_to_fit: tuple[str, ...]
     copy_tables: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
+    kept_generated: tuple[str, ...] = ()
     rows: dict[str, int] = field(default_factory=dict)
     scale: dict[str, float] = field(default_factory=dict)
     where: dict[str, str] = field(default_factory=dict)
@@ -184,6 +191,11 @@ class Binder:
             tables_to_fit=tuple(k for k in schema.table_keys if k not in copied),
             copy_tables=tuple(k for k in schema.table_keys if k in copied),
             excluded=tuple(k for k in self.source.table_keys if k in excluded),
+            kept_generated=tuple(
+                k
+                for k in schema.table_keys
+                if k in tables and not tables[k].copy and set(tables[k].marks) & _GENERATED_KEYS
+            ),
             rows={k: tc.rows for k, tc in tables.items() if tc.rows is not None},
             scale={k: tc.scale for k, tc in tables.items() if tc.scale is not None},
             where={k: tc.where for k, tc in tables.items() if tc.where is not None and k not in excluded},

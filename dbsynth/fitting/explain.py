@@ -8,7 +8,8 @@ the children-per-parent shape. No value in it comes from a source row.
 
 from __future__ import annotations
 
-from dbsynth.model import Model
+from dbsynth.columns.base import decode
+from dbsynth.model import Model, Relation
 
 ROLE_WORDS = {
     "key": "numbered by dbsynth (key)",
@@ -43,6 +44,12 @@ def explain(model: Model) -> list[str]:
     for t in model.tables:
         lines.append("")
         lines.append(f"{t.table}: {t.row_count:,} rows in the source, {t.sampled_rows:,} sampled")
+        if t.copy:
+            why = t.copy_reason or "copy: true in the config"
+            lines.append(
+                f"  copied verbatim from the source at generation, not scaled ({why}); "
+                "the models below are used only when generating without the source"
+            )
         for c in t.columns:
             model_ = c.column_model
             what = model_.describe() if model_ is not None else ROLE_WORDS.get(c.role, c.role)
@@ -58,8 +65,22 @@ def explain(model: Model) -> list[str]:
         for o in t.orderings:
             held = f"held in all {o.support:,} sampled rows" if o.support else "a prior: no row to learn from"
             lines.append(f"  kept: {o.left} {o.op} {o.right} ({held})")
+        for rel in t.relations:
+            lines.append(f"  computed: {_relation(rel)}")
         lines.extend(rels_by_child.get(t.table, []))
     if model.warnings:
         lines.append("")
         lines.extend(f"warning: {w}" for w in model.warnings)
     return lines
+
+
+def _relation(r: Relation) -> str:
+    if r.kind == "lookup":
+        return (
+            f"{r.column} from {r.base} by a table of {len(r.keys)} kept values "
+            f"(a function of it in {r.holds:.1%} of sampled rows)"
+        )
+    delta = decode(r.delta).describe() if r.delta is not None else "?"
+    if r.kind == "ratio":
+        return f"{r.column} = {r.base} × ratio ({delta})"
+    return f"{r.column} = {r.base} + difference ({delta})"

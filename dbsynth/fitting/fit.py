@@ -45,6 +45,8 @@ from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_wi
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.fitting.personal import personal_values
 from dbsynth.fitting.prior_checks import shape_to_checks
+from dbsynth.fitting.reference import reference_tables
+from dbsynth.fitting.relations import fit_relations
 from dbsynth.graph import plan_insertion
 from dbsynth.introspection import introspect
 from dbsynth.model import (
@@ -150,8 +152,12 @@ def fit_sample(
         state.fit_columns(schema.table(key))
     relationships = tuple(state.fit_relationship(t, fk) for t in schema.tables for fk in t.foreign_keys)
     copied = set(config.copy_tables) if config is not None else set()
+    fitted = {key: state.table_model(schema.table(key)) for key in schema.table_keys}
+    keep = set(config.kept_generated) if config is not None else set()
+    reference = reference_tables(schema, fitted, keep, copied)
     tables = tuple(
-        replace(state.table_model(schema.table(key)), copy=key in copied) for key in schema.table_keys
+        replace(fitted[key], copy=key in copied or key in reference, copy_reason=reference.get(key))
+        for key in schema.table_keys
     )
     warnings = [*schema.warnings]
     for info in sample.info.values():
@@ -486,12 +492,23 @@ class _State:
         roles = column_roles(table)
         comparable = [(c.name, c.logical) for c in table.columns if roles[c.name] == "value"]
         support = max(MIN_ORDERING_SUPPORT, self.settings.min_count)
-        orderings = row_orderings(frame[self.own[table.key]], comparable, min_support=support)
+        own_rows = frame[self.own[table.key]]
+        orderings = row_orderings(own_rows, comparable, min_support=support)
         if not self.own[table.key].any():
             # No row to learn an ordering from: a prior's (updated_at >= created_at).
             modelled = {c.name for c in self.columns[table.key] if c.model is not None}
             candidates = [c for c in table.columns if c.name in modelled]
             orderings = tuple(Ordering(late, ">=", early) for late, early in prior_orderings(candidates))
+        ctx = FitContext(min_count=self.settings.min_count, table=table.key, seed=self.settings.seed)
+        relations = fit_relations(
+            own_rows.reset_index(drop=True),
+            table,
+            self.columns[table.key],
+            orderings,
+            ctx,
+            unique_columns(table) | key_columns(table, self.schema),
+            min_support=support,
+        )
         return TableModel(
             table=table.key,
             row_count=info.rows_total,
@@ -500,4 +517,5 @@ class _State:
             copula=copula,
             driving_fk=fk_id(table.key, driver.columns) if driver is not None else None,
             orderings=tuple(orderings),
+            relations=relations,
         )

@@ -35,6 +35,7 @@ from dbsynth.generation.copying import copy_rows
 from dbsynth.generation.defaults import check_generatable, type_default
 from dbsynth.generation.keys import KeySource, first_key
 from dbsynth.generation.parents import ParentLinks
+from dbsynth.generation.relations import computed
 from dbsynth.generation.repick import Repicker
 from dbsynth.generation.rowkeys import computed_keys, construction_of
 from dbsynth.generation.store import Run, TableStore, keep
@@ -157,6 +158,7 @@ class TableGenerator:
         )
         self.parents.fill(frame, rows, rng)
         self._derive(frame, derived, nulls, rng)
+        self._relations(frame, rng)
         enforce_orderings(frame, self.tm.orderings)
         self.parents.parent_orderings(frame, rows)
         if self.checks is not None:
@@ -186,6 +188,15 @@ class TableGenerator:
                 raise GenerationError(f"table {self.table.key}: {exc} ({model.describe()})") from None
             # By position: the rows being resampled keep their chunk's index labels.
             frame[name] = computed.set_axis(frame.index)
+
+    def _relations(self, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+        """Columns computed from another of the same row (``TableModel.relations``), in order."""
+        for rel in self.tm.relations:
+            values = computed(frame, rel, rng)
+            nulls = frame[rel.column].isna().to_numpy(dtype=bool)
+            frame[rel.column] = coerce_column(self.table.column(rel.column), values, nulls).set_axis(
+                frame.index
+            )
 
     def _copula(self, rows: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
         cop = self.tm.copula
@@ -275,6 +286,7 @@ class TableGenerator:
                 for name, arr in zip(f.fk.columns, keys, strict=True):
                     out[name] = coerce_column(self.table.column(name), arr, None).set_axis(out.index)
         self._derive(out, derived, {}, rng)
+        self._relations(out, rng)
         enforce_orderings(out, self.tm.orderings)
         if self.repick:
             self.parents.parent_orderings(out, rows[mask])

@@ -440,13 +440,21 @@ def measure_privacy(
     min_count: int,
     holdout_fraction: float,
     seed: int,
+    copied: Mapping[str, str] | None = None,
 ) -> Privacy:
     """Everything of the module docstring: copies, distances, person combinations and rare
     values over the matched ``tables``; the personal-data scan of ``sources`` in ``targets``
     (see :func:`pii_scan`)."""
     copies, distances = [], []
+    copied = copied or {}
     for i, t in enumerate(tables):
         cols = informative(t.source, t.data_columns)
+        if t.table.key in copied:
+            # Reference data copied on purpose: its rows are the source's, its values no leak.
+            copies.append(
+                ExactCopies(t.table.key, tuple(cols), len(t.target), 0, None, None, "ok", copied[t.table.key])
+            )
+            continue
         if len(cols) < 2:
             # One column is a value, not a record: personal values and rare values are checked
             # by the scans below; a lookup table of country names "copies" them by nature.
@@ -468,14 +476,14 @@ def measure_privacy(
             distances.append(dcr)
     pii, scanned = pii_scan(sources, targets)
     pii += person_combinations(tables)
-    rare = rare_leaks(tables, min_count)
+    rare = rare_leaks([t for t in tables if t.table.key not in copied], min_count)
     verdicts: list[Verdict] = [c.verdict for c in copies] + [d.verdict for d in distances]
     verdicts += ["leak" for f in pii if f.leak]
     verdicts += ["warn" for r in rare if r.leaked]
     verdict = _worst(verdicts)
     return Privacy(
         verdict=verdict,
-        statement=_statement(verdict, copies, distances, pii, rare, scanned),
+        statement=_statement(verdict, copies, distances, pii, rare, scanned, sorted(copied)),
         min_count=min_count,
         holdout_fraction=holdout_fraction,
         exact_copies=tuple(copies),
@@ -483,6 +491,7 @@ def measure_privacy(
         pii=tuple(pii),
         rare=tuple(rare),
         pii_columns=tuple(scanned),
+        copied=tuple(sorted(copied)),
     )
 
 
@@ -499,6 +508,7 @@ def _statement(
     pii: Sequence[PiiFinding],
     rare: Sequence[RareLeak],
     scanned: Sequence[str],
+    copied_tables: Sequence[str] = (),
 ) -> str:
     parts = []
     leaks = [f for f in pii if f.leak]
@@ -521,6 +531,8 @@ def _statement(
     parts.append(
         f"rare source values reappear in {_names(leaked)}" if leaked else "no rare source value reappears"
     )
+    if copied_tables:
+        parts.append(f"reference data copied verbatim, not a leak: {_names(list(copied_tables))}")
     head = {"ok": "No leak found", "warn": "Worth a look", "leak": "Leak"}[verdict]
     return f"{head}: " + "; ".join(parts) + "."
 

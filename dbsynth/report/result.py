@@ -264,6 +264,7 @@ class Privacy:
     pii: tuple[PiiFinding, ...]
     rare: tuple[RareLeak, ...]
     pii_columns: tuple[str, ...]
+    copied: tuple[str, ...] = ()  # reference tables copied verbatim (same rows on both sides)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,226 @@
+"""Columns that are (almost) a function of another column of the same row.
+
+A Gaussian copula keeps rank correlations, not functions: world's ``region`` → ``continent``
+(Cramér's V 1.0) came out at 0.34 and ``gnp`` ~ ``gnpold`` (ρ 0.998) at 0.57, and an ordering
+repaired after the fact loses the gap between its two dates. Fit finds these relations and
+generation computes the dependent column from its base (:class:`dbsynth.model.Relation`):
+
+* **lookup** (categorical → categorical): for the rows where both are non-NULL, the base's value
+  names the column's value in at least ``LOOKUP_HOLDS`` (99 %) of them, counted over the rows
+  whose base value the base's model keeps (seen at least ``--min-count`` times: a value seen
+  once trivially determines anything), at least ``MIN_SUPPORT`` of them; the kept base values
+  name at least two different values; and the base has at least as many distinct values as the column (a finer
+  grouping determines a coarser one; of two columns that determine each other, the first is
+  the base). Only pairs of values both column models keep enter the table, so nothing below
+  ``--min-count`` does; a base value the table lacks leaves the column to its own model.
+* **ratio** (number → number, both positive): ``log(column / base)`` varies so little that it
+  explains at most ``1 - NEAR_DETERMINISTIC`` (2 %) of the variance of ``log(column)``;
+  **gap** (a difference) for numbers that are not all positive, with the same share of the
+  variance of the column itself. The ratio or difference gets its own numeric model (min-count
+  rule included); the column with more NULLs is computed from the one with fewer.
+* **gap** for orderings between dates and timestamps (``shipped_at >= created_at`` held in
+  every sampled row): the later value is the earlier one plus a gap drawn from the fitted
+  distribution of the gap, so the ordering holds by construction and its gap keeps its shape
+  (a repair by reflection made a 1.7-day median gap 114 days). When a column follows several
+  earlier ones, the closest (smallest median gap) is its base.
+
+Each column has at most one base, the relations form no cycle, and they are listed in an order
+where every base is computed before the columns that depend on it. A column that must be unique
+is never computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from dbsynth.columns.base import FitContext, encode
+from dbsynth.columns.categorical import scalar
+from dbsynth.columns.numeric import NumericModel
+from dbsynth.model import ColumnFit, Ordering, Relation
+from dbsynth.schema import Column, LogicalType, Table
+
+LOOKUP_HOLDS = 0.99
+NEAR_DETERMINISTIC = 0.98
+MIN_SUPPORT = 20
+TEMPORAL = (LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ)
+NUMERIC = (LogicalType.INTEGER, LogicalType.DECIMAL, LogicalType.FLOAT)
+_DELTA = Column(name="delta", sql_type="double precision", logical=LogicalType.FLOAT, nullable=False)
+
+
+def _kind(fit: ColumnFit) -> str | None:
+    return fit.model.get("kind") if fit.model is not None and fit.role == "value" else None
+
+
+def lookups(frame: pd.DataFrame, fits: Sequence[ColumnFit], min_support: int) -> list[Relation]:
+    """Functional dependencies between categorical columns (see the module doc)."""
+    cats = [f for f in fits if _kind(f) == "categorical" and f.model and f.model.get("values")]
+    found: dict[str, Relation] = {}
+    distinct: dict[str, int] = {}
+    for f in cats:
+        distinct[f.name] = int(frame[f.name].nunique(dropna=True))
+    for i, a in enumerate(cats):
+        for j, b in enumerate(cats):
+            if a is b or distinct[b.name] < 2 or distinct[a.name] < distinct[b.name]:
+                continue
+            if distinct[a.name] == distinct[b.name] and i > j:
+                continue  # each determines the other: the first column is the base
+            kept_a = set(a.model.get("values", ())) if a.model else set()
+            kept_b = set(b.model.get("values", ())) if b.model else set()
+            # Evidence comes from the base's kept values only: a value seen once trivially
+            # "determines" anything.
+            both = frame[a.name].notna() & frame[b.name].notna()
+            pairs = pd.DataFrame(
+                {"a": frame.loc[both, a.name].map(scalar), "b": frame.loc[both, b.name].map(scalar)}
+            )
+            pairs = pairs[pairs["a"].isin(kept_a)]
+            if len(pairs) < min_support:
+                continue
+            counts = pairs.groupby(["a", "b"], sort=False).size()
+            top = counts.groupby(level=0).max()
+            holds = float(top.sum()) / len(pairs)
+            if holds < LOOKUP_HOLDS:
+                continue
+            best = counts[counts.groupby(level=0).transform("max") == counts].reset_index()
+            best = best.drop_duplicates("a")
+            keep = best["b"].isin(kept_b)
+            if best.loc[keep, "b"].nunique() < 2:
+                continue  # every kept base value names the same value: no information
+            rel = Relation(
+                kind="lookup",
+                column=b.name,
+                base=a.name,
+                keys=tuple(best.loc[keep, "a"]),
+                values=tuple(best.loc[keep, "b"]),
+                holds=round(holds, 6),
+            )
+            old = found.get(b.name)
+            if old is None or (holds, len(rel.keys)) > (old.holds, len(old.keys)):
+                found[b.name] = rel
+    return list(found.values())
+
+
+def _delta(values: np.ndarray, ctx: FitContext) -> dict[str, object]:
+    return encode(NumericModel.fit(pd.Series(values, dtype=np.float64), _DELTA, ctx))
+
+
+def numeric_relations(
+    frame: pd.DataFrame, table: Table, fits: Sequence[ColumnFit], ctx: FitContext, min_support: int
+) -> list[Relation]:
+    """Near-deterministic ratios and differences between numeric columns (see the module doc)."""
+    nums = [f for f in fits if _kind(f) == "numeric" and table.column(f.name).logical in NUMERIC]
+    found: list[Relation] = []
+    for i, a in enumerate(nums):
+        for b in nums[i + 1 :]:
+            # The column with more NULLs is computed from the one with fewer (ties: the later).
+            base, col = (a, b) if a.null_rate <= b.null_rate else (b, a)
+            x = pd.to_numeric(frame[base.name], errors="coerce").to_numpy(dtype=np.float64)
+            y = pd.to_numeric(frame[col.name], errors="coerce").to_numpy(dtype=np.float64)
+            ok = np.isfinite(x) & np.isfinite(y)
+            if int(ok.sum()) < min_support:
+                continue
+            x, y = x[ok], y[ok]
+            if np.all(x > 0) and np.all(y > 0):
+                kind, target, d = "ratio", np.log(y), np.log(y) - np.log(x)
+            else:
+                kind, target, d = "gap", y, y - x
+            spread = float(np.var(target))
+            if spread <= 0 or float(np.var(d)) > (1.0 - NEAR_DETERMINISTIC) * spread:
+                continue
+            delta = y / x if kind == "ratio" else d
+            own = col.model or {}
+            found.append(
+                Relation(
+                    kind=kind,  # type: ignore[arg-type]
+                    column=col.name,
+                    base=base.name,
+                    delta=_delta(delta, ctx),
+                    holds=round(1.0 - float(np.var(d)) / spread, 6),
+                    lower=own.get("lower"),
+                    upper=own.get("upper"),
+                )
+            )
+    return found
+
+
+def _seconds(s: pd.Series) -> np.ndarray:
+    stamps = pd.to_datetime(s, errors="coerce", utc=True).dt.tz_localize(None)
+    out = stamps.to_numpy(dtype="datetime64[us]").astype(np.int64).astype(np.float64) / 1e6
+    out[stamps.isna().to_numpy()] = np.nan
+    return out
+
+
+def gaps(
+    frame: pd.DataFrame,
+    table: Table,
+    fits: Sequence[ColumnFit],
+    orderings: Iterable[Ordering],
+    ctx: FitContext,
+) -> list[Relation]:
+    """The later date of each ordering between temporal columns as the earlier plus a gap."""
+    temporal = {f.name for f in fits if _kind(f) == "temporal" and table.column(f.name).logical in TEMPORAL}
+    best: dict[str, tuple[float, Relation]] = {}
+    for o in orderings:
+        if o.left not in temporal or o.right not in temporal:
+            continue
+        later, earlier = _seconds(frame[o.left]), _seconds(frame[o.right])
+        ok = np.isfinite(later) & np.isfinite(earlier)
+        if not ok.any():
+            continue
+        d = later[ok] - earlier[ok]
+        median = float(np.median(d))
+        rel = Relation(kind="gap", column=o.left, base=o.right, delta=_delta(d, ctx))
+        if o.left not in best or median < best[o.left][0]:
+            best[o.left] = (median, rel)
+    return [rel for _, rel in best.values()]
+
+
+def ordered(candidates: Sequence[Relation]) -> tuple[Relation, ...]:
+    """At most one relation per column (the first offered wins), no cycle, bases first."""
+    chosen: dict[str, Relation] = {}
+    for rel in candidates:
+        if rel.column in chosen:
+            continue
+        base, seen = rel.base, {rel.column}
+        while base in chosen and base not in seen:  # would computing this close a cycle?
+            seen.add(base)
+            base = chosen[base].base
+        if base in seen:
+            continue
+        chosen[rel.column] = rel
+    out: list[Relation] = []
+    done: set[str] = set()
+
+    def visit(rel: Relation) -> None:
+        if rel.column in done:
+            return
+        if rel.base in chosen:
+            visit(chosen[rel.base])
+        done.add(rel.column)
+        out.append(rel)
+
+    for rel in chosen.values():
+        visit(rel)
+    return tuple(out)
+
+
+def fit_relations(
+    frame: pd.DataFrame,
+    table: Table,
+    fits: Sequence[ColumnFit],
+    orderings: Iterable[Ordering],
+    ctx: FitContext,
+    unique: set[str],
+    min_support: int = MIN_SUPPORT,
+) -> tuple[Relation, ...]:
+    """Every relation of one table's own sampled rows (see the module doc)."""
+    if len(frame) < min_support:
+        return ()
+    candidates = [
+        *gaps(frame, table, fits, orderings, ctx),
+        *numeric_relations(frame, table, fits, ctx, min_support),
+        *lookups(frame, fits, min_support),
+    ]
+    return ordered([r for r in candidates if r.column not in unique])
