@@ -84,12 +84,14 @@ class Relation:
     * ``ratio``: ``column = base × d`` (gnp ≈ gnpold × growth);
     * ``gap``: ``column = base + d`` seconds (shipped_at = created_at + delivery time), for an
       ordering that held in every sampled row, so the gap keeps its shape;
+    * ``nulls``: ``column`` is NULL exactly where ``base`` is one of ``keys`` (shipped_at is NULL
+      while an order is pending), and has a value where ``base`` is another kept value;
 
     ``d`` is drawn from ``delta`` (an encoded column model of the ratio or gap). ``holds``: the
     share of sampled rows (both sides non-NULL) where the relation held.
     """
 
-    kind: Literal["lookup", "ratio", "gap"]
+    kind: Literal["lookup", "ratio", "gap", "nulls"]
     column: str
     base: str
     keys: tuple[bool | int | float | str, ...] = ()

@@ -80,6 +80,11 @@ def _relation(r: Relation) -> str:
             f"{r.column} from {r.base} by a table of {len(r.keys)} kept values "
             f"(a function of it in {r.holds:.1%} of sampled rows)"
         )
+    if r.kind == "nulls":
+        return (
+            f"{r.column} is NULL exactly for {len(r.keys)} kept value(s) of {r.base} "
+            f"(held in {r.holds:.1%} of sampled rows)"
+        )
     delta = decode(r.delta).describe() if r.delta is not None else "?"
     if r.kind == "ratio":
         return f"{r.column} = {r.base} × ratio ({delta})"

@@ -24,9 +24,14 @@ generation computes the dependent column from its base (:class:`dbsynth.model.Re
   (a repair by reflection made a 1.7-day median gap 114 days). When a column follows several
   earlier ones, the closest (smallest median gap) is its base.
 
-Each column has at most one base, the relations form no cycle, and they are listed in an order
-where every base is computed before the columns that depend on it. A column that must be unique
-is never computed.
+* **nulls** (cause and effect of a NULL): a nullable column is NULL exactly for some of the
+  kept values of a categorical column (``shipped_at`` is NULL while ``status`` is pending, paid
+  or cancelled), in at least ``LOOKUP_HOLDS`` of the rows with a kept value: generation makes
+  the column NULL for those values and gives it a value for the others. These come first.
+
+Apart from NULL patterns, each column has at most one base, the relations form no cycle, and
+they are listed in an order where every base is computed before the columns that depend on it.
+A column that must be unique is never computed.
 """
 
 from __future__ import annotations
@@ -102,6 +107,35 @@ def lookups(frame: pd.DataFrame, fits: Sequence[ColumnFit], min_support: int) ->
     return list(found.values())
 
 
+def null_patterns(frame: pd.DataFrame, fits: Sequence[ColumnFit], min_support: int) -> list[Relation]:
+    """NULLs of a column that a categorical column decides (see the module doc)."""
+    cats = [f for f in fits if _kind(f) == "categorical" and f.model and f.model.get("values")]
+    found: dict[str, Relation] = {}
+    for c in fits:
+        if c.role != "value" or c.model is None or not 0.0 < c.null_rate < 1.0:
+            continue
+        for a in cats:
+            if a is c:
+                continue
+            kept = set(a.model.get("values", ())) if a.model else set()
+            base = frame[a.name].map(scalar, na_action="ignore")
+            rows = base.isin(kept).to_numpy(dtype=bool)
+            if int(rows.sum()) < min_support:
+                continue
+            null = frame[c.name].isna().to_numpy(dtype=bool)[rows]
+            share = pd.Series(null).groupby(base[rows].to_numpy()).mean()
+            keys = tuple(share.index[share >= 0.5])
+            if not keys or len(keys) == len(share):
+                continue  # NULL for every kept value or for none: nothing decided
+            holds = float((pd.Series(base[rows].to_numpy()).isin(keys).to_numpy() == null).mean())
+            old = found.get(c.name)
+            if holds >= LOOKUP_HOLDS and (old is None or holds > old.holds):
+                found[c.name] = Relation(
+                    kind="nulls", column=c.name, base=a.name, keys=keys, holds=round(holds, 6)
+                )
+    return list(found.values())
+
+
 def _delta(values: np.ndarray, ctx: FitContext) -> dict[str, object]:
     return encode(NumericModel.fit(pd.Series(values, dtype=np.float64), _DELTA, ctx))
 
@@ -152,6 +186,15 @@ def _seconds(s: pd.Series) -> np.ndarray:
     return out
 
 
+def _seconds_range(fits: Sequence[ColumnFit], name: str) -> tuple[float | None, float | None]:
+    """The observed range of a temporal column's model, in seconds since the epoch."""
+    model = next(f.model for f in fits if f.name == name) or {}
+    epoch, unit = model.get("epoch") or {}, float(model.get("resolution_us", 1)) / 1e6
+    if "lower" not in epoch or "upper" not in epoch:
+        return None, None
+    return float(epoch["lower"]) * unit, float(epoch["upper"]) * unit
+
+
 def gaps(
     frame: pd.DataFrame,
     table: Table,
@@ -171,7 +214,10 @@ def gaps(
             continue
         d = later[ok] - earlier[ok]
         median = float(np.median(d))
-        rel = Relation(kind="gap", column=o.left, base=o.right, delta=_delta(d, ctx))
+        lower, upper = _seconds_range(fits, o.left)
+        rel = Relation(
+            kind="gap", column=o.left, base=o.right, delta=_delta(d, ctx), lower=lower, upper=upper
+        )
         if o.left not in best or median < best[o.left][0]:
             best[o.left] = (median, rel)
     return [rel for _, rel in best.values()]
@@ -223,4 +269,6 @@ def fit_relations(
         *numeric_relations(frame, table, fits, ctx, min_support),
         *lookups(frame, fits, min_support),
     ]
-    return ordered([r for r in candidates if r.column not in unique])
+    # NULL patterns come first: they decide which rows the other relations compute.
+    nulls = [r for r in null_patterns(frame, fits, min_support) if r.column not in unique]
+    return (*nulls, *ordered([r for r in candidates if r.column not in unique]))

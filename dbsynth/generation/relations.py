@@ -7,6 +7,9 @@ come from its own null model, and a row without a base keeps the column's own va
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -19,9 +22,25 @@ def _micros(s: pd.Series) -> np.ndarray:
     return stamps.to_numpy(dtype="datetime64[us]").astype(np.int64)
 
 
-def computed(frame: pd.DataFrame, rel: Relation, rng: np.random.Generator) -> np.ndarray:
-    """The values of ``rel.column`` with the rows the relation covers computed from its base."""
+def computed(
+    frame: pd.DataFrame, rel: Relation, rng: np.random.Generator, draw: Callable[[int], Any]
+) -> tuple[Any, np.ndarray]:
+    """The values of ``rel.column`` with the rows the relation covers computed from its base,
+    and its NULL mask. ``draw(k)``: k fresh values from the column's own model."""
     own, base = frame[rel.column], frame[rel.base]
+    nulls = own.isna().to_numpy(dtype=bool)
+    if rel.kind == "nulls":
+        decided = base.isin(rel.keys).to_numpy(dtype=bool)
+        known = base.notna().to_numpy(dtype=bool)
+        values = own.to_numpy(dtype=object).copy()
+        fill = known & ~decided & nulls  # a value the pattern needs, where the model gave NULL
+        if fill.any():
+            values[fill] = np.asarray(draw(int(fill.sum())), dtype=object)
+        return values, (nulls & ~fill) | decided
+    return _values(own, base, rel, rng), nulls
+
+
+def _values(own: pd.Series, base: pd.Series, rel: Relation, rng: np.random.Generator) -> Any:
     rows = (own.notna() & base.notna()).to_numpy(dtype=bool)
     if rel.kind == "lookup":
         table = dict(zip(rel.keys, rel.values, strict=True))
@@ -37,15 +56,26 @@ def computed(frame: pd.DataFrame, rel: Relation, rng: np.random.Generator) -> np
         out_t = own.dt.tz_convert(None) if getattr(own.dt, "tz", None) is not None else own
         stamps = out_t.to_numpy(dtype="datetime64[us]").copy()
         later = _micros(base[rows]) + np.rint(d * 1e6).astype(np.int64)
-        stamps[rows] = later.astype("datetime64[us]")
+        inside = _inside(later / 1e6, rel)
+        stamps[np.flatnonzero(rows)[inside]] = later[inside].astype("datetime64[us]")
         return stamps
     values = pd.to_numeric(own, errors="coerce").to_numpy(dtype=np.float64).copy()
     x = pd.to_numeric(base[rows], errors="coerce").to_numpy(dtype=np.float64)
     y = x * d if rel.kind == "ratio" else x + d
-    if rel.lower is not None and rel.upper is not None:
-        y = np.clip(y, rel.lower, rel.upper)
-    values[rows] = y
+    inside = _inside(y, rel)
+    values[np.flatnonzero(rows)[inside]] = y[inside]
     return values
+
+
+def _inside(y: np.ndarray, rel: Relation) -> np.ndarray:
+    """Computed values within the column's observed range; the others keep the column's own
+    value (drawn from its model), which the orderings then settle."""
+    ok = np.ones(len(y), dtype=bool)
+    if rel.lower is not None:
+        ok &= y >= rel.lower
+    if rel.upper is not None:
+        ok &= y <= rel.upper
+    return ok
 
 
 class _Missing:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dbsynth.columns.base import DerivedModel, IndexedModel
+from dbsynth.columns.base import ColumnModel, DerivedModel, IndexedModel
 from dbsynth.columns.copula import to_uniform
 from dbsynth.errors import GenerationError
 from dbsynth.generation.batch import Batch
@@ -158,9 +158,10 @@ class TableGenerator:
         )
         self.parents.fill(frame, rows, rng)
         self._derive(frame, derived, nulls, rng)
+        # Parent orderings move values first, so a gap computed from a moved value survives.
+        self.parents.parent_orderings(frame, rows)
         self._relations(frame, rng)
         enforce_orderings(frame, self.tm.orderings)
-        self.parents.parent_orderings(frame, rows)
         if self.checks is not None:
             frame = self.checks.enforce(
                 frame, lambda mask, blamed: self._resample(mask, blamed, frame, rows, rng)
@@ -192,11 +193,14 @@ class TableGenerator:
     def _relations(self, frame: pd.DataFrame, rng: np.random.Generator) -> None:
         """Columns computed from another of the same row (``TableModel.relations``), in order."""
         for rel in self.tm.relations:
-            values = computed(frame, rel, rng)
-            nulls = frame[rel.column].isna().to_numpy(dtype=bool)
-            frame[rel.column] = coerce_column(self.table.column(rel.column), values, nulls).set_axis(
-                frame.index
-            )
+            model = self.tm.column(rel.column).column_model
+
+            def draw(k: int, model: ColumnModel | None = model) -> object:
+                return model.from_uniform(rng.random(k), rng) if model is not None else [None] * k
+
+            values, nulls = computed(frame, rel, rng, draw)
+            column = self.table.column(rel.column)
+            frame[rel.column] = coerce_column(column, values, nulls).set_axis(frame.index)
 
     def _copula(self, rows: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
         cop = self.tm.copula
@@ -286,10 +290,10 @@ class TableGenerator:
                 for name, arr in zip(f.fk.columns, keys, strict=True):
                     out[name] = coerce_column(self.table.column(name), arr, None).set_axis(out.index)
         self._derive(out, derived, {}, rng)
-        self._relations(out, rng)
-        enforce_orderings(out, self.tm.orderings)
         if self.repick:
             self.parents.parent_orderings(out, rows[mask])
+        self._relations(out, rng)
+        enforce_orderings(out, self.tm.orderings)
         return out
 
 
