@@ -69,7 +69,9 @@ class TableGenerator:
             self.store.keys[cols] = KeySource(cols, start=start)
         self.parents = ParentLinks(run, self.table, tp, self.store, self.numbered, self._rng(TABLE_STREAM))
         self.within = self.parents.numbered_within_parent()
-        if not tp.copy:
+        # A plan's copied reference table is generated when the model says so (no source given).
+        self.copied = tp.copy and self.tm.copy
+        if not self.copied:
             check_generatable(self.table, self.tm, run.model.schema.dialect)
         self.checks = _compile_checks(self.table, run.model)
         self.repick = (
@@ -99,7 +101,7 @@ class TableGenerator:
         return first_key(self.table, column, self.run.key_start)
 
     def batches(self) -> Iterator[Batch]:
-        if self.tp.copy:
+        if self.copied:
             yield from self._copied()
             return
         for c in range(self.tp.chunks):
