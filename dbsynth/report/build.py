@@ -31,7 +31,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dbsynth.db import backend, connect, display_url, parse_url
 from dbsynth.errors import UsageError
-from dbsynth.fitting.reference import MAX_REFERENCE_ROWS
+from dbsynth.fitting.reference import MAX_REFERENCE_ROWS, NOT_PERSONAL, PROSE_WORDS
 from dbsynth.introspection import introspect
 from dbsynth.report.cardinality import Counts, cardinality_score, counts_from_frames, fetch_counts
 from dbsynth.report.columns import ColumnInfo, classify_table, comparable_frame
@@ -204,12 +204,20 @@ def _table_frames(
 
 def copied_tables(frames: Mapping[str, TableFrames]) -> dict[str, str]:
     """Tables copied verbatim as reference data (:mod:`dbsynth.fitting.reference`): at most
-    ``MAX_REFERENCE_ROWS`` rows, read whole on both sides, and the same rows (every column) in
-    both databases. Their rows are the source's by design, not a leak."""
+    ``MAX_REFERENCE_ROWS`` rows, referenced by another table, no personal data (places and
+    organisations aside) or prose, read whole on both sides, and the same rows (every column) in both
+    databases. Their rows are the source's by design, not a leak; a copied table of people is
+    still one."""
+    referenced = {
+        fk.ref_table for f in frames.values() for fk in f.table.foreign_keys if fk.ref_table != f.table.key
+    }
     out = {}
     for key, f in frames.items():
         n = len(f.source)
         if not (0 < n <= MAX_REFERENCE_ROWS and n == f.rows_source == len(f.target) == f.rows_target):
+            continue
+        personal = [i for i in f.infos.values() if i.kind == "pii" and i.pii not in NOT_PERSONAL]
+        if key not in referenced or personal or _has_prose(f.source):
             continue
         cols = sorted(f.source.columns)
         src = f.source[cols].astype(str).sort_values(cols).reset_index(drop=True)
@@ -217,6 +225,16 @@ def copied_tables(frames: Mapping[str, TableFrames]) -> dict[str, str]:
         if src.equals(tgt):
             out[key] = f"copied verbatim from the source: reference data, {n:,} rows"
     return out
+
+
+def _has_prose(frame: pd.DataFrame) -> bool:
+    """A text column whose median value has ``PROSE_WORDS`` words or more (a description)."""
+    for name in frame.columns:
+        values = frame[name].dropna()
+        text = len(values) > 0 and bool(values.map(lambda v: isinstance(v, str)).all())
+        if text and float(values.str.split().str.len().median()) >= PROSE_WORDS:
+            return True
+    return False
 
 
 def _pii_sources(
