@@ -203,6 +203,20 @@ def _tables(schema: Schema, tables: Any, relationships: Any) -> dict[str, Any]:
                 name = getattr(o, field)
                 ok = name in table.column_names
                 inv.require(ok, join(t, f"orderings[{k}]", field), f"'{name}' is not a column of {table.key}")
+        modelled = {c.name for c in tm.columns if c.role == "value" and c.model is not None}
+        for k, rel in enumerate(tm.relations):
+            for field in ("column", "base"):
+                name = getattr(rel, field)
+                ok = name in modelled
+                inv.require(
+                    ok, join(t, f"relations[{k}]", field), f"'{name}' is no modelled column of {table.key}"
+                )
+            ok = rel.delta is not None or rel.kind in ("lookup", "nulls")
+            inv.require(
+                ok, join(t, f"relations[{k}]", "delta"), f"a {rel.kind} relation needs its delta model"
+            )
+            ok = len(rel.keys) == len(rel.values) or rel.kind == "nulls"
+            inv.require(ok, join(t, f"relations[{k}]", "values"), "keys and values differ in length")
     return {tm.table: tm for tm in tables}
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 import dbsynth
 from dbsynth.config import parse_config
+from dbsynth.errors import ModelError
 from dbsynth.fitting.explain import explain
 from dbsynth.model import Model
 from dbsynth.report.build import build_report
@@ -203,3 +204,14 @@ def test_relations_survive_the_model_file(model: Model, tmp_path: Path) -> None:
     loaded = Model.load(path)
     assert loaded.table("public.shops").relations == model.table("public.shops").relations
     assert json.loads(path.read_text())["format"] == 1
+
+
+def test_a_relation_naming_an_unknown_column_is_refused_at_load(model: Model, tmp_path: Path) -> None:
+    path = tmp_path / "model.json"
+    model.save(path)
+    data = json.loads(path.read_text())
+    shops = next(t for t in data["tables"] if t["table"] == "public.shops")
+    shops["relations"][0]["base"] = "no_such_column"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ModelError, match=r"relations\[0\]\.base.*no_such_column"):
+        Model.load(path)
