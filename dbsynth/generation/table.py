@@ -115,7 +115,11 @@ class TableGenerator:
         for frame in copy_rows(self.run.source, self.table, self.tp.chunk_rows):
             rows = np.arange(written, written + len(frame), dtype=np.int64)
             written += len(frame)
-            self._keep(frame, {}, rows, self._rng(len(rows) and int(rows[0])))
+            rng = self._rng(len(rows) and int(rows[0]))
+            # Scores drawn from the model (children per parent among them), so children spread
+            # over copied parents with the fitted shape; they are not tied to the copied values.
+            z = self._copula(rows, rng) if self.tm.copy_reason else {}
+            self._keep(frame, z, rows, rng)
             yield Batch(self.table.key, frame[list(self.tp.columns)])
         if written != self.n:
             raise GenerationError(
