@@ -9,10 +9,12 @@ generation computes the dependent column from its base (:class:`dbsynth.model.Re
   names the column's value in at least ``LOOKUP_HOLDS`` (99 %) of them, counted over the rows
   whose base value the base's model keeps (seen at least ``--min-count`` times: a value seen
   once trivially determines anything), at least ``MIN_SUPPORT`` of them; the kept base values
-  name at least two different values; and the base has at least as many distinct values as the column (a finer
-  grouping determines a coarser one; of two columns that determine each other, the first is
-  the base). Only pairs of values both column models keep enter the table, so nothing below
-  ``--min-count`` does; a base value the table lacks leaves the column to its own model.
+  name at least two different values; neither column is a postal code or street (a lookup
+  would rebuild real people's addresses); and the base has at least as many distinct values
+  as the column (a finer grouping determines a coarser one; of two columns that determine
+  each other, the first is the base). Only pairs of values both column models keep enter the
+  table, so nothing below ``--min-count`` does; a base value the table lacks leaves the column
+  to its own model.
 * **ratio** (number → number, both positive): ``log(column / base)`` varies so little that it
   explains at most ``1 - NEAR_DETERMINISTIC`` (2 %) of the variance of ``log(column)``;
   **gap** (a difference) for numbers that are not all positive, with the same share of the
@@ -44,10 +46,15 @@ import pandas as pd
 from dbsynth.columns.base import FitContext, encode
 from dbsynth.columns.categorical import scalar
 from dbsynth.columns.numeric import NumericModel
+from dbsynth.columns.pii import PiiKind, name_hint
 from dbsynth.model import ColumnFit, Ordering, Relation
 from dbsynth.schema import Column, LogicalType, Table
 
 LOOKUP_HOLDS = 0.99
+# A postal code or street names one household: a lookup from it would rebuild whole addresses
+# (postal code, city, state, country) of real people, each seen --min-count times only because
+# one person has that many rows.
+ADDRESS_LEVEL = frozenset({PiiKind.POSTCODE, PiiKind.STREET_ADDRESS})
 NEAR_DETERMINISTIC = 0.98
 MIN_SUPPORT = 20
 TEMPORAL = (LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ)
@@ -61,7 +68,14 @@ def _kind(fit: ColumnFit) -> str | None:
 
 def lookups(frame: pd.DataFrame, fits: Sequence[ColumnFit], min_support: int) -> list[Relation]:
     """Functional dependencies between categorical columns (see the module doc)."""
-    cats = [f for f in fits if _kind(f) == "categorical" and f.model and f.model.get("values")]
+    cats = [
+        f
+        for f in fits
+        if _kind(f) == "categorical"
+        and f.model
+        and f.model.get("values")
+        and name_hint(f.name) not in ADDRESS_LEVEL
+    ]
     found: dict[str, Relation] = {}
     distinct: dict[str, int] = {}
     for f in cats:
