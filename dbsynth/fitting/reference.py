@@ -16,7 +16,8 @@ The detection rule (:func:`reference_tables`), every condition from the fitted t
   words or more, or values that end like sentences); short unique labels (a genre's name, an
   album's title) are the vocabulary itself;
 * **closed**: every table it references is a reference table too, since copied rows keep the
-  source's keys and must find their parents.
+  source's keys and must find their parents; and it is on no cycle of foreign keys through
+  other tables (those rows are loaded in two steps, which copying does not do).
 
 ``copy: false`` in the config (or any ``rows``, ``scale``, ``where`` or ``columns`` setting of
 the table) keeps a table generated. A model generated without access to the source (``generate``
@@ -72,10 +73,15 @@ def reference_tables(
         for fk in t.foreign_keys:
             if fk.ref_table != t.key and t.key in tables:
                 referenced.setdefault(fk.ref_table, []).append(t.key)
+    cyclic = _in_cycles(schema)
     candidates = {
         key
         for key, tm in tables.items()
-        if key not in keep and key not in copied and _why_not(tm) is None and key in referenced
+        if key not in keep
+        and key not in cyclic
+        and key not in copied
+        and _why_not(tm) is None
+        and key in referenced
     }
     changed = True
     while changed:  # a copied table's parents must be copied too: drop candidates until stable
@@ -93,6 +99,23 @@ def reference_tables(
             f"{REFERENCE_REASON}: {tables[key].row_count:,} rows, no personal data or free text, "
             f"referenced by {named}"
         )
+    return out
+
+
+def _in_cycles(schema: Schema) -> set[str]:
+    """Tables on a cycle of foreign keys through other tables (self-references aside)."""
+    parents = {t.key: {fk.ref_table for fk in t.foreign_keys if fk.ref_table != t.key} for t in schema.tables}
+    out = set()
+    for start in parents:
+        seen, todo = set(), list(parents[start])
+        while todo:
+            key = todo.pop()
+            if key == start:
+                out.add(start)
+                break
+            if key not in seen:
+                seen.add(key)
+                todo.extend(parents.get(key, ()))
     return out
 
 
