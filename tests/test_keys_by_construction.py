@@ -275,3 +275,26 @@ def test_numbered_key_values_are_distinct(columns: list[Column], rows: int, key:
     for column, name in zip(columns, group.columns, strict=True):
         if column.length:
             assert all(len(v) <= column.length for v in values[name])
+
+
+# A composite key of network addresses and text in an empty table (powerdns' supermasters):
+# the column numbered to make the tuple unique must get values of its type. Before, an inet
+# column got a text space ('AZCGNGQNEAUK') and PostgreSQL refused the COPY.
+NETWORK_KEY = """
+CREATE TABLE supermasters (ip inet NOT NULL, nameserver varchar(255) NOT NULL, account varchar(40),
+    PRIMARY KEY (ip, nameserver));
+CREATE TABLE hosts (mac macaddr PRIMARY KEY, net cidr UNIQUE);
+"""
+
+
+def test_network_keys_of_an_empty_table_are_addresses(make_pg: Callable[[str], str], target_pg: str) -> None:
+    model = dbsynth.fit(make_pg(NETWORK_KEY))
+    dbsynth.generate(model, target_pg, rows={"supermasters": 300, "hosts": 300}, create_schema=True)
+    engine = sa.create_engine(sa_url(target_pg), poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        got = conn.exec_driver_sql(
+            "SELECT (SELECT count(DISTINCT (ip, nameserver)) FROM supermasters), "
+            "(SELECT count(DISTINCT mac) FROM hosts), (SELECT count(DISTINCT net) FROM hosts)"
+        ).one()
+    engine.dispose()
+    assert tuple(got) == (300, 300, got[2]) and got[2] > 250

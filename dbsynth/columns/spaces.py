@@ -33,6 +33,8 @@ from dbsynth.columns.free_text import FreeTextModel
 from dbsynth.columns.numeric import NumericModel, base_type_name, number_kind, type_bounds
 from dbsynth.columns.permute import MAX_KEY
 from dbsynth.columns.simple import UuidModel
+from dbsynth.columns.sqltypes import LITERALS as SPECIAL_LITERAL_TYPES
+from dbsynth.columns.sqltypes import NETWORK_TYPES, base_type
 from dbsynth.columns.temporal import DAY, SECOND, TemporalModel
 from dbsynth.schema import Column, LogicalType
 
@@ -125,6 +127,31 @@ class BytesSpace(ValueSpace):
 
 
 @dataclass(frozen=True)
+class NetworkSpace(ValueSpace):
+    """Addresses numbered by the key: IPv4 host addresses in 10.0.0.0/8 onwards (``inet``;
+    ``cidr`` as /32 networks, which have no host bits), MAC addresses under one vendor prefix."""
+
+    kind: str = "inet"
+
+    def values(self, keys: Sequence[int]) -> np.ndarray:
+        out = np.empty(len(keys), dtype=object)
+        out[:] = [self._one(int(k)) for k in keys]
+        return out
+
+    def _one(self, k: int) -> str:
+        if self.kind in ("macaddr", "macaddr8"):
+            width = 3 if self.kind == "macaddr" else 5
+            tail = k.to_bytes(width, "big")
+            return ":".join(f"{b:02x}" for b in (b"\x08\x00\x2b" + tail))
+        n = (10 << 24) + k
+        text = ".".join(str((n >> shift) & 255) for shift in (24, 16, 8, 0))
+        return f"{text}/32" if self.kind == "cidr" else text
+
+    def describe(self) -> str:
+        return "MAC addresses" if self.kind.startswith("mac") else "IPv4 addresses"
+
+
+@dataclass(frozen=True)
 class TemporalSpace(ValueSpace):
     """Instants ``first + k`` in units of ``unit_us`` microseconds since the epoch (or since
     midnight, for times; a length, for intervals)."""
@@ -212,6 +239,13 @@ def value_space(column: Column, model: ColumnModel | None, rows: int, salt: int 
         return LabelSpace(size=len(column.enum_labels), labels=tuple(column.enum_labels))
     if kind in (LogicalType.INTEGER, LogicalType.DECIMAL, LogicalType.FLOAT):
         return _number_space(column, model, rows)
+    special = base_type(column.sql_type)
+    if special in NETWORK_TYPES:
+        # 10.0.0.0 up to 223.255.255.255 stays unicast; 3 or 5 vendor-free bytes of a MAC.
+        size = {"macaddr": 256**3, "macaddr8": 256**5}.get(special, (224 - 10) << 24)
+        return NetworkSpace(size=size, kind=special)
+    if special in SPECIAL_LITERAL_TYPES:
+        return None  # ranges, bit strings, geometry …: no space; the model's values and the check
     if kind in (LogicalType.STRING, LogicalType.TEXT):
         return _string_space(column, model, rows)
     if kind in (LogicalType.DATE, LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ, LogicalType.TIME):
