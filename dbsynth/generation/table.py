@@ -21,6 +21,7 @@ A table copied from the source is read instead, and kept for its children the sa
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,7 @@ import pandas as pd
 
 from dbsynth.columns.base import ColumnModel, DerivedModel, IndexedModel
 from dbsynth.columns.copula import to_uniform
+from dbsynth.columns.permute import permute
 from dbsynth.errors import GenerationError
 from dbsynth.generation.batch import Batch
 from dbsynth.generation.copying import copy_rows
@@ -43,6 +45,7 @@ from dbsynth.generation.uniques import UniqueFallback
 from dbsynth.generation.values import coerce_column, enforce_orderings
 from dbsynth.model import Model, TableModel
 from dbsynth.planning.plan import TablePlan
+from dbsynth.planning.unique_keys import table_salt
 from dbsynth.schema import Column, Table
 
 if TYPE_CHECKING:  # imported when a table has CHECKs (sqlglot)
@@ -154,7 +157,7 @@ class TableGenerator:
                 values[cf.name] = np.full(n, None, dtype=object)  # computed once the row exists
                 derived.append(cf.name)
             elif isinstance(model, IndexedModel) and (model.by_index or self._unique(col)):
-                values[cf.name] = model.from_index(rows, rng)
+                values[cf.name] = model.from_index(self._indexes(col, model, rows), rng)
             else:
                 values[cf.name] = model.from_uniform(u, rng)
             nulls[cf.name] = self._nulls(col, cf.null_rate, z, rng, n)
@@ -237,6 +240,16 @@ class TableGenerator:
         u = to_uniform(z[flag]) if flag in z else rng.random(n)
         return np.asarray(u > 1.0 - rate) if flag in z else np.asarray(u < rate)
 
+    def _indexes(self, col: Column, model: IndexedModel, rows: np.ndarray) -> np.ndarray:
+        """The indexes a unique ``from_index`` model numbers ``rows`` by: the rows themselves
+        for a model whose values follow the row order (a config ``sequence``), else a keyed
+        bijection of the table's rows, so two tables (or two seeds) with the same code model
+        do not spell the same codes row for row."""
+        if getattr(model, "by_index", False) or self.n <= 1:
+            return rows
+        key = table_salt(self.run.plan.seed, self.tp.stream) * 1_000_003 + zlib.crc32(col.name.encode())
+        return np.asarray(permute(rows, self.n, f"rows of {self.table.key}.{col.name}", key), dtype=np.int64)
+
     def _unique(self, col: Column) -> bool:
         single = [u.columns for u in self.table.uniques if len(u.columns) == 1]
         if self.table.primary_key and len(self.table.primary_key.columns) == 1:
@@ -275,7 +288,7 @@ class TableGenerator:
                 derived.append(cf.name)
                 continue
             if isinstance(model, IndexedModel) and (model.by_index or self._unique(col)):
-                fresh = model.from_index(rows[mask], rng)
+                fresh = model.from_index(self._indexes(col, model, rows[mask]), rng)
             else:
                 fresh = model.from_uniform(rng.random(k), rng)
             null = self._nulls(col, cf.null_rate, {}, rng, k)
