@@ -10,6 +10,8 @@ Each check is one ``SELECT count(*)`` that counts offenders, run on a read-only 
 * **check** — rows where a CHECK is false: ``SELECT count(*) FROM t WHERE NOT (expr)``, the
   expression translated from the source's dialect to the target's with sqlglot when they
   differ; a domain's CHECK is applied to every column of that domain (``VALUE`` → the column);
+  on an array of a domain (``zips us_zip[]``) it is applied to every element, through ``unnest``
+  (PostgreSQL targets only; elsewhere the check is skipped, saying so);
 * **range** — numbers and dates outside ``[min, max]`` of the source (measured with SQL on the
   source too). Generation may legitimately extend a range a little, so this is a warning with
   the counts, never a failure.
@@ -68,6 +70,9 @@ class _Runner:
         except DBAPIError:
             self.conn.rollback()
             raise
+
+
+_ELEMENT = "dbsynth_element"
 
 
 def _error_text(exc: BaseException) -> str:
@@ -222,27 +227,50 @@ class _Checker:
         ]
 
     def checks(self, s: Table, t: Table, schema: Schema) -> list[ValidityCheck]:
-        return [self.check(s, t, check, column) for check, column in _all_checks(s, schema)]
+        elements = _element_domain_columns(s, schema)
+        return [
+            self.check(s, t, check, column, column in elements) for check, column in _all_checks(s, schema)
+        ]
 
-    def check(self, s: Table, t: Table, check: CheckConstraint, value_column: str | None) -> ValidityCheck:
+    def check(
+        self, s: Table, t: Table, check: CheckConstraint, value_column: str | None, element: bool = False
+    ) -> ValidityCheck:
+        """``element``: ``value_column`` is an array of the domain, whose CHECK holds per element."""
         name = check.name or check.expression[:60]
+        if element and self.overlap.target.dialect != "postgresql":
+            message = f"{value_column} is an array of a domain: its elements are checked only in PostgreSQL"
+            return ValidityCheck("check", s.key, name, "skipped", None, None, message)
+        # An element is VALUE through unnest's alias; a name no table column can shadow inside it.
+        value = _ELEMENT if element else value_column
         try:
+            # An element's check is shown with VALUE, which reads as "each element".
+            shown_value = None if element else value_column
             source_text = render(
-                check.expression, "expression", self.overlap.source.dialect, value_column=value_column
+                check.expression, "expression", self.overlap.source.dialect, value_column=shown_value
             )
-            expr = self.translate(check.expression, value_column)
+            expr = self.translate(check.expression, value)
         except SqlTextError as exc:
             message = f"the source's CHECK {exc}: {shown(check.expression)}"
             return ValidityCheck("check", s.key, name, "skipped", None, None, message)
         except sqlglot.errors.SqlglotError as exc:
             message = f"cannot translate to {self.overlap.target.dialect}: {str(exc).splitlines()[0][:150]}"
             return ValidityCheck("check", s.key, name, "skipped", None, None, message)
-        table = self.target.conn.dialect.identifier_preparer.format_table(_clause(t, []))
+        preparer = self.target.conn.dialect.identifier_preparer
+        table = preparer.format_table(_clause(t, []))
+        where = f"NOT ({expr})"
+        if element and value_column is not None:
+            array = preparer.quote(self.overlap.columns[s.key][value_column])
+            element_alias = preparer.quote(_ELEMENT)
+            where = f"EXISTS (SELECT 1 FROM unnest({array}) AS e({element_alias}) WHERE NOT ({expr}))"
         # A text clause whose colons are not bind parameters (a CHECK may compare with 'a:b').
-        stmt = sa.text(f"SELECT count(*) FROM {table} WHERE NOT ({expr})".replace(":", "\\:"))
+        stmt = sa.text(f"SELECT count(*) FROM {table} WHERE {where}".replace(":", "\\:"))
 
         def describe(n: int) -> str:
-            return "holds on every row" if n == 0 else f"{n:,} row(s) violate CHECK ({source_text})"
+            if n == 0:
+                return "holds on every element" if element else "holds on every row"
+            if element:
+                return f"{n:,} row(s) hold an element of {value_column} that violates CHECK ({source_text})"
+            return f"{n:,} row(s) violate CHECK ({source_text})"
 
         return _count_check(self.target, "check", s.key, name, stmt, describe)
 
@@ -327,6 +355,20 @@ def _all_checks(table: Table, schema: Schema) -> list[tuple[CheckConstraint, str
         for check in domain.checks:
             named = f"{check.name or domain.name} on {column.name}"
             out.append((CheckConstraint(check.expression, named, (column.name,), "domain"), column.name))
+    return out
+
+
+def _element_domain_columns(table: Table, schema: Schema) -> set[str]:
+    """The array columns whose domain is their elements' (``us_zip[]``), not a domain over an
+    array type (``CREATE DOMAIN zips AS text[]``), whose CHECK sees the whole array."""
+    domains = {(f"{d.schema}.{d.name}" if d.schema else d.name): d for d in schema.domains}
+    out: set[str] = set()
+    for column in table.columns:
+        domain = domains.get(column.domain or "") or next(
+            (d for d in schema.domains if d.name == column.domain), None
+        )
+        if domain is not None and column.array_dims > 0 and not domain.base_type.rstrip().endswith("]"):
+            out.add(column.name)
     return out
 
 
