@@ -43,6 +43,7 @@ from dbsynth.generation.engine import Generator
 from dbsynth.model import Model
 from dbsynth.options import FileFormat, FitOptions, GenerateOptions, default_of, resolve, split
 from dbsynth.planning.plan import Capabilities, Plan, make_plan
+from dbsynth.planning.shared_keys import disjoint_key_starts
 from dbsynth.schema import Schema
 from dbsynth.writing import open_target
 from dbsynth.writing.base import Batch, LoadResult, Target
@@ -226,7 +227,8 @@ def _run(
     written: dict[str, int] = {t.table: 0 for t in plan.tables}
     planned = {t.table: t.rows for t in plan.tables}
     try:
-        generator = Generator(model, plan, sink.key_start, source=source)
+        key_start = disjoint_key_starts(plan, model.schema, sink.key_start)
+        generator = Generator(model, plan, key_start, source=source)
         for item in _overlapped(generator.run()):
             sink.write(item)
             if isinstance(item, Batch):
