@@ -16,6 +16,7 @@ import numpy as np
 
 from dbsynth.config import ChildrenSpec, Config
 from dbsynth.model import ChildrenShape, Model, fk_id
+from dbsynth.schema import ForeignKey, Table
 
 # Top-k groups of parents whose share of the children is kept (as shares of parents, so the
 # tail scales with the parent table).
@@ -61,6 +62,30 @@ def children_shape(counts: np.ndarray, min_count: int) -> ChildrenShape | None:
 DEFAULT_MEAN = 3.0  # children per parent when neither data nor config says (orders per customer)
 TAIL = 1e-4  # probability left out at the top of an unbounded distribution
 MAX_CHILDREN = 10_000
+
+
+ONE_TO_ONE_SHARE = 0.75  # parents with their one child in a 1:1 prior (a quarter have none)
+
+
+def fk_is_unique(table: Table, fk: ForeignKey) -> bool:
+    """Whether ``fk``'s columns hold a unique key of ``table`` (a 1:1 link): each parent row then
+    has at most one child, whatever a fan-out says."""
+    keys = [u.columns for u in table.uniques if u.where is None]
+    if table.primary_key is not None:
+        keys.append(table.primary_key.columns)
+    return any(keys_ and set(keys_) <= set(fk.columns) for keys_ in keys)
+
+
+def prior_one_to_one(spec: ChildrenSpec | None) -> tuple[float, ChildrenShape]:
+    """The prior of a foreign key whose columns are unique in the child: at most one child per
+    parent. The config's ``children:`` may still say how many parents have theirs (its ``max``
+    is cut to 1); by default three in four do."""
+    if spec is not None:
+        return prior_children(
+            replace(spec, min=min(spec.min, 1), max=min(spec.max if spec.max is not None else 1, 1))
+        )
+    shape = ChildrenShape(values=(0, 1), value_shares=(round(1.0 - ONE_TO_ONE_SHARE, 6), ONE_TO_ONE_SHARE))
+    return ONE_TO_ONE_SHARE, shape
 
 
 def prior_children(spec: ChildrenSpec | None) -> tuple[float, ChildrenShape]:
@@ -111,7 +136,7 @@ def config_children(model: Model, config: Config) -> Model:
     ``config`` replaced by it (``generate --config`` on a model fitted before, as ``fit
     --config`` would have set it). The config was bound to the model by ``apply_config``, which
     refused ``children`` anywhere but on the first column of a foreign key."""
-    specs: dict[str, ChildrenSpec] = {}
+    specs: dict[str, tuple[ChildrenSpec, bool]] = {}
     for tc in config.tables:
         if tc.exclude or not model.schema.has_table(tc.name):
             continue
@@ -119,14 +144,15 @@ def config_children(model: Model, config: Config) -> Model:
         for cc in tc.columns:
             for fk in table.foreign_keys:
                 if cc.children is not None and fk.columns[0] == cc.name:
-                    specs[fk_id(table.key, fk.columns)] = cc.children
+                    specs[fk_id(table.key, fk.columns)] = (cc.children, fk_is_unique(table, fk))
     if not specs:
         return model
     rels = []
     for r in model.relationships:
-        spec = specs.get(r.id)
-        if spec is not None:
-            mean, shape = prior_children(spec)
+        found = specs.get(r.id)
+        if found is not None:
+            spec, one_to_one = found
+            mean, shape = prior_one_to_one(spec) if one_to_one else prior_children(spec)
             r = replace(
                 r, children=None, children_by=None, children_strata={}, mean_children=mean,
                 shape=shape, note="set in the config",

@@ -40,7 +40,7 @@ from dbsynth.columns.priors import prior_for, prior_null_rate, prior_orderings
 from dbsynth.config import BoundConfig, ColumnOverride, Config, bind
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
-from dbsynth.fitting.children import children_shape, prior_children
+from dbsynth.fitting.children import children_shape, fk_is_unique, prior_children, prior_one_to_one
 from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii, key_columns
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.fitting.personal import personal_values
@@ -370,7 +370,7 @@ class _State:
         if spec is not None or not (info_child.rows_sampled and info_parent.rows_sampled):
             # No family to count (an empty child or parent table), or the config says: the
             # prior fan-out (fitting.children.prior_children), with a prior's share of NULL keys.
-            mean, shape = prior_children(spec)
+            mean, shape = prior_one_to_one(spec) if fk_is_unique(table, fk) else prior_children(spec)
             children, by, strata = None, None, {}
             empty = table.key if not info_child.rows_sampled else fk.ref_table
             note = (

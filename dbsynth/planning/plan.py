@@ -35,7 +35,7 @@ from dbsynth.options import DEFAULT_CHUNK_ROWS, GenerateOptions, IfExists, resol
 from dbsynth.planning.ceiling import check_counts
 from dbsynth.planning.foreign_keys import DIRECT_WORDS, Capabilities, FkMode, FkPlan, plan_foreign_keys
 from dbsynth.planning.load import LoadSpec, TableLoad
-from dbsynth.planning.unique_cap import unique_cap
+from dbsynth.planning.unique_cap import cap_one_to_one, unique_cap
 from dbsynth.planning.unique_keys import construct_uniques
 from dbsynth.schema import LogicalType, Table
 
@@ -231,6 +231,7 @@ def make_plan(
         # the schema alone), but never a silent one.
         notes.append(EMPTY_SOURCE)
     capped = _cap_at_unique_domains(model, counts)
+    capped.update(cap_one_to_one(model.schema, counts))
     tables_of = {key: model.schema.table(key) for key in order.order}
     key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
     check_counts(counts, tables_of, key_columns, origin)  # before anything is opened

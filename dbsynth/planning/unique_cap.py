@@ -14,7 +14,8 @@ import math
 
 from sqlglot import exp
 
-from dbsynth.schema import LogicalType, Table
+from dbsynth.fitting.children import fk_is_unique
+from dbsynth.schema import LogicalType, Schema, Table
 from dbsynth.sqltext import SqlTextError, parse_expression
 
 
@@ -81,3 +82,26 @@ def _literal(node: exp.Expr) -> bool:
     while isinstance(node, (exp.Cast, exp.Paren)):
         node = node.this
     return isinstance(node, exp.Literal)
+
+
+def cap_one_to_one(schema: Schema, counts: dict[str, int]) -> dict[str, str]:
+    """Lower ``counts`` (in place, parents first) so that a table whose NOT NULL foreign key is
+    also a unique key (a 1:1 link) has no more rows than its parent: each parent row can take
+    one child only, and a row left without a parent would be a NULL the column refuses. Says
+    why per capped table."""
+    why: dict[str, str] = {}
+    for key in list(counts):
+        table = schema.table(key)
+        for fk in table.foreign_keys:
+            if fk.ref_table not in counts or not fk_is_unique(table, fk):
+                continue
+            if any(table.column(c).nullable for c in fk.columns):
+                continue  # rows beyond the parents' keep a NULL key
+            parents = counts[fk.ref_table]
+            if counts[key] > parents:
+                why[key] = (
+                    f"capped at {parents:,} row(s) from {counts[key]:,}: unique ({', '.join(fk.columns)}) "
+                    f"references {fk.ref_table}, one row per parent row"
+                )
+                counts[key] = parents
+    return why
