@@ -52,8 +52,8 @@ class UniqueFallback:
                 continue
             if len(cols) == 1 and isinstance(self.tm.column(cols[0]).column_model, IndexedModel):
                 continue
-            if all(c in fk_cols for c in cols):
-                continue  # settled by distinct_within_groups at setup
+            if self._settled_by_parents(cols):
+                continue
             seen = self.seen.setdefault(cols, set())
             # A copy: to_numpy may return a read-only view of the frame (pandas copy-on-write).
             values = {c: frame[c].to_numpy(dtype=object, copy=True) for c in cols}
@@ -68,6 +68,14 @@ class UniqueFallback:
                 seen.add(t)
             for c in cols:
                 frame[c] = coerce_column(self.table.column(c), values[c], None)
+
+    def _settled_by_parents(self, cols: tuple[str, ...]) -> bool:
+        """Whether foreign keys with parent indexes drawn at setup cover ``cols``: one unique FK
+        (picked without repeats) or several (``distinct_within_groups``). A self-reference is
+        drawn per chunk and a cut FK written later, so a key with one of them is checked here."""
+        members = [f for f in self.links if set(f.fk.columns) <= set(cols) and f.index is not None]
+        covered = set().union(*(f.fk.columns for f in members)) if members else set()
+        return covered == set(cols) and (len(members) >= 2 or set(members[0].fk.columns) == set(cols))
 
     def _free_tuple(
         self,

@@ -105,6 +105,9 @@ def construct_uniques(
     are its engine-numbered key columns and ``salt`` varies the bijections (seed and table).
     Raises :class:`GenerationError` when a key cannot hold ``rows`` distinct values."""
     fk_cols = {c for fk in table.foreign_keys for c in fk.columns}
+    # A self-reference is drawn per chunk, not from parents picked distinct at setup: a key
+    # with its columns is checked chunk by chunk (dbsynth.generation.uniques).
+    drawn_fk_cols = {c for fk in table.foreign_keys if fk.ref_table != table.key for c in fk.columns}
     skip = set(numbered) | fk_cols | {c.name for c in table.columns if c.generated is not None}
     keys = [u.columns for u in table.uniques if u.where is None]
     if table.primary_key is not None:
@@ -131,7 +134,7 @@ def construct_uniques(
             assert s is not None  # every UUID column has a space
             single(name, s)
     for cols in sorted(keys, key=len):
-        if set(cols) & (set(numbered) | done) or set(cols) <= fk_cols:
+        if set(cols) & (set(numbered) | done) or set(cols) <= drawn_fk_cols:
             settled.append(cols)
             continue
         values = [c for c in cols if c not in skip]
