@@ -252,6 +252,10 @@ class _State:
         roles = column_roles(table)
         unique = unique_columns(table)
         keys = key_columns(table, self.schema)
+        referenced = {
+            c for other in self.schema.tables for fk in other.foreign_keys if fk.ref_table == table.key
+            for c in fk.ref_columns
+        }  # fmt: skip
         fits: list[ColumnFit] = []
         dims: dict[str, np.ndarray] = {}
         order: list[str] = []
@@ -278,7 +282,9 @@ class _State:
                 )
                 if prior is not None:
                     values = shape_to_checks(prior.values, col, table, self.schema.dialect)
-                    null_rate = prior_null_rate(col)
+                    # A referenced key is what children point at: a NULL one is a parent
+                    # no NOT NULL foreign key can take.
+                    null_rate = 0.0 if col.name in referenced else prior_null_rate(col)
                     note = f"prior, table empty in the source: {prior.reason}"
             if values.empty and prior is None and (override is None or override.model is None):
                 note = "no non-NULL value in the sample" if n else "empty table in the sample"
