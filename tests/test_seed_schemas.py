@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
+from test_corpus import run_dbsynth
 from test_priors import seed
 
 from conftest import _fresh_database, sa_url
@@ -45,7 +47,8 @@ def test_a_unique_not_null_foreign_key_gets_one_child_per_parent_at_most(
     seed(make_pg(ONE_TO_ONE), target_pg)
     assert violations(target_pg) == []
     counts = _counts(
-        target_pg, "SELECT 'assets', count(*) FROM assets UNION ALL SELECT 'meta', count(*) FROM asset_metadata"
+        target_pg,
+        "SELECT 'assets', count(*) FROM assets UNION ALL SELECT 'meta', count(*) FROM asset_metadata",
     )
     assert counts["assets"] == 200
     assert 100 <= counts["meta"] <= 200
@@ -77,3 +80,61 @@ def test_a_unique_pair_with_a_self_reference_holds(make_pg: Callable[[str], str]
     assert violations(target_pg) == []
     counts = _counts(target_pg, "SELECT 'versions', count(*) FROM tag_versions")
     assert counts["versions"] > 60
+
+
+CODES = """
+CREATE TABLE area (id serial PRIMARY KEY, name text NOT NULL);
+CREATE TABLE area_code (area int NOT NULL REFERENCES area, code char(2) PRIMARY KEY);
+"""
+
+
+def test_a_following_table_is_capped_at_its_keys_capacity(
+    make_pg: Callable[[str], str], target_pg: str
+) -> None:
+    """musicbrainz's iso_3166_1: three codes per area asked more char(2) codes than exist, and the
+    run was refused although no count was given for that table."""
+    source = make_pg(CODES)
+    plan = seed(source, target_pg, "--dry-run", rows=500)
+    cap = re.search(
+        r"area_code: ([\d,]+) rows.*capped at ([\d,]+) row\(s\) from ([\d,]+): unique \(code\)", plan
+    )
+    assert cap is not None, plan
+    planned, capped, asked = (int(g.replace(",", "")) for g in cap.groups())
+    assert planned == capped < asked
+    seed(source, target_pg, rows=500)
+    assert violations(target_pg) == []
+    counts = _counts(target_pg, "SELECT 'codes', count(*) FROM area_code")
+    assert counts["codes"] == capped
+
+
+def test_an_explicit_count_beyond_a_keys_capacity_is_still_refused(
+    make_pg: Callable[[str], str], target_pg: str
+) -> None:
+    code, output = run_dbsynth(
+        "clone", make_pg(CODES), target_pg, "--create-schema", "--rows", "area_code=5000", "--dry-run"
+    )
+    assert code == 1
+    assert "public.area_code: unique (code) can hold at most" in output
+
+
+NULLABLE_REFERENCED = """
+CREATE TABLE users (id serial PRIMARY KEY, name text UNIQUE, admin boolean NOT NULL);
+CREATE TABLE presence (user_id text PRIMARY KEY REFERENCES users (name), stream_id bigint);
+CREATE TABLE devices (user_id text NOT NULL REFERENCES users (name), device text NOT NULL);
+"""
+
+
+def test_a_nullable_column_referenced_by_a_not_null_foreign_key_is_filled(
+    make_pg: Callable[[str], str], target_pg: str
+) -> None:
+    """synapse's users.name: its prior gave it NULLs like any nullable column, and the children
+    of those users got a NULL key their NOT NULL column refused."""
+    seed(make_pg(NULLABLE_REFERENCED), target_pg)
+    assert violations(target_pg) == []
+    counts = _counts(
+        target_pg,
+        "SELECT 'no name', count(*) FROM users WHERE name IS NULL "
+        "UNION ALL SELECT 'devices', count(*) FROM devices",
+    )
+    assert counts["no name"] == 0
+    assert counts["devices"] > 200

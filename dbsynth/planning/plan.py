@@ -36,7 +36,7 @@ from dbsynth.planning.ceiling import check_counts
 from dbsynth.planning.foreign_keys import DIRECT_WORDS, Capabilities, FkMode, FkPlan, plan_foreign_keys
 from dbsynth.planning.load import LoadSpec, TableLoad
 from dbsynth.planning.unique_cap import cap_one_to_one, unique_cap
-from dbsynth.planning.unique_keys import construct_uniques
+from dbsynth.planning.unique_keys import cap_at_key_capacity, construct_uniques
 from dbsynth.schema import LogicalType, Table
 
 
@@ -231,9 +231,12 @@ def make_plan(
         # the schema alone), but never a silent one.
         notes.append(EMPTY_SOURCE)
     capped = _cap_at_unique_domains(model, counts)
-    capped.update(cap_one_to_one(model.schema, counts))
     tables_of = {key: model.schema.table(key) for key in order.order}
     key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
+    capped.update(
+        cap_at_key_capacity(tables_of, {k: model.table(k) for k in tables_of}, counts, key_columns, overrides)
+    )
+    capped.update(cap_one_to_one(model.schema, counts))
     check_counts(counts, tables_of, key_columns, origin)  # before anything is opened
     row_keys = {
         key: construct_uniques(table, model.table(key), counts[key], key_columns[key], 0).row_key(table)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -194,15 +194,54 @@ def _fitted(cf: ColumnFit | None) -> bool:
     return model is not None and not isinstance(model, ConstantModel)
 
 
+class KeyCapacityError(GenerationError):
+    """A NOT NULL unique key whose values cannot hold the rows asked: ``size`` is its most."""
+
+    def __init__(self, size: int, columns: tuple[str, ...], message: str):
+        super().__init__(message)
+        self.size, self.columns = size, columns
+
+
+def cap_at_key_capacity(
+    tables: Mapping[str, Table],
+    models: Mapping[str, TableModel],
+    counts: dict[str, int],
+    key_columns: Mapping[str, Sequence[str]],
+    given: Collection[str],
+) -> dict[str, str]:
+    """Lower ``counts`` (in place) of the tables whose count was not given for them alone
+    (``--rows '*=N'``, a fan-out, a scale) to what their unique keys' values can hold, and say
+    why per capped table. A count given for the table itself is left for
+    :func:`construct_uniques` to refuse."""
+    why: dict[str, str] = {}
+    for key, table in tables.items():
+        if key in given or models[key].copy:
+            continue
+        asked = counts[key]
+        for _ in range(len(table.uniques) + 2):  # each round lowers the count below one key's size
+            try:
+                construct_uniques(table, models[key], counts[key], key_columns[key], 0)
+                break
+            except KeyCapacityError as e:
+                counts[key] = e.size
+                why[key] = (
+                    f"capped at {e.size:,} row(s) from {asked:,}: unique ({', '.join(e.columns)}) "
+                    f"can hold {e.size:,} distinct value(s) of its type"
+                )
+    return why
+
+
 def _too_small(table: Table, cols: tuple[str, ...], size: int, rows: int) -> bool:
     """Whether ``size`` values are fewer than ``rows``: an error when every column is NOT NULL;
     otherwise NULLs may make up the difference, which the per-chunk fallback settles."""
     if size >= rows:
         return False
     if all(not table.column(c).nullable for c in cols):
-        raise GenerationError(
+        raise KeyCapacityError(
+            size,
+            cols,
             f"{table.key}: unique ({', '.join(cols)}) can hold at most {size:,} distinct values "
-            f"for its type, but {rows:,} rows are asked; ask for fewer (--rows {table.key}={size})"
+            f"for its type, but {rows:,} rows are asked; ask for fewer (--rows {table.key}={size})",
         )
     return True
 
