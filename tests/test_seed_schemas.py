@@ -138,3 +138,28 @@ def test_a_nullable_column_referenced_by_a_not_null_foreign_key_is_filled(
     )
     assert counts["no name"] == 0
     assert counts["devices"] > 200
+
+
+ROLES = """
+CREATE TYPE user_role AS ENUM ('administrator', 'moderator', 'importer');
+CREATE TABLE users (id bigserial PRIMARY KEY, display_name text NOT NULL);
+CREATE TABLE user_roles (
+  id serial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users, role user_role NOT NULL,
+  granter_id bigint NOT NULL REFERENCES users, UNIQUE (user_id, role)
+);
+"""
+
+
+def test_a_key_of_a_parent_and_an_enum_never_suffixes_a_label(
+    make_pg: Callable[[str], str], target_pg: str
+) -> None:
+    """osm's user_roles: a duplicate (user_id, role) got its label suffixed ('importer-515'),
+    which the enum refuses. The free pairs are searched instead, and more rows than users times
+    labels are capped at planning."""
+    source = make_pg(ROLES)
+    seed(source, target_pg, "--rows", "user_roles=90", rows=30)
+    assert violations(target_pg) == []
+    assert _counts(target_pg, "SELECT 'roles', count(*) FROM user_roles")["roles"] == 90
+    plan = seed(source, target_pg, "--rows", "user_roles=500", "--dry-run", rows=30)
+    assert "public.user_roles: 90 rows" in plan
+    assert "capped at 90 row(s) from 500" in plan

@@ -11,6 +11,8 @@ for its type, and only for a type with no space gets its row index appended.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -22,7 +24,7 @@ from dbsynth.generation.store import Run
 from dbsynth.generation.values import coerce_column
 from dbsynth.model import TableModel
 from dbsynth.planning.foreign_keys import FkMode
-from dbsynth.schema import Table
+from dbsynth.schema import LogicalType, Table
 
 
 class UniqueFallback:
@@ -106,9 +108,20 @@ class UniqueFallback:
                     current[cols.index(name)] = arr[0]
                 if tuple(current) not in seen:
                     return tuple(current)
+        free = self._scan(cols, taken, fk_cols, seen, rng)
+        if free is not None:
+            return free
         name = next((c for c in cols if c not in fk_cols), cols[-1])
         j = cols.index(name)
         current = list(taken)
+        column = self.table.column(name)
+        if column.enum_labels or column.logical is LogicalType.BOOLEAN:
+            # A suffixed label is a value the type refuses; the plan caps the rows at what the
+            # key can hold (planning.unique_cap.cap_at_composite_domains).
+            raise GenerationError(
+                f"{self.table.key}: no free ({', '.join(cols)}) is left for row {row}: every "
+                f"parent has every value of {name}"
+            )
         # A value of the column's type (a char(3) stays 3 characters), else a suffix.
         space = value_space(
             self.table.column(name), self.tm.column(name).column_model, self.run.rows(self.table.key)
@@ -128,6 +141,45 @@ class UniqueFallback:
             if tuple(current) not in seen:
                 return tuple(current)
         raise GenerationError(f"{self.table.key}: cannot make ({', '.join(cols)}) unique for row {row}")
+
+    def _scan(
+        self,
+        cols: tuple[str, ...],
+        taken: tuple[object, ...],
+        fk_cols: set[str],
+        seen: set[tuple[object, ...]],
+        rng: np.random.Generator,
+    ) -> tuple[object, ...] | None:
+        """Every parent of one foreign key in the key (in a random order) with every value a
+        finite column may take: the free tuple random re-picks miss when the key is nearly
+        full (``(user_id, role)`` with three roles and three rows per user)."""
+        options: dict[int, list[object]] = {}
+        for j, c in enumerate(cols):
+            if c in fk_cols:
+                continue
+            column = self.table.column(c)
+            finite = list(column.enum_labels or ()) if column.logical is LogicalType.ENUM else []
+            if column.logical is LogicalType.BOOLEAN:
+                finite = [True, False]
+            finite += [v for v in _frequent_values(self.tm.column(c).column_model) if v not in finite]
+            options[j] = [taken[j], *[v for v in finite if v != taken[j]]]
+        stores = self.run.stores
+        for f in self.links:
+            if not set(f.fk.columns) <= set(cols) or f.fk.ref_table not in stores or f.mode is FkMode.SELF:
+                continue
+            store = stores[f.fk.ref_table]
+            positions = [cols.index(name) for name in f.fk.columns]
+            keys = store.keys[f.fk.ref_columns]
+            for p in rng.permutation(store.rows):
+                current = list(taken)
+                for pos, arr in zip(positions, keys.take(np.array([p])), strict=True):
+                    current[pos] = arr[0]
+                for values in itertools.product(*options.values()):
+                    for j, v in zip(options, values, strict=True):
+                        current[j] = v
+                    if tuple(current) not in seen:
+                        return tuple(current)
+        return None
 
 
 def _missing(v: object) -> bool:

@@ -35,7 +35,7 @@ from dbsynth.options import DEFAULT_CHUNK_ROWS, GenerateOptions, IfExists, resol
 from dbsynth.planning.ceiling import check_counts
 from dbsynth.planning.foreign_keys import DIRECT_WORDS, Capabilities, FkMode, FkPlan, plan_foreign_keys
 from dbsynth.planning.load import LoadSpec, TableLoad
-from dbsynth.planning.unique_cap import cap_one_to_one, unique_cap
+from dbsynth.planning.unique_cap import cap_at_composite_domains, cap_one_to_one, unique_cap
 from dbsynth.planning.unique_keys import cap_at_key_capacity, construct_uniques
 from dbsynth.schema import LogicalType, Table
 
@@ -236,6 +236,7 @@ def make_plan(
     capped.update(
         cap_at_key_capacity(tables_of, {k: model.table(k) for k in tables_of}, counts, key_columns, overrides)
     )
+    capped.update(cap_at_composite_domains(model.schema, counts))
     capped.update(cap_one_to_one(model.schema, counts))
     check_counts(counts, tables_of, key_columns, origin)  # before anything is opened
     row_keys = {

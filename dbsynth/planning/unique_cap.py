@@ -105,3 +105,34 @@ def cap_one_to_one(schema: Schema, counts: dict[str, int]) -> dict[str, str]:
                 )
                 counts[key] = parents
     return why
+
+
+def cap_at_composite_domains(schema: Schema, counts: dict[str, int]) -> dict[str, str]:
+    """Lower ``counts`` (in place, parents first) of a table whose unique key pairs foreign keys
+    with finite columns (``(user_id, role)`` with a three-label enum) to the number of distinct
+    tuples the key can take: parent rows times values. Says why per capped table."""
+    why: dict[str, str] = {}
+    for key in list(counts):
+        table = schema.table(key)
+        keys = [u.columns for u in table.uniques if u.where is None]
+        if table.primary_key is not None:
+            keys.append(table.primary_key.columns)
+        for cols in keys:
+            fks = [f for f in table.foreign_keys if set(f.columns) <= set(cols) and f.ref_table != key]
+            covered = {c for f in fks for c in f.columns}
+            rest = [c for c in cols if c not in covered]
+            if not fks or not rest or any(f.ref_table not in counts for f in fks):
+                continue
+            if any(table.column(c).nullable for c in covered):
+                continue
+            sizes = [_domain_size(table, c, schema.dialect) for c in rest]
+            if any(s is None for s in sizes):
+                continue
+            size = math.prod(counts[f.ref_table] for f in fks) * math.prod(s for s in sizes if s is not None)
+            if counts[key] > size:
+                why[key] = (
+                    f"capped at {size:,} row(s) from {counts[key]:,}: unique ({', '.join(cols)}) "
+                    f"has {size:,} possible value(s) with its parents' rows"
+                )
+                counts[key] = size
+    return why
