@@ -29,6 +29,7 @@ def construction_of(run: Run, table_key: str) -> UniqueConstruction:
         tp.rows,
         tp.key_columns,
         table_salt(run.plan.seed, tp.stream),
+        tp.row_key,
     )
 
 

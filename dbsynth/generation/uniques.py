@@ -158,7 +158,9 @@ class UniqueFallback:
             if c in fk_cols:
                 continue
             column = self.table.column(c)
-            finite = list(column.enum_labels or ()) if column.logical is LogicalType.ENUM else []
+            finite: list[object] = (
+                list(column.enum_labels or ()) if column.logical is LogicalType.ENUM else []
+            )
             if column.logical is LogicalType.BOOLEAN:
                 finite = [True, False]
             finite += [v for v in _frequent_values(self.tm.column(c).column_model) if v not in finite]

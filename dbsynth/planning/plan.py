@@ -233,14 +233,16 @@ def make_plan(
     capped = _cap_at_unique_domains(model, counts)
     tables_of = {key: model.schema.table(key) for key in order.order}
     key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
-    capped.update(
-        cap_at_key_capacity(tables_of, {k: model.table(k) for k in tables_of}, counts, key_columns, overrides)
-    )
+    by_row = _cut_references(order.breaks, key_columns)
+    models = {k: model.table(k) for k in tables_of}
+    capped.update(cap_at_key_capacity(tables_of, models, counts, key_columns, overrides, by_row))
     capped.update(cap_at_composite_domains(model.schema, counts))
     capped.update(cap_one_to_one(model.schema, counts))
     check_counts(counts, tables_of, key_columns, origin)  # before anything is opened
     row_keys = {
-        key: construct_uniques(table, model.table(key), counts[key], key_columns[key], 0).row_key(table)
+        key: construct_uniques(
+            table, model.table(key), counts[key], key_columns[key], 0, by_row.get(key, ())
+        ).row_key(table)
         for key, table in tables_of.items()
         if not model.table(key).copy
     }  # also refuses a key whose values cannot hold the table's rows, before anything is written
@@ -344,6 +346,20 @@ def _config_counts(config: Config, model: Model) -> tuple[dict[str, int], dict[s
         if t.scale is not None:
             scale[key] = t.scale
     return rows, scale
+
+
+def _cut_references(
+    breaks: tuple[CycleBreak, ...], key_columns: Mapping[str, tuple[str, ...]]
+) -> dict[str, set[str]]:
+    """Per table, the single key column a cut FK references when the engine does not number
+    it: numbered from the row index instead (planning.unique_keys), so the cut FK's values are
+    known before the parent is written."""
+    out: dict[str, set[str]] = {}
+    for b in breaks:
+        fk = b.foreign_key
+        if len(fk.ref_columns) == 1 and not key_columns.get(fk.ref_table):
+            out.setdefault(fk.ref_table, set()).add(fk.ref_columns[0])
+    return out
 
 
 def _key_columns(table: Table) -> tuple[str, ...]:

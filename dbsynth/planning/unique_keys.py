@@ -92,17 +92,26 @@ class UniqueConstruction:
     def row_key(self, table: Table) -> tuple[str, ...]:
         """NOT NULL columns whose values follow from the row index alone and identify the row
         (a single-column group), to find rows again by (an UPDATE after a cycle); () if none."""
-        for g in self.numbered:
-            if len(g.columns) == 1 and not table.column(g.columns[0]).nullable:
-                return g.columns
-        return ()
+        singles = [g.columns for g in self.numbered if len(g.columns) == 1]
+        keys = [cols for cols in singles if not table.column(cols[0]).nullable]
+        # A key a cut FK references (numbered for it) over a UUID one numbered anyway.
+        pk = table.primary_key.columns if table.primary_key is not None else ()
+        return next((cols for cols in keys if cols == pk), keys[0] if keys else ())
 
 
 def construct_uniques(
-    table: Table, tm: TableModel, rows: int, numbered: Sequence[str], salt: int
+    table: Table,
+    tm: TableModel,
+    rows: int,
+    numbered: Sequence[str],
+    salt: int,
+    by_row: Collection[str] = (),
 ) -> UniqueConstruction:
     """The construction of ``table``'s keys for ``rows`` rows (module docstring); ``numbered``
     are its engine-numbered key columns and ``salt`` varies the bijections (seed and table).
+    ``by_row``: single-column keys a cut foreign key references, numbered into their value
+    space even when their model makes unique values of its own, so a child written ahead of
+    the table computes them from the row index (:mod:`dbsynth.generation.rowkeys`).
     Raises :class:`GenerationError` when a key cannot hold ``rows`` distinct values."""
     fk_cols = {c for fk in table.foreign_keys for c in fk.columns}
     # A self-reference is drawn per chunk, not from parents picked distinct at setup: a key
@@ -144,6 +153,10 @@ def construct_uniques(
             name = cols[0]
             model = roles[name].column_model if name in roles else None
             s = space(name)
+            if name in by_row and s is not None and not _too_small(table, cols, s.size, rows):
+                single(name, s)
+                settled.append(cols)
+                continue
             if isinstance(model, IndexedModel):
                 # Unique from_index values, the model's own look; but a model widens its codes
                 # past what the type holds when asked for more rows than it can number (a code
@@ -208,6 +221,7 @@ def cap_at_key_capacity(
     counts: dict[str, int],
     key_columns: Mapping[str, Sequence[str]],
     given: Collection[str],
+    by_row: Mapping[str, Collection[str]],
 ) -> dict[str, str]:
     """Lower ``counts`` (in place) of the tables whose count was not given for them alone
     (``--rows '*=N'``, a fan-out, a scale) to what their unique keys' values can hold, and say
@@ -220,7 +234,7 @@ def cap_at_key_capacity(
         asked = counts[key]
         for _ in range(len(table.uniques) + 2):  # each round lowers the count below one key's size
             try:
-                construct_uniques(table, models[key], counts[key], key_columns[key], 0)
+                construct_uniques(table, models[key], counts[key], key_columns[key], 0, by_row.get(key, ()))
                 break
             except KeyCapacityError as e:
                 counts[key] = e.size
