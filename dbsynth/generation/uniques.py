@@ -114,14 +114,6 @@ class UniqueFallback:
         name = next((c for c in cols if c not in fk_cols), cols[-1])
         j = cols.index(name)
         current = list(taken)
-        column = self.table.column(name)
-        if column.enum_labels or column.logical is LogicalType.BOOLEAN:
-            # A suffixed label is a value the type refuses; the plan caps the rows at what the
-            # key can hold (planning.unique_cap.cap_at_composite_domains).
-            raise GenerationError(
-                f"{self.table.key}: no free ({', '.join(cols)}) is left for row {row}: every "
-                f"parent has every value of {name}"
-            )
         # A value of the column's type (a char(3) stays 3 characters), else a suffix.
         space = value_space(
             self.table.column(name), self.tm.column(name).column_model, self.run.rows(self.table.key)
@@ -136,6 +128,14 @@ class UniqueFallback:
             # suffix would make a value its type refuses.
             current[j] = None
             return tuple(current)
+        column = self.table.column(name)
+        if column.enum_labels or column.logical is LogicalType.BOOLEAN:
+            # A suffixed label is a value the type refuses; the plan caps the rows at what the
+            # key can hold (planning.unique_cap.cap_at_composite_domains).
+            raise GenerationError(
+                f"{self.table.key}: no free ({', '.join(cols)}) is left for row {row}: every "
+                f"parent has every value of {name}"
+            )
         for attempt in range(1, 1000):
             current[j] = _disambiguate(taken[j], row * attempt + attempt)
             if tuple(current) not in seen:
