@@ -17,7 +17,10 @@ The detection rule (:func:`reference_tables`), every condition from the fitted t
   album's title) are the vocabulary itself;
 * **closed**: every table it references is a reference table too, since copied rows keep the
   source's keys and must find their parents; and it is on no cycle of foreign keys through
-  other tables (those rows are loaded in two steps, which copying does not do).
+  other tables (those rows are loaded in two steps, which copying does not do);
+* **not the only parents of a junction**: a key made only of foreign keys (``compatibility
+  (primary_equipment_id, compatible_equipment_id)``) holds at most the product of its parents'
+  rows, so when all of them would be copied (not scaled) they are generated instead.
 
 ``copy: false`` in the config (or any ``rows``, ``scale``, ``where`` or ``columns`` setting of
 the table) keeps a table generated. A model generated without access to the source (``generate``
@@ -91,6 +94,10 @@ def reference_tables(
             if not parents <= candidates | set(copied):
                 candidates.discard(key)
                 changed = True
+        for parents in _junction_parents(schema):
+            if parents <= candidates:
+                candidates -= parents
+                changed = True
     out = {}
     for key in sorted(candidates):
         users = sorted(set(referenced[key]))
@@ -99,6 +106,23 @@ def reference_tables(
             f"{REFERENCE_REASON}: {tables[key].row_count:,} rows, no personal data or free text, "
             f"referenced by {named}"
         )
+    return out
+
+
+def _junction_parents(schema: Schema) -> list[set[str]]:
+    """For each key made only of foreign-key columns (a junction's ``(a_id, b_id)``), the tables
+    its foreign keys reference. Such a table holds at most the product of its parents' rows
+    (fewer still under a CHECK like ``a_id <> b_id``); when every one of those parents is copied,
+    so not scaled, ``--scale`` would ask the junction for pairs that do not exist."""
+    out = []
+    for t in schema.tables:
+        keys = [u.columns for u in t.uniques if u.where is None]
+        if t.primary_key is not None:
+            keys.append(t.primary_key.columns)
+        for cols in keys:
+            fks = [fk for fk in t.foreign_keys if set(fk.columns) <= set(cols)]
+            if fks and set().union(*(fk.columns for fk in fks)) == set(cols):
+                out.append({fk.ref_table for fk in fks})
     return out
 
 

@@ -9,6 +9,7 @@ The model file never holds these rows: generating a model with copied tables nee
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pandas as pd
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ def copy_rows(source: str | URL | None, table: Table, chunk_rows: int) -> Iterat
             "give the source database with --source"
         )
     columns = [c for c in table.columns if c.generated is None]
+    stored = replace(table, columns=tuple(columns))  # the columns read: generated ones are not
     clause = sa.table(table.name, *(sa.column(c.name) for c in columns), schema=table.schema)
     query = sa.select(*clause.c)
     order = table.primary_key.columns if table.primary_key else tuple(c.name for c in columns)
@@ -36,5 +38,5 @@ def copy_rows(source: str | URL | None, table: Table, chunk_rows: int) -> Iterat
     with connect(source, read_only=True) as conn:
         result = conn.execution_options(stream_results=True, yield_per=chunk_rows).execute(query)
         for part in result.partitions(chunk_rows):
-            frame, _ = to_frame(table, [tuple(r) for r in part])
+            frame, _ = to_frame(stored, [tuple(r) for r in part])
             yield pd.DataFrame({c.name: coerce_column(c, frame[c.name], None) for c in columns})
