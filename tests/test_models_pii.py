@@ -12,16 +12,8 @@ import pandas as pd
 import pytest
 from faker import Faker
 
-from dbsynth.columns.pii import (
-    PiiKind,
-    detect_pii,
-    iban_check_digits,
-    iban_valid,
-    luhn_check_digit,
-    luhn_valid,
-    name_hint,
-    name_tokens,
-)
+from dbsynth.columns.pii import PiiKind, detect_pii, name_hint, name_tokens
+from dbsynth.columns.pii_formats import iban_check_digits, iban_valid, luhn_check_digit, luhn_valid
 from dbsynth.db import create_engine
 from dbsynth.schema import Column, LogicalType
 

@@ -17,7 +17,8 @@ from dbsynth.columns.base import ColumnModel, FitContext, IndexedModel, decode, 
 from dbsynth.columns.faker_model import FakerModel
 from dbsynth.columns.free_text import FreeTextModel, syllable_text
 from dbsynth.columns.permute import permute
-from dbsynth.columns.pii import PiiKind, iban_valid, luhn_valid
+from dbsynth.columns.pii import PiiKind
+from dbsynth.columns.pii_formats import iban_valid, luhn_valid
 from dbsynth.columns.shape import ShapeModel, learn_shapes, shape_regex
 from dbsynth.columns.text import choose_text_model
 from dbsynth.errors import GenerationError, ModelError, UsageError

@@ -26,14 +26,8 @@ import pandas as pd
 
 from dbsynth.columns.base import ColumnModel, FitContext, clip_unit, register
 from dbsynth.columns.permute import permute
-from dbsynth.columns.pii import (
-    DATE_TYPES,
-    PiiKind,
-    detect_pii,
-    hash_format,
-    iban_check_digits,
-    luhn_check_digit,
-)
+from dbsynth.columns.pii import DATE_TYPES, PiiKind, detect_pii
+from dbsynth.columns.pii_formats import hash_format, iban_check_digits, luhn_check_digit
 from dbsynth.columns.text_sample import letter_case, text_values
 from dbsynth.errors import GenerationError, ModelError, UsageError, did_you_mean
 from dbsynth.schema import Column

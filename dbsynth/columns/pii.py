@@ -38,7 +38,6 @@ with a fixed seed, so the answer is deterministic.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import unicodedata
 from collections.abc import Callable
@@ -48,6 +47,24 @@ from functools import cache
 
 import pandas as pd
 
+from dbsynth.columns.pii_formats import (
+    COMPANY_SUFFIX,
+    EMAIL,
+    URL,
+    has_letter,
+    hash_format,
+    iban_valid,
+    is_card,
+    is_date_text,
+    is_international_phone,
+    is_ip,
+    is_name,
+    is_phone,
+    is_postcode,
+    is_street,
+    is_street_address,
+    is_username,
+)
 from dbsynth.schema import Column, LogicalType
 
 SAMPLE = 2000
@@ -253,167 +270,28 @@ def name_hint(column_name: str, table: str = "") -> PiiKind | None:
 
 # -- value validators -----------------------------------------------------------------------
 
-# Unicode local parts and domains too: ``stanisław.wójcik@wp.pl`` is a real-world address shape.
-_EMAIL = re.compile(r"^[\w.%+'\-]+@[\w\-]+(\.[\w\-]+)*\.[^\W\d_]{2,}$")
-_URL = re.compile(r"^(https?|ftp)://[^\s/$.?#][^\s]*$|^www\.[^\s]+\.[a-z]{2,}\S*$", re.IGNORECASE)
-_PHONE = re.compile(r"^\+?[\d\s()./\-]{6,24}(\s*(x|ext\.?)\s*\d{1,6})?$", re.IGNORECASE)
-_NAME = re.compile(r"^[^\W\d_]+\.?(?:[ '’\-]+[^\W\d_]+\.?){0,4}$")
-_USERNAME = re.compile(r"^[\w.\-+]{2,64}$")
-_UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$", re.IGNORECASE)
-_IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
-_HASH_FORMATS: dict[str, re.Pattern[str]] = {
-    "bcrypt": re.compile(r"^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$"),
-    "argon2": re.compile(r"^\$argon2(id|i|d)\$"),
-    "crypt": re.compile(r"^\$(1|5|6)\$[^$]{1,16}\$[./A-Za-z0-9]{22,86}$"),
-    "pbkdf2": re.compile(r"^pbkdf2_sha\d+\$\d+\$"),
-    "hex": re.compile(r"^([0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{128})$", re.IGNORECASE),
-}
-_COMPANY_SUFFIX = re.compile(
-    r"\b(inc|llc|ltd|limited|plc|gmbh|ag|kg|sa|s\.a|sarl|srl|s\.r\.o|spa|bv|nv|oy|ab|as|corp|"
-    r"corporation|co|company|group|holdings?|partners|gbr|ug|sas|pty)\.?$",
-    re.IGNORECASE,
-)
-_STREET_WORD = re.compile(
-    r"(?i)(\b(street|st|str|road|rd|avenue|ave|av|avda|avenida|boulevard|blvd|lane|ln|drive|dr|way|"
-    r"loop|parkway|pkwy|place|pl|square|sq|court|ct|terrace|highway|hwy|alley|row|crescent|close|"
-    r"rue|via|viale|calle|carrera|rua|praça|plaza|weg|gasse|allee|platz|ring|damm|ulica|ul|vej|"
-    r"gatan|gata|straat|laan|plein)\b\.?|(straße|strasse|str\.|vägen|gatan|weg|gade|vej)\b)"
-)
-_DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}([ T].*)?$|^\d{1,2}[./]\d{1,2}[./]\d{2,4}$")
-
-
-def digits_of(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def luhn_valid(number: str) -> bool:
-    """True for a digit string whose last digit is its Luhn check digit."""
-    if not number.isdigit() or len(number) < 2:
-        return False
-    return luhn_check_digit(number[:-1]) == number[-1]
-
-
-def luhn_check_digit(payload: str) -> str:
-    """The Luhn check digit to append to ``payload`` (a digit string)."""
-    total = 0
-    for i, ch in enumerate(reversed(payload)):
-        d = int(ch)
-        if i % 2 == 0:  # every second digit from the right, counting the check digit as 1st
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return str((10 - total % 10) % 10)
-
-
-def _iban_number(country: str, bban: str) -> int:
-    text = bban + country + "00"
-    return int("".join(str(int(ch, 36)) for ch in text))
-
-
-def iban_check_digits(country: str, bban: str) -> str:
-    """ISO 13616 check digits (mod 97) of an IBAN with this country code and BBAN."""
-    return f"{98 - _iban_number(country.upper(), bban.upper()) % 97:02d}"
-
-
-def iban_valid(text: str) -> bool:
-    compact = text.replace(" ", "").upper()
-    if not _IBAN.match(compact):
-        return False
-    return iban_check_digits(compact[:2], compact[4:]) == compact[2:4]
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text.strip())
-    except ValueError:
-        return False
-    return True
-
-
-def _is_phone(text: str) -> bool:
-    if not _PHONE.match(text.strip()) or _DATE_TEXT.match(text.strip()):
-        return False
-    main = re.split(r"(?i)x|ext", text)[0]
-    return 6 <= len(digits_of(main)) <= 15
-
-
-def _is_international_phone(text: str) -> bool:
-    """Phone-like and formatted like one (``+`` prefix or an area code in parentheses): without
-    a name hint, bare digit strings (order numbers, ISBNs) must not count as phones."""
-    t = text.strip()
-    return _is_phone(t) and (t.startswith("+") or bool(re.search(r"\(\d+\)", t)))
-
-
-def _is_card(text: str) -> bool:
-    compact = re.sub(r"[ \-]", "", text)
-    return 13 <= len(compact) <= 19 and luhn_valid(compact)
-
-
-def _is_name(text: str) -> bool:
-    return len(text) <= 60 and bool(_NAME.match(text.strip()))
-
-
-def _is_street(text: str) -> bool:
-    return any(ch.isalpha() for ch in text) and not _EMAIL.match(text) and len(text) >= 3
-
-
-def _is_street_address(text: str) -> bool:
-    """A house number and a street word: "1692 Ede Loop", "Obere Str. 57", "Avda. de la
-    Constitución 2222" (what a street column holds, recognised without its name)."""
-    t = text.strip()
-    return len(t) <= 100 and bool(re.search(r"\d", t)) and bool(_STREET_WORD.search(t))
-
-
-def _has_letter(text: str) -> bool:
-    return any(ch.isalpha() for ch in text) and not text.strip().replace(".", "").isdigit()
-
-
-def _is_postcode(text: str) -> bool:
-    t = text.strip()
-    return 2 <= len(t) <= 12 and any(ch.isdigit() for ch in t) and bool(re.match(r"^[A-Za-z0-9 \-]+$", t))
-
-
-def _is_username(text: str) -> bool:
-    return bool(_USERNAME.match(text)) and any(ch.isalpha() for ch in text) and not _UUID.match(text)
-
-
-def hash_format(text: str) -> str | None:
-    """``bcrypt``, ``argon2``, ``crypt``, ``pbkdf2`` or ``hex`` for a recognised hash, else None."""
-    for name, rx in _HASH_FORMATS.items():
-        if rx.match(text):
-            return name
-    return None
-
-
-def _is_date_text(text: str) -> bool:
-    return bool(_DATE_TEXT.match(text.strip()))
-
-
-def _is_free_text(text: str) -> bool:
-    return len(text.split()) >= 2 or len(text) >= 15
-
-
 # Validator per kind, for confirming a name hint. Password hashes accept anything: whatever a
 # ``password`` column holds (hashes, or worse, plain passwords) must never be reproduced.
 _VALIDATORS: dict[PiiKind, Callable[[str], bool]] = {
     PiiKind.PASSWORD_HASH: lambda t: True,
-    PiiKind.EMAIL: lambda t: bool(_EMAIL.match(t.strip())),
-    PiiKind.IP_ADDRESS: _is_ip,
-    PiiKind.URL: lambda t: bool(_URL.match(t.strip())) or bool(re.match(r"^[\w\-]+(\.[\w\-]+)+(/\S*)?$", t)),
+    PiiKind.EMAIL: lambda t: bool(EMAIL.match(t.strip())),
+    PiiKind.IP_ADDRESS: is_ip,
+    PiiKind.URL: lambda t: bool(URL.match(t.strip())) or bool(re.match(r"^[\w\-]+(\.[\w\-]+)+(/\S*)?$", t)),
     PiiKind.IBAN: iban_valid,
-    PiiKind.CREDIT_CARD: _is_card,
-    PiiKind.DATE_OF_BIRTH: _is_date_text,
-    PiiKind.FIRST_NAME: _is_name,
-    PiiKind.LAST_NAME: _is_name,
-    PiiKind.FULL_NAME: _is_name,
-    PiiKind.USERNAME: _is_username,
-    PiiKind.PHONE: _is_phone,
-    PiiKind.POSTCODE: _is_postcode,
-    PiiKind.STREET_ADDRESS: _is_street,
-    PiiKind.CITY: _has_letter,
-    PiiKind.STATE: _has_letter,
-    PiiKind.COUNTRY: _has_letter,
-    PiiKind.COMPANY: _has_letter,
-    PiiKind.FREE_TEXT: _has_letter,
+    PiiKind.CREDIT_CARD: is_card,
+    PiiKind.DATE_OF_BIRTH: is_date_text,
+    PiiKind.FIRST_NAME: is_name,
+    PiiKind.LAST_NAME: is_name,
+    PiiKind.FULL_NAME: is_name,
+    PiiKind.USERNAME: is_username,
+    PiiKind.PHONE: is_phone,
+    PiiKind.POSTCODE: is_postcode,
+    PiiKind.STREET_ADDRESS: is_street,
+    PiiKind.CITY: has_letter,
+    PiiKind.STATE: has_letter,
+    PiiKind.COUNTRY: has_letter,
+    PiiKind.COMPANY: has_letter,
+    PiiKind.FREE_TEXT: has_letter,
 }
 
 
@@ -481,7 +359,7 @@ def _name_shares(sample: list[str]) -> dict[PiiKind, float]:
         if len(parts) == 1:
             n_first += parts[0] in first
             n_last += 1.0 if parts[0] in last else 0.5 if parts[0] in first else 0.0
-        elif 2 <= len(parts) <= 4 and _is_name(value):
+        elif 2 <= len(parts) <= 4 and is_name(value):
             known_first = parts[0] in first
             known_last = parts[-1] in last or parts[-1] in first
             n_full += 1.0 if known_first and known_last else 0.5 if known_first or parts[-1] in last else 0.0
@@ -539,12 +417,12 @@ def _values_only(sample: list[str], full: pd.Series, min_count: int) -> PiiMatch
 
     strong: tuple[tuple[PiiKind, Callable[[str], bool], str], ...] = (
         (PiiKind.EMAIL, _VALIDATORS[PiiKind.EMAIL], "are e-mail addresses"),
-        (PiiKind.URL, lambda t: bool(_URL.match(t.strip())), "are URLs"),
-        (PiiKind.IP_ADDRESS, _is_ip, "are IP addresses"),
+        (PiiKind.URL, lambda t: bool(URL.match(t.strip())), "are URLs"),
+        (PiiKind.IP_ADDRESS, is_ip, "are IP addresses"),
         (PiiKind.IBAN, iban_valid, "are IBANs with a valid checksum"),
-        (PiiKind.CREDIT_CARD, _is_card, "are card numbers passing the Luhn check"),
+        (PiiKind.CREDIT_CARD, is_card, "are card numbers passing the Luhn check"),
         (PiiKind.PASSWORD_HASH, lambda t: hash_format(t) not in (None, "hex"), "are password hashes"),
-        (PiiKind.PHONE, _is_international_phone, "are formatted phone numbers"),
+        (PiiKind.PHONE, is_international_phone, "are formatted phone numbers"),
     )
     for kind, test, what in strong:
         share = _share(sample, test)
@@ -553,7 +431,7 @@ def _values_only(sample: list[str], full: pd.Series, min_count: int) -> PiiMatch
     # Phones written the way a country writes them ("030-0074321", "(5) 555-4729"): most values
     # phone-shaped and a fair share with a phone's own marks, so ISBNs and order numbers (all
     # digits and dashes) do not count.
-    phones, marked = _share(sample, _is_phone), _share(sample, _is_international_phone)
+    phones, marked = _share(sample, is_phone), _share(sample, is_international_phone)
     if phones >= _VALUES_ONLY and marked >= 0.25 and fine_grained(full, min_count):
         return match(PiiKind.PHONE, phones, "are phone numbers")
     # Names must be most of the rows *and* most of the distinct values: a code column that is
@@ -570,10 +448,10 @@ def _values_only(sample: list[str], full: pd.Series, min_count: int) -> PiiMatch
             return match(kind, share, f"are known {kind.value.replace('_', ' ')}s")
     if fine_grained(full, min_count) is None:
         return None
-    share = _share(sample, _is_street_address)
+    share = _share(sample, is_street_address)
     if share >= 0.6:
         return match(PiiKind.STREET_ADDRESS, share, "are street addresses (a number and a street word)")
-    share = _share(sample, lambda t: bool(_COMPANY_SUFFIX.search(t.strip())))
+    share = _share(sample, lambda t: bool(COMPANY_SUFFIX.search(t.strip())))
     if share >= 0.6:
         return match(PiiKind.COMPANY, share, "end in a company legal form")
     # Free text needs sentences: product descriptors such as "10 boxes x 20 bags" are not personal.

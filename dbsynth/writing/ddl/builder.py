@@ -26,7 +26,7 @@ from dbsynth.writing.ddl.dialects import (
 )
 from dbsynth.writing.ddl.identity import IDENTITY
 from dbsynth.writing.ddl.indexes import index_statements
-from dbsynth.writing.ddl.order import domains_bases_first, in_key_order, keyed_columns, parents_first
+from dbsynth.writing.ddl.order import in_key_order, keyed_columns, parents_first
 from dbsynth.writing.ddl.port import (
     PortError,
     declared_type,
@@ -36,6 +36,7 @@ from dbsynth.writing.ddl.port import (
     port_expression,
 )
 from dbsynth.writing.ddl.routines import MissingRoutines, carried, extension_names, why_missing
+from dbsynth.writing.ddl.schema_types import composites, domains, enums, extensions, qualified, sequences
 from dbsynth.writing.ddl.typemap import column_facts, find_domain, target_type, type_origin
 
 L = LogicalType
@@ -170,12 +171,12 @@ class Builder:
                 self.groups[0].append(statement)
         self._namespaces(tables)
         if self.same:
-            self._extensions()
-            self._enums()
+            self.groups[0].extend(extensions(self, self.schema))
+            self.groups[0].extend(enums(self, self.schema))
             self._routines()
-            self._domains()
-            self._composites()
-            self._sequences()
+            self.groups[0].extend(domains(self, self.schema))
+            self.groups[0].extend(composites(self, self.schema))
+            self.groups[0].extend(sequences(self, self.schema))
         else:
             self._enum_types_for_columns(tables)
         for table in tables:
@@ -248,7 +249,7 @@ class Builder:
                 )
             elif not self.calls_missing(v.definition, what, "query"):
                 query = v.definition.strip().rstrip(";").rstrip()
-                name = self._qualified(v.schema, v.name)
+                name = qualified(self, v.schema, v.name)
                 if v.materialized:
                     self.groups[2].append(f"CREATE MATERIALIZED VIEW {name} AS\n{query}\nWITH NO DATA")
                     refresh.append(f"REFRESH MATERIALIZED VIEW {name}")
@@ -256,14 +257,6 @@ class Builder:
                     self.groups[2].append(f"CREATE VIEW {name} AS\n{query}")
                 known.add(key)
         return refresh
-
-    def _qualified(self, namespace: str | None, name: str) -> str:
-        return f"{self.q(namespace)}.{self.q(name)}" if namespace else self.q(name)
-
-    def _extensions(self) -> None:
-        for e in self.schema.extensions if self.t.name == "postgresql" else ():
-            where = f" WITH SCHEMA {self.q(e.schema)}" if e.schema else ""
-            self.groups[0].append(f"CREATE EXTENSION IF NOT EXISTS {self.q(e.name)}{where}")
 
     def _routines(self) -> None:
         """The user functions the schema's expressions call (:mod:`.routines`). Their bodies are
@@ -273,57 +266,6 @@ class Builder:
         self.groups[0].append("SET check_function_bodies = false")
         self.groups[0].extend(r.definition or "" for r in self.routines)
         self.groups[0].append("RESET check_function_bodies")
-
-    def _enums(self) -> None:
-        for e in self.schema.enums:
-            labels = ", ".join(sql_string(x, self.t.name) for x in e.labels)
-            self.groups[0].append(f"CREATE TYPE {self._qualified(e.schema, e.name)} AS ENUM ({labels})")
-
-    def _domains(self) -> None:
-        for d in domains_bases_first(self.schema):
-            base = find_domain(self.schema, d.base_type)
-            # A domain over a domain lists the whole chain's CHECKs; it declares only its own.
-            inherited = set(base.checks) if base else set()
-            where = f"domain {d.schema + '.' if d.schema else ''}{d.name}"
-            parts = [f"CREATE DOMAIN {self._qualified(d.schema, d.name)} AS {self.sql(d.base_type, 'type')}"]
-            if (
-                d.default is not None
-                and not (base and base.default == d.default)
-                and not self.calls_missing(d.default, where, f"DEFAULT {d.default}")
-            ):
-                parts.append(f"DEFAULT {self.sql(d.default, 'expression')}")
-            if not d.nullable and (base is None or base.nullable):
-                parts.append("NOT NULL")
-            parts += [
-                f"{self.constraint(c.name)}CHECK ({self.sql(c.expression, 'expression')})"
-                for c in d.checks
-                if c not in inherited and not self.calls_missing(c.expression, where, f"CHECK {c.name or ''}")
-            ]
-            self.groups[0].append(" ".join(parts))
-
-    def _composites(self) -> None:
-        """Composite types after the enums and domains their attributes may use, each after the
-        composite types it uses (introspection lists them so)."""
-        for ct in self.schema.composites:
-            attributes = ", ".join(f"{self.q(a.name)} {self.sql(a.sql_type, 'type')}" for a in ct.attributes)
-            self.groups[0].append(f"CREATE TYPE {self._qualified(ct.schema, ct.name)} AS ({attributes})")
-
-    def _sequences(self) -> None:
-        seen: set[str] = set()
-        for table in self.schema.tables:
-            for c in table.columns:
-                ident = c.identity
-                if ident is None or ident.kind != "serial" or not ident.sequence or ident.sequence in seen:
-                    continue
-                seen.add(ident.sequence)
-                parts = [f"CREATE SEQUENCE {self.sql(ident.sequence, 'name')}"]
-                if c.sql_type in ("smallint", "integer"):  # what serial/smallserial create
-                    parts.append(f"AS {c.sql_type}")
-                if ident.increment != 1:
-                    parts.append(f"INCREMENT BY {ident.increment}")
-                if ident.start != 1:
-                    parts.append(f"START WITH {ident.start}")
-                self.groups[0].append(" ".join(parts))
 
     def _enum_types_for_columns(self, tables: Sequence[Table]) -> None:
         """PostgreSQL target of a MySQL ENUM: one enum type per column, named <table>_<column>."""
@@ -335,7 +277,7 @@ class Builder:
                     continue
                 name = self.names.claim("type", f"{table.name}_{c.name}", None, self.namespace(table))
                 assert name is not None
-                quoted = self._qualified(self.namespace(table), name)
+                quoted = qualified(self, self.namespace(table), name)
                 self.enum_types[(table.key, c.name)] = quoted
                 labels = ", ".join(sql_string(x, self.t.name) for x in c.enum_labels)
                 self.groups[0].append(f"CREATE TYPE {quoted} AS ENUM ({labels})")
@@ -614,7 +556,7 @@ class Builder:
             namespace, _, name = (
                 (schema, "", key[len(prefix) :]) if key.startswith(prefix) else key.rpartition(".")
             )
-            partition = self._qualified(namespace or schema, name)
+            partition = qualified(self, namespace or schema, name)
             statement = f"CREATE TABLE {partition} PARTITION OF {parent} {self.sql(bound, 'partition bound')}"
             below = sub.get(key)
             if below is None:
