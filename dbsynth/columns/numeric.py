@@ -83,14 +83,17 @@ _SIGNED_RANGES: dict[str, tuple[int, int]] = {
     "smallint": _INT16,
     "int2": _INT16,
     "smallserial": _INT16,
+    "serial2": _INT16,
     "mediumint": (-(2**23), 2**23 - 1),
     "int": _INT32,
     "integer": _INT32,
     "int4": _INT32,
     "serial": _INT32,
+    "serial4": _INT32,
     "bigint": _INT64,
     "int8": _INT64,
     "bigserial": _INT64,
+    "serial8": _INT64,
     "year": (1901, 2155),
 }
 _UNSIGNED_RANGES: dict[str, tuple[int, int]] = {
@@ -122,13 +125,21 @@ def number_kind(column: Column) -> Number:
     return "float"
 
 
+def integer_bounds(column: Column) -> tuple[int, int]:
+    """The exact range of an integer SQL type, signed or unsigned; an unknown spelling counts as
+    64-bit (SQLite's INTEGER, whatever it is called)."""
+    name = base_type_name(column.sql_type)
+    unsigned = column.unsigned or "unsigned" in column.sql_type.lower()
+    ranges = _UNSIGNED_RANGES if unsigned else _SIGNED_RANGES
+    return ranges.get(name, _SIGNED_RANGES.get(name, _INT64))
+
+
 def type_bounds(column: Column) -> tuple[float, float]:
     """The closed range the SQL type of ``column`` can store (``±inf`` when unbounded)."""
     name = base_type_name(column.sql_type)
     unsigned = column.unsigned or "unsigned" in column.sql_type.lower()
     if number_kind(column) == "integer":
-        table = _UNSIGNED_RANGES if unsigned else _SIGNED_RANGES
-        lo, hi = table.get(name, _SIGNED_RANGES.get(name, _INT64))
+        lo, hi = integer_bounds(column)
         return float(lo), float(hi)
     low = 0.0 if unsigned else -math.inf
     if column.logical == LogicalType.DECIMAL and column.precision is not None:

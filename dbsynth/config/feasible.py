@@ -33,6 +33,7 @@ from dbsynth.columns.generators.simple import (
     RangeGenerator,
     SequenceGenerator,
 )
+from dbsynth.columns.numeric import integer_bounds
 from dbsynth.db import connect
 from dbsynth.expr.compile import Compiler
 from dbsynth.expr.dialects import DIALECT_ALIASES, DIALECTS, FORMULA
@@ -44,19 +45,6 @@ from dbsynth.schema import Column, LogicalType, Schema, Table
 Problem = tuple[str | None, str]
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-# The largest value of an integer type (signed), by the first word of its SQL type. SQLite's
-# INTEGER holds 64 bits whatever it is called, so SQLite uses INT64_MAX throughout.
-INT_MAX: dict[str, int] = {
-    "tinyint": 2**7 - 1,
-    "smallint": 2**15 - 1,
-    "int2": 2**15 - 1,
-    "mediumint": 2**23 - 1,
-    "integer": 2**31 - 1,
-    "int": 2**31 - 1,
-    "int4": 2**31 - 1,
-    "serial": 2**31 - 1,
-    "serial4": 2**31 - 1,
-}
 # How many values of a generator are tried against the column's CHECKs.
 PROBES = 257
 
@@ -81,11 +69,7 @@ def integer_range(column: Column, dialect: str) -> tuple[int, int]:
     """The values an integer column holds (an unknown spelling counts as 64-bit)."""
     if dialect == "sqlite":
         return INT64_MIN, INT64_MAX
-    words = column.sql_type.lower().replace("(", " ").split()
-    high = INT_MAX.get(words[0], INT64_MAX) if words else INT64_MAX
-    if column.unsigned:
-        return 0, (2 * high + 1 if high < INT64_MAX else 2**64 - 1)
-    return -high - 1, high
+    return integer_bounds(column)
 
 
 def _capacity(model: ColumnModel, rows: int) -> list[Problem]:

@@ -10,40 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from dbsynth.columns.numeric import integer_bounds
 from dbsynth.errors import UsageError
 from dbsynth.options import MAX_TABLE_ROWS
 from dbsynth.schema import Table
-
-# The largest value an integer type holds (signed), by the first word of its SQL type.
-_INT_MAX: dict[str, int] = {
-    "tinyint": 2**7 - 1,
-    "smallint": 2**15 - 1,
-    "int2": 2**15 - 1,
-    "smallserial": 2**15 - 1,
-    "serial2": 2**15 - 1,
-    "mediumint": 2**23 - 1,
-    "integer": 2**31 - 1,
-    "int": 2**31 - 1,
-    "int4": 2**31 - 1,
-    "serial": 2**31 - 1,
-    "serial4": 2**31 - 1,
-    "bigint": 2**63 - 1,
-    "int8": 2**63 - 1,
-    "bigserial": 2**63 - 1,
-    "serial8": 2**63 - 1,
-}
-INT64_MAX = 2**63 - 1
 
 
 def key_limit(table: Table, column: str) -> int:
     """The largest value ``column`` of ``table`` can hold (an unknown spelling counts as 64-bit;
     SQLite's INTEGER is 64-bit)."""
-    col = table.column(column)
-    words = col.sql_type.lower().replace("(", " ").split()
-    limit = _INT_MAX.get(words[0], INT64_MAX) if words else INT64_MAX
-    if col.unsigned and limit < INT64_MAX:
-        limit = 2 * limit + 1
-    return limit
+    return integer_bounds(table.column(column))[1]
 
 
 def numbers_every_row(table: Table, column: str) -> bool:
