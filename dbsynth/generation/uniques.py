@@ -111,7 +111,12 @@ class UniqueFallback:
         free = self._scan(cols, taken, fk_cols, seen, rng)
         if free is not None:
             return free
-        name = next((c for c in cols if c not in fk_cols), cols[-1])
+        # A new code keeps the tuple's other values in their fitted range: a team code grows
+        # where a season would leave 1871-2020. Text first, then the key's order.
+        free_cols = [c for c in cols if c not in fk_cols]
+        text = (LogicalType.STRING, LogicalType.TEXT)
+        texts = [c for c in free_cols if self.table.column(c).logical in text]
+        name = next(iter(texts + free_cols), cols[-1])
         j = cols.index(name)
         current = list(taken)
         # A value of the column's type (a char(3) stays 3 characters), else a suffix.

@@ -175,6 +175,14 @@ def construct_uniques(
         # fitted column (rental_date in (rental_date, inventory_id, customer_id)) keeps its
         # fitted values; only one with nothing fitted (an empty source) is numbered.
         has_fk = bool(set(cols) & fk_cols)
+        if not has_fk and all(_fitted(roles.get(c)) for c in values):
+            support = math.prod(_support(table, roles[c], rows) for c in values)
+            if support >= _AMPLE * rows or any(_grows(table, roles[c], rows) for c in values):
+                # (year, team): both keep their fitted values. The per-chunk fallback re-picks
+                # a collision: another frequent team that season, and once a season has every
+                # team, a new code of the team's shape, never a season outside the fitted range
+                # (numbering the key made seasons 1, 2, 3 ... at scale 3).
+                continue
         checked = {c for ch in table.checks for c in ch.columns}
         spaces = {c: space(c) for c in values if c not in checked}
         ranked = sorted(
@@ -199,6 +207,31 @@ def construct_uniques(
             done.update(values)
             settled.append(cols)
     return UniqueConstruction(tuple(groups), tuple(settled))
+
+
+# How many more distinct tuples than rows the fitted values of a composite key must offer before
+# they are kept and collisions re-picked, rather than one column numbered: past half full, the
+# re-picks would reshape the marginals more than numbering one column does.
+_AMPLE = 2
+
+
+def _support(table: Table, cf: ColumnFit, rows: int) -> float:
+    """How many distinct values the fitted model of ``cf`` draws from: its labels, or the values
+    of its fitted range (a float or text model: as many as its value space holds)."""
+    model = cf.column_model
+    if isinstance(model, FiniteModel):
+        return len(model.values)
+    s = value_space(table.column(cf.name), model, 1)
+    return s.size if s is not None else math.inf
+
+
+def _grows(table: Table, cf: ColumnFit, rows: int) -> bool:
+    """Whether new values of this text column can absorb the collisions of ``rows`` rows: a code
+    column whose type has room for more codes than rows (what the fallback draws from)."""
+    if table.column(cf.name).logical not in (LogicalType.STRING, LogicalType.TEXT):
+        return False
+    s = value_space(table.column(cf.name), cf.column_model, rows)
+    return s is not None and s.size >= rows
 
 
 def _fitted(cf: ColumnFit | None) -> bool:
