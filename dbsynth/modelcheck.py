@@ -204,10 +204,19 @@ def _tables(schema: Schema, tables: Any, relationships: Any) -> dict[str, Any]:
                 ok = name in table.column_names
                 inv.require(ok, join(t, f"orderings[{k}]", field), f"'{name}' is not a column of {table.key}")
         modelled = {c.name for c in tm.columns if c.role == "value" and c.model is not None}
+        # A base may also be a parent's column, named like a copula's parent dimension.
+        parents = {
+            f"^{r.id}.{c}"
+            for r in relationships
+            if r.child == tm.table and r.parent != tm.table and schema.has_table(r.parent)
+            for c in schema.table(r.parent).column_names
+        }
         for k, rel in enumerate(tm.relations):
             for field in ("column", "base"):
                 name = getattr(rel, field)
-                ok = name in modelled
+                ok = name in modelled or (
+                    field == "base" and name in parents and rel.kind in ("ratio", "gap")
+                )
                 inv.require(
                     ok, join(t, f"relations[{k}]", field), f"'{name}' is no modelled column of {table.key}"
                 )

@@ -8,6 +8,8 @@ the children-per-parent shape. No value in it comes from a source row.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from dbsynth.columns.base import decode
 from dbsynth.model import Model, Relation
 
@@ -74,7 +76,17 @@ def explain(model: Model) -> list[str]:
     return lines
 
 
+def _base(name: str) -> str:
+    """A parent's column (``^<fk>.<column>``) as the reader knows it: ``<column> of the parent
+    through <fk>``."""
+    if not name.startswith("^") or ")." not in name:
+        return name
+    fk, _, column = name[1:].rpartition(").")
+    return f"the parent's {column} (through {fk}))"
+
+
 def _relation(r: Relation) -> str:
+    r = replace(r, base=_base(r.base))
     if r.kind == "lookup":
         return (
             f"{r.column} from {r.base} by a table of {len(r.keys)} kept values "

@@ -43,6 +43,7 @@ from dbsynth.errors import UsageError
 from dbsynth.fitting.children import children_shape, fk_is_unique, prior_children, prior_one_to_one
 from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii, key_columns
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
+from dbsynth.fitting.parent_values import parent_relations
 from dbsynth.fitting.personal import personal_values
 from dbsynth.fitting.prior_checks import shape_to_checks
 from dbsynth.fitting.reference import reference_tables
@@ -519,6 +520,20 @@ class _State:
             unique_columns(table) | key_columns(table, self.schema),
             min_support=support,
         )
+        inherited = parent_relations(
+            self.schema,
+            table,
+            own_rows.reset_index(drop=True),
+            self.sample.frames,
+            self.columns,
+            ctx,
+            unique_columns(table) | key_columns(table, self.schema) | {r.column for r in relations},
+            support,
+        )
+        # After the NULL patterns (they decide which rows get a value), before the relations
+        # within the row, which may read a column copied from the parent.
+        first = next((i for i, r in enumerate(relations) if r.kind != "nulls"), len(relations))
+        relations = (*relations[:first], *inherited, *relations[first:])
         return TableModel(
             table=table.key,
             row_count=info.rows_total,

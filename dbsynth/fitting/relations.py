@@ -150,7 +150,7 @@ def null_patterns(frame: pd.DataFrame, fits: Sequence[ColumnFit], min_support: i
     return list(found.values())
 
 
-def _delta(values: np.ndarray, ctx: FitContext) -> dict[str, object]:
+def delta_model(values: np.ndarray, ctx: FitContext) -> dict[str, object]:
     return encode(NumericModel.fit(pd.Series(values, dtype=np.float64), _DELTA, ctx))
 
 
@@ -184,7 +184,7 @@ def numeric_relations(
                     kind=kind,  # type: ignore[arg-type]
                     column=col.name,
                     base=base.name,
-                    delta=_delta(delta, ctx),
+                    delta=delta_model(delta, ctx),
                     holds=round(1.0 - float(np.var(d)) / spread, 6),
                     lower=own.get("lower"),
                     upper=own.get("upper"),
@@ -230,7 +230,7 @@ def gaps(
         median = float(np.median(d))
         lower, upper = _seconds_range(fits, o.left)
         rel = Relation(
-            kind="gap", column=o.left, base=o.right, delta=_delta(d, ctx), lower=lower, upper=upper
+            kind="gap", column=o.left, base=o.right, delta=delta_model(d, ctx), lower=lower, upper=upper
         )
         if o.left not in best or median < best[o.left][0]:
             best[o.left] = (median, rel)

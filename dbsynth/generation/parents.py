@@ -301,6 +301,28 @@ class ParentLinks:
             out.append(merged)
         return out
 
+    def parent_values(self, frame: pd.DataFrame, rows: np.ndarray, names: set[str]) -> dict[str, np.ndarray]:
+        """The parent columns named ``^<relationship>.<column>`` in ``names``, per row of
+        ``frame`` (table rows ``rows``) through the parent each row was given; NaN where the row
+        has no parent (a NULL key) or its link picks parents otherwise (a self-reference)."""
+        out: dict[str, np.ndarray] = {}
+        for f in self.links:
+            prefix = f"^{f.rel.id}."
+            wanted = [n for n in names if n.startswith(prefix)]
+            if not wanted:
+                continue
+            store = self.run.stores.get(f.fk.ref_table)
+            for name in wanted:
+                column = name[len(prefix) :]
+                values = np.full(len(frame), np.nan)
+                if f.index is not None and store is not None and column in store.values:
+                    parent_vals = store.joined(store.values, column)
+                    pidx = f.index[rows]
+                    has = pidx >= 0
+                    values[has] = parent_vals[pidx[has]]
+                out[name] = values
+        return out
+
     def parent_orderings(self, frame: pd.DataFrame, rows: np.ndarray) -> None:
         """Child values that must come after their parent's (fitted orderings) are reflected
         past them."""

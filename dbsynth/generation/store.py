@@ -7,7 +7,8 @@ Children never look at their parent rows. When a parent table is generated, each
 * per row and per relationship, how many children it will have, drawn through the parent's
   copula (``#children:<fk>``), so "gold customers order more" survives;
 * the normal scores of the few parent columns a child's copula is conditioned on (``^fk.col``);
-* the parent columns a child ordering compares against (an order after its customer's signup).
+* the parent columns a child ordering compares against (an order after its customer's signup),
+  or a child number is computed from (a line's price from its product's price).
 
 :class:`Needs` says which of these each table must keep (from the model, before the run);
 :class:`Run` is what every table of a run shares, the stores of the tables generated so far
@@ -68,6 +69,12 @@ class Needs:
             keep_z[rel.parent].update(n[len(prefix) :] for n in tm.copula.names if n.startswith(prefix))
         for rel in model.relationships:
             keep_values.setdefault(rel.parent, set()).update(o.right for o in rel.orderings)
+            # A child number computed from its parent's (a line's price from its product's).
+            prefix = f"^{rel.id}."
+            child = next((t for t in model.tables if t.table == rel.child), None)
+            for r in child.relations if child is not None else ():
+                if r.base.startswith(prefix):
+                    keep_values.setdefault(rel.parent, set()).add(r.base[len(prefix) :])
             referenced.setdefault(rel.parent, set()).add(rel.ref_columns)
         return cls(keep_z, keep_values, referenced)
 

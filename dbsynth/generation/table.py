@@ -169,7 +169,7 @@ class TableGenerator:
         self._derive(frame, derived, nulls, rng)
         # Parent orderings move values first, so a gap computed from a moved value survives.
         self.parents.parent_orderings(frame, rows)
-        self._relations(frame, rng)
+        self._relations(frame, rows, rng)
         enforce_orderings(frame, self.tm.orderings)
         if self.checks is not None:
             frame = self.checks.enforce(
@@ -199,15 +199,17 @@ class TableGenerator:
             # By position: the rows being resampled keep their chunk's index labels.
             frame[name] = computed.set_axis(frame.index)
 
-    def _relations(self, frame: pd.DataFrame, rng: np.random.Generator) -> None:
-        """Columns computed from another of the same row (``TableModel.relations``), in order."""
+    def _relations(self, frame: pd.DataFrame, rows: np.ndarray, rng: np.random.Generator) -> None:
+        """Columns computed from another of the same row or of the row's parent
+        (``TableModel.relations``), in order."""
+        bases = self.parents.parent_values(frame, rows, {r.base for r in self.tm.relations})
         for rel in self.tm.relations:
             model = self.tm.column(rel.column).column_model
 
             def draw(k: int, model: ColumnModel | None = model) -> object:
                 return model.from_uniform(rng.random(k), rng) if model is not None else [None] * k
 
-            values, nulls = computed(frame, rel, rng, draw)
+            values, nulls = computed(frame.assign(**bases) if bases else frame, rel, rng, draw)
             column = self.table.column(rel.column)
             frame[rel.column] = coerce_column(column, values, nulls).set_axis(frame.index)
 
@@ -311,7 +313,7 @@ class TableGenerator:
         self._derive(out, derived, {}, rng)
         if self.repick:
             self.parents.parent_orderings(out, rows[mask])
-        self._relations(out, rng)
+        self._relations(out, rows[mask], rng)
         enforce_orderings(out, self.tm.orderings)
         return out
 
