@@ -11,10 +11,13 @@ it fails: a green CI run must mean every database test ran.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import importlib.util
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -132,6 +135,18 @@ def _table_count(server_url: str, kind: str, database: str) -> int:
         engine.dispose()
 
 
+@contextlib.contextmanager
+def _machine_lock(name: str) -> Iterator[None]:
+    """An exclusive lock among the processes of this machine (the test workers)."""
+    path = Path(tempfile.gettempdir()) / f"dbsynth-tests-{name}.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _load(name: str, pg: str, my: str) -> None:
     script = DATASETS / "load.sh"
     if not script.exists():
@@ -165,10 +180,12 @@ def dataset_url(pg_url: str, mysql_url: str) -> Callable[[str], str]:
             return checked[name]
         kind, database, tables = DATASET_INFO[name]
         server = pg_url if kind == "postgresql" else mysql_url
-        if _table_count(server, kind, database) != tables:
-            _load(name, pg_url, mysql_url)
+        # Parallel workers (pytest-xdist) load a missing dataset once: the others wait.
+        with _machine_lock(f"dataset-{name}"):
             if _table_count(server, kind, database) != tables:
-                pytest.fail(f"dataset {name} did not load with {tables} tables")
+                _load(name, pg_url, mysql_url)
+                if _table_count(server, kind, database) != tables:
+                    pytest.fail(f"dataset {name} did not load with {tables} tables")
         checked[name] = with_database(server, database)
         return checked[name]
 
