@@ -34,15 +34,16 @@ from typing import Any, TypeVar
 from sqlalchemy.engine import URL
 
 from dbsynth.config import Config, apply_config
-from dbsynth.db import parse_url
+from dbsynth.db import backend, connect, parse_url
 from dbsynth.errors import DbsynthError, GenerationError, UnsupportedDatabase, UsageError
 from dbsynth.fitting.children import config_children
 from dbsynth.fitting.fit import fit as fit_source
 from dbsynth.fitting.reference import without_reference_copies
 from dbsynth.generation.engine import Generator
+from dbsynth.introspection import introspect
 from dbsynth.model import Model
 from dbsynth.options import FileFormat, FitOptions, GenerateOptions, default_of, resolve, split
-from dbsynth.planning.plan import Capabilities, Plan, make_plan
+from dbsynth.planning.plan import ALL_ROOTS, Capabilities, Plan, make_plan
 from dbsynth.planning.shared_keys import disjoint_key_starts
 from dbsynth.schema import Schema
 from dbsynth.writing import open_target
@@ -306,6 +307,22 @@ class CloneResult:
     generated: GenerateResult
 
 
+def _reachable(url: URL) -> None:
+    """Connect to a database target once, read-only (a SQLite file is created by the run)."""
+    if backend(url) in ("postgresql", "mysql"):
+        with connect(url, read_only=True):
+            pass
+
+
+def _known_rows(schema: Schema, rows: Mapping[str, int] | None) -> None:
+    for name in rows or {}:
+        if name != ALL_ROOTS:
+            try:
+                schema.table(name)
+            except DbsynthError as exc:
+                raise UsageError(f"--rows {name}: {exc}") from None
+
+
 def clone(
     source: str | URL,
     target: str | Path | URL | Target,
@@ -326,7 +343,12 @@ def clone(
     if isinstance(target, str | URL):
         with contextlib.suppress(UnsupportedDatabase):  # a directory of files is never the source
             refuse_source(parse_url(target), source)
-    model = fit(source, options=fit_opts, config=config)
+            _reachable(parse_url(target))
+    # What the run would refuse after a long fit is refused before it: a --rows table the
+    # source does not have, a target server that does not answer.
+    schema = introspect(source, fit_opts.schemas)
+    _known_rows(schema, generate_opts.rows)
+    model = fit(source, options=fit_opts, schema=schema, config=config)
     if model_path is not None:
         model.save(model_path)
     result = generate(model, target, options=generate_opts, source=source, config=config, progress=progress)

@@ -288,3 +288,28 @@ def test_existing_table_files_are_not_overwritten(league: League, tmp_path: Path
     assert_clean_refusal(run)
     assert "team.csv" in run.error and "--if-exists" in run.error, run.describe()
     assert (tmp_path / "team.csv").read_text() == "precious\n"
+
+
+# -- what clone refuses before it fits -------------------------------------------------------------
+
+
+def _fit_must_not_run(*args: object, **kwargs: object) -> None:
+    raise AssertionError("the fit ran before the refusal")
+
+
+def test_clone_refuses_an_unknown_rows_table_before_fitting(
+    league: League, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("dbsynth.api.fit", _fit_must_not_run)
+    with pytest.raises(dbsynth.UsageError, match=r"--rows tem: unknown table 'tem'\. Did you mean 'team'\?"):
+        dbsynth.clone(league.source, f"sqlite:///{tmp_path / 'out.sqlite'}", rows={"tem": 5})
+
+
+@pytest.mark.postgres
+def test_clone_refuses_a_missing_target_database_before_fitting(
+    league: League, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("dbsynth.api.fit", _fit_must_not_run)
+    missing = pg_url.rsplit("/", 1)[0] + "/dbsynth_no_such_database"
+    with pytest.raises(dbsynth.ConnectionFailed, match="database 'dbsynth_no_such_database' does not exist"):
+        dbsynth.clone(league.source, missing)
