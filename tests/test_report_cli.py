@@ -221,3 +221,19 @@ def test_sdmetrics_export_directory_must_be_a_directory(pair: tuple[str, str, st
     assert result.output.strip().splitlines()[-1] == (
         f"Error: Invalid value for '--sdmetrics': Directory '{taken}' is a file."
     )
+
+
+def test_the_overall_says_which_properties_it_is_a_mean_of(make_sqlite: Callable[[str], str]) -> None:
+    """One table of two unrelated columns: no pair strong enough to count, no cardinality, no
+    inter-table trends. The overall (like SDMetrics') is the mean of what was scored, and the
+    summary says so instead of "the four properties"."""
+    table = "CREATE TABLE t (id INTEGER PRIMARY KEY, a REAL, b REAL);\n"
+    values = "\n".join(f"INSERT INTO t VALUES ({i}, {i % 17}, {(i * 7) % 23});" for i in range(1, 200))
+    source = make_sqlite(table + values)
+    result = run(source, make_sqlite(table + values), "--quiet")
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert (
+        "(mean of 1 of the four SDMetrics properties; "
+        "not scored here: column pair trends, cardinality, inter-table trends)" in text
+    ), text

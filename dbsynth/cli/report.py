@@ -367,15 +367,33 @@ def not_scored_line(report: Report) -> str:
     return f"Not scored: {count} of {f.columns_total} columns: " + ", ".join(parts) + "."
 
 
+def _overall_of(report: Report) -> str:
+    """What the overall is a mean of: like SDMetrics, of the properties that have a score; the
+    ones that do not (one table has no relationship to score) are named, so a high overall over
+    one property does not read as the mean of four."""
+    f = report.fidelity
+    properties = {
+        "column shapes": f.column_shapes,
+        "column pair trends": f.column_pair_trends,
+        "cardinality": f.cardinality,
+        "inter-table trends": f.inter_table_trends,
+    }
+    missing = [name for name, score in properties.items() if score is None]
+    if not missing:
+        return "mean of the four SDMetrics properties"
+    if len(missing) == len(properties):
+        return "no SDMetrics property could be scored"
+    kept = len(properties) - len(missing)
+    return f"mean of {kept} of the four SDMetrics properties; not scored here: {', '.join(missing)}"
+
+
 def report_summary(report: Report) -> list[RenderableType]:
     """The terminal summary of ``report``: scores, worst first, then validity and privacy."""
     out: list[RenderableType] = [
         Text.assemble(("Report ", "bold"), f"{report.target} vs {report.source} ({report.seconds:.1f} s)"),
         Text(report.schema.statement, style="dim"),
         Text(report.sampling, style="dim"),
-        Text.assemble(
-            ("Overall score ", "bold"), _pct(report.score), " (mean of the four SDMetrics properties)"
-        ),
+        Text.assemble(("Overall score ", "bold"), _pct(report.score), f" ({_overall_of(report)})"),
         _properties(report),
     ]
     if report.fidelity.not_scored:
