@@ -139,6 +139,13 @@ def test_copy_false_keeps_a_lookup_table_generated(source: str) -> None:
     assert not dbsynth.fit(source, seed=SEED, config=config).table("public.regions").copy
 
 
+def test_copy_false_at_generate_generates_a_lookup_table_the_fit_copied(model: Model, source: str) -> None:
+    config = parse_config("tables:\n  regions: {copy: false}\n")
+    target = MemoryTarget()
+    dbsynth.generate(model, target, seed=SEED, scale=2.0, source=source, config=config)
+    assert len(target.frame("public.regions")) == 16  # generated from its model, scaled
+
+
 def test_without_the_source_a_lookup_table_is_generated(model: Model) -> None:
     target = MemoryTarget()
     dbsynth.generate(model, target, seed=SEED, scale=2.0)

@@ -60,6 +60,15 @@ def apply_config(model: Model, config: Config) -> Model:
             binder.problem(
                 tc.marks.get("copy", tc.mark), f"table {key} is copied, but the model generates it; {REFIT}"
             )
+        elif "copy" in tc.marks and not tc.copy and tables[key].copy:
+            if tables[key].copy_reason:
+                # A reference table the fit chose to copy also has its column models: generate it.
+                tables[key] = replace(tables[key], copy=False)
+            else:
+                binder.problem(
+                    tc.marks["copy"],
+                    f"table {key} was copied by the fit's config, so it has no model; {REFIT}",
+                )
         schema = _apply_table(binder, schema, tables, key, tc)
     for vfk in config.foreign_keys:
         child = binder.table_key(vfk.table, vfk.marks.get("table", vfk.mark))
