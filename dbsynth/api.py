@@ -101,6 +101,7 @@ def fit(
         schema=schema,
         config=config,
         on_table=on_table,
+        holdout=opts.holdout,
     )
     # The source as its server names it: generate refuses it as a target under any name.
     return dataclasses.replace(model, source_identity=recorded(identity(parse_url(source))))

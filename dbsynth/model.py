@@ -248,6 +248,37 @@ class FitSettings:
 
 
 @dataclass(frozen=True)
+class HeldOutTable:
+    """The rows of one table kept out of the fit, recorded by keyed hash of their key, never by
+    value (:mod:`dbsynth.sampling.holdout`). ``key`` names the hashed columns: the primary key,
+    else a unique key, else every column. ``whole`` is True when the fit read every row of the
+    table, so every row not held out was learnt from; else only ``rows_fitted`` of them were."""
+
+    table: str
+    key: tuple[str, ...]
+    rows_fitted: int
+    rows_held_out: int
+    whole: bool = True
+    hashes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Source rows kept out of the fit (``dbsynth fit --holdout F``), so that ``dbsynth report``
+    can test membership: whether the synthetic rows sit closer to the rows the model saw than to
+    rows it never saw. ``salt`` (hex, random per model) keys the hashes; ``roots`` are the tables
+    whose rows were drawn, the other tables lost rows as their descendants."""
+
+    fraction: float
+    salt: str
+    roots: tuple[str, ...] = ()
+    tables: tuple[HeldOutTable, ...] = ()
+
+    def table(self, key: str) -> HeldOutTable | None:
+        return next((t for t in self.tables if t.table == key), None)
+
+
+@dataclass(frozen=True)
 class Model:
     schema: Schema
     tables: tuple[TableModel, ...]
@@ -260,6 +291,7 @@ class Model:
     # (kind, server, database) of the source as its server names it (writing/identity.py), so
     # that generate refuses the model's own source under any name; () when it could not be asked.
     source_identity: tuple[str, ...] = ()
+    holdout: Holdout | None = None  # rows kept out of the fit (--holdout)
 
     def table(self, name: str) -> TableModel:
         key = self.schema.table(name).key
@@ -376,6 +408,7 @@ class _ModelBody:
     # (kind, server, database) of the source as its server names it (writing/identity.py), so
     # that generate refuses the model's own source under any name; () when it could not be asked.
     source_identity: tuple[str, ...] = ()
+    holdout: Holdout | None = None  # rows kept out of the fit (--holdout)
 
 
 _BODY_FIELDS = (
@@ -386,6 +419,7 @@ _BODY_FIELDS = (
     "dbsynth_version",
     "warnings",
     "source_identity",
+    "holdout",
 )
 
 

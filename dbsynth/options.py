@@ -38,17 +38,18 @@ DEFAULT_CHUNK_ROWS = 50_000
 
 @dataclass(frozen=True)
 class Bound:
-    """The range a number option must lie in: ``low <= value < high``, and finite. ``wants``
-    is how the error message says it ("at least 1")."""
+    """The range a number option must lie in: ``low <= value < high`` (``low < value`` when
+    ``open_low``), and finite. ``wants`` is how the error message says it ("at least 1")."""
 
     wants: str
     low: float | None = None
     high: float | None = None
+    open_low: bool = False
 
     def holds(self, value: float) -> bool:
         return (
             math.isfinite(value)
-            and (self.low is None or value >= self.low)
+            and (self.low is None or value > self.low or (value == self.low and not self.open_low))
             and (self.high is None or value < self.high)
         )
 
@@ -74,6 +75,8 @@ MAX_TABLE_ROWS = 10_000_000_000
 # and in the sampler's SQL (md5 of 'seed:key'), where other tools read them as a signed 64-bit
 # integer; -1 used to fail only once generation had started.
 SEED = Bound("a whole number from 0 to 2**63 - 1", low=0, high=2**63)
+# A share of the source kept out of the fit: none (0) is no holdout, all (1) leaves nothing to fit.
+SHARE = Bound("above 0 and below 1", low=0, high=1, open_low=True)
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,9 @@ class FitOptions:
     ``None`` means "the config's value, else the default of :class:`dbsynth.model.FitSettings`".
     ``schemas`` restricts PostgreSQL to these namespaces; ``tables`` restricts the fit to these
     tables; ``where`` maps a table to a SQL filter in the source's dialect applied while sampling.
+    ``holdout`` keeps that share of the root entities (with all their descendants) out of the
+    fit, recorded in the model by keyed hash for the report's membership tests
+    (:mod:`dbsynth.sampling.holdout`).
     """
 
     schemas: tuple[str, ...] | None = None
@@ -92,6 +98,7 @@ class FitOptions:
     seed: Annotated[int | None, SEED] = None
     locale: str | None = None
     where: Mapping[str, str] | None = None
+    holdout: Annotated[float | None, SHARE] = None
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -276,6 +283,7 @@ __all__ = [
     "PLANNED",
     "ROW_COUNT",
     "SEED",
+    "SHARE",
     "Bound",
     "FileFormat",
     "FitOptions",

@@ -157,6 +157,7 @@ def clone_command(
         schemas=fit_options.schemas,
         scale=generate_options.scale,
         tables=result.model.schema.table_keys,  # the clone's tables, not the whole source
+        holdout=result.model.holdout,  # --holdout: membership tests against the held-out rows
     )
     print_all(stdout_console(), report_summary(report))
     for path in write_report_files(report, html, json_path):

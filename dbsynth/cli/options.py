@@ -137,6 +137,15 @@ def fit_options(func: F) -> F:
             help="Sample only the rows of TABLE where the SQL condition (source dialect) holds "
             "(repeatable; wins over the config's where).",
         ),
+        click.option(
+            "--holdout",
+            type=float,
+            default=None,
+            metavar="F",
+            help="Keep a share F (0 < F < 1) of the root rows, with everything below them, out of "
+            "the fit; the model records them by keyed hash so `dbsynth report --model` can test "
+            "membership against them.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich import box
@@ -28,6 +29,9 @@ from dbsynth.report import Report, build_report, render_html
 from dbsynth.report.build import DEFAULT_MIN_COUNT, DEFAULT_SAMPLE_ROWS, check_options
 from dbsynth.report.columns import SCORED
 from dbsynth.report.overlap import missing_statement
+
+if TYPE_CHECKING:
+    from dbsynth.model import Holdout
 
 WORST_ROWS = 10
 STYLE = {"pass": "green", "ok": "green", "warn": "yellow", "error": "yellow", "skipped": "yellow"}
@@ -121,6 +125,14 @@ def write_report_files(report: Report, html: Path | None, json_path: Path | None
     "of fitting); 0: compare source rows with each other instead.",
 )
 @click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="The model TARGET was generated from, fitted with --holdout: test membership against the "
+    "rows it held out (exit 1 when the model memorised training rows).",
+)
+@click.option(
     "--fail-under",
     type=float,
     default=None,
@@ -153,6 +165,7 @@ def report_command(
     sdmetrics_dir: Path | None,
     sample_rows: int,
     holdout_fraction: float,
+    model_path: Path | None,
     fail_under: float | None,
     min_count: int,
     scale: float | None,
@@ -183,6 +196,7 @@ def report_command(
     check_output_file(html, "--html", source, target)
     check_output_file(json_path, "--json", source, target)
     check_output_dir(sdmetrics_dir, "--sdmetrics")
+    holdout = _model_holdout(model_path)
     err = stderr_console()
     report = build_report(
         source,
@@ -195,6 +209,7 @@ def report_command(
         scale=scale,
         sdmetrics_dir=sdmetrics_dir,
         on_step=None if quiet else (lambda message: status(err, message + " ...")),
+        holdout=holdout,
     )
     for path in write_report_files(report, html, json_path):
         if not quiet:
@@ -207,6 +222,11 @@ def report_command(
         # Every score would be of the overlap only, and "Validity pass" of nothing: a target
         # without the source's tables or columns fails the report whatever --fail-under says.
         raise click.ClickException(lacking)
+    memorised = [m.table for m in report.privacy.membership if m.verdict != "ok"]
+    if memorised:
+        raise click.ClickException(
+            "membership tests fail: the model memorised training rows of " + ", ".join(memorised)
+        )
     if threshold is not None:
         if report.score is None:
             raise click.ClickException(
@@ -216,6 +236,19 @@ def report_command(
             raise click.ClickException(
                 f"overall score {report.score:.1%} is below --fail-under {threshold:.1%}"
             )
+
+
+def _model_holdout(path: Path | None) -> Holdout | None:
+    """The holdout of the model at ``path``, or None without
+    ``--model``; a model fitted without ``--holdout`` has nothing to test against."""
+    if path is None:
+        return None
+    from dbsynth.model import Model
+
+    model = Model.load(path)
+    if model.holdout is None:
+        raise UsageError(f"--model: '{path}' was fitted without --holdout: no held-out rows to test against")
+    return model.holdout
 
 
 # -- the summary ------------------------------------------------------------------------------
@@ -353,7 +386,13 @@ def _privacy(report: Report) -> list[RenderableType]:
     lines += [f"{c.table}: {c.statement}" for c in p.exact_copies if c.verdict != "ok"]
     lines += [f"{d.table}: {d.statement}" for d in p.distances if d.verdict != "ok"]
     lines += [f"{r.table}.{r.column}: {r.statement}" for r in p.rare if r.leaked]
+    tested = sorted((m for m in p.membership if m.auc is not None), key=lambda m: m.verdict == "ok")
+    lines += [f"{m.table}: {m.statement}" for m in tested]
     out += [Text(f"  - {line}") for line in lines[:WORST_ROWS]]
+    if p.membership_figures:
+        # What the membership figures mean, once: closer share and AUC are what the lines show.
+        for name in ("closer_to_training", "exact_holdout", "auc"):
+            out.append(Text(f"  {name}: {p.membership_figures[name]}", style="dim"))
     if len(lines) > WORST_ROWS:
         out.append(Text(f"  ... and {len(lines) - WORST_ROWS} more in the JSON/HTML report", style="dim"))
     return out

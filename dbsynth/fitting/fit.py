@@ -62,6 +62,7 @@ from dbsynth.model import (
     stratum_key,
     stratum_labels,
 )
+from dbsynth.sampling.holdout import hold_out
 from dbsynth.sampling.sampler import Sample, sample_database
 from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table
 
@@ -86,12 +87,14 @@ def fit(
     schema: Schema | None = None,
     config: Config | None = None,
     on_table: Callable[[str, int], None] | None = None,
+    holdout: float | None = None,
 ) -> Model:
     """Introspect and sample ``source`` read-only, then fit a model of it.
 
     Settings left at None come from ``config`` (a ``dbsynth.yaml``), else the defaults of
     :class:`~dbsynth.model.FitSettings`. The config is validated against the live schema before
-    anything is sampled.
+    anything is sampled. ``holdout`` keeps that share of the root entities out of the sample
+    before anything is fitted (:func:`dbsynth.sampling.holdout.hold_out`).
     """
     schema = schema or introspect(source, schemas)
     bound = bind(config, schema) if config is not None else None
@@ -111,7 +114,13 @@ def fit(
         where=where,
         on_table=on_table,
     )
-    return fit_sample(schema, sample, settings, source=display_url(source), config=bound)
+    if not holdout:
+        return fit_sample(schema, sample, settings, source=display_url(source), config=bound)
+    # Filtered from the sample, not from the query: the same rows are read with or without a
+    # holdout, and the held-out ones never reach a column model, a copula or a count.
+    sample, record = hold_out(schema, sample, holdout, settings.seed)
+    model = fit_sample(schema, sample, settings, source=display_url(source), config=bound)
+    return replace(model, holdout=record)
 
 
 def resolve_settings(bound: BoundConfig | None, **given: object) -> FitSettings:

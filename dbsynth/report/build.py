@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
@@ -33,9 +34,11 @@ from dbsynth.db import backend, connect, display_url, parse_url
 from dbsynth.errors import UsageError
 from dbsynth.fitting.reference import MAX_REFERENCE_ROWS, NOT_PERSONAL, PROSE_WORDS
 from dbsynth.introspection import introspect
+from dbsynth.model import Holdout
 from dbsynth.report.cardinality import Counts, cardinality_score, counts_from_frames, fetch_counts
 from dbsynth.report.columns import ColumnInfo, classify_table, comparable_frame
 from dbsynth.report.fidelity import TableFrames, assemble, inter_table_scores, score_table
+from dbsynth.report.membership import held_rows, measure_membership
 from dbsynth.report.overlap import Overlap, match
 from dbsynth.report.privacy import PrivacyTable, measure_privacy
 from dbsynth.report.result import REPORT_FORMAT, CardinalityScore, Fidelity, Report, SampleNote
@@ -75,6 +78,7 @@ def build_report(
     tables: Sequence[str] | None = None,
     sdmetrics_dir: Path | None = None,
     on_step: Step | None = None,
+    holdout: Holdout | None = None,
 ) -> Report:
     """Measure the database at ``target_url`` against the one at ``source_url``.
 
@@ -87,6 +91,8 @@ def build_report(
     of the source: other source tables are neither scored nor reported missing (they are still
     scanned for personal values that leaked). ``sdmetrics_dir`` receives the metadata and the
     compared frames for re-scoring with SDMetrics (:mod:`dbsynth.report.sdmetrics`).
+    ``holdout`` is the holdout of the model the target was generated from (``fit --holdout``):
+    the privacy section then tests membership against it (:mod:`dbsynth.report.membership`).
     """
     check_options(sample_rows, holdout_fraction, min_count, scale)
     say = on_step or (lambda message: None)
@@ -135,14 +141,21 @@ def build_report(
     say("Looking for copied records and leaked personal data")
     copied = copied_tables(frames)
     targets = _scan_targets(overlap, target_sample)
+    matched = [PrivacyTable(f.table, f.infos, f.source_cmp, f.target_cmp) for f in frames.values()]
+    members = []
+    if holdout is not None:
+        say("Testing membership against the rows the fit held out")
+        members = measure_membership(matched, _held(holdout, frames, source_sample, copied), seed)
     privacy = measure_privacy(
-        [PrivacyTable(f.table, f.infos, f.source_cmp, f.target_cmp) for f in frames.values()],
+        matched,
         [p for p in _pii_sources(source_schema, source_sample, kinds) if p.table.key not in copied],
         {k: v for k, v in targets.items() if k not in copied},
         copied=copied,
         min_count=min_count,
         holdout_fraction=holdout_fraction,
         seed=seed,
+        membership=members,
+        model_holdout=holdout.fraction if holdout is not None else None,
     )
     samples = tuple(_sample_note(overlap, key, source_sample, target_sample) for key in frames)
     # What the source has that no clone carries (triggers, policies, rules...), in one line.
@@ -170,6 +183,21 @@ def build_report(
         warnings=warnings,
         format=REPORT_FORMAT,
     )
+
+
+def _held(
+    holdout: Holdout, frames: Mapping[str, TableFrames], sample: Sample, copied: Mapping[str, str]
+) -> dict[str, tuple[np.ndarray, bool]]:
+    """Per matched table with held-out rows (not copied verbatim: those hold every source row by
+    design), which sampled source rows the fit held out, and whether it read the table whole."""
+    out = {}
+    for record in holdout.tables:
+        if record.table not in frames or record.table in copied:
+            continue
+        mask = held_rows(sample.frames[record.table], record, holdout.salt)
+        if mask is not None and len(mask) == len(frames[record.table].source_cmp):
+            out[record.table] = (mask, record.whole)
+    return out
 
 
 def _namespaces(url: URL, schemas: Sequence[str] | None) -> list[str] | None:

@@ -386,6 +386,8 @@ def _privacy(p: Privacy) -> str:
             rows,
         )
     )
+    if p.model_holdout is not None:
+        html.append(_membership(p))
     leaked = [r for r in p.rare if r.leaked]
     rows = [
         "<tr>"
@@ -410,6 +412,52 @@ def _privacy(p: Privacy) -> str:
         )
     )
     return "".join(html)
+
+
+def _membership(p: Privacy) -> str:
+    """The membership tests against the model's holdout: one row per table, what each figure
+    means above the table."""
+    meanings = "".join(
+        f"<dt>{escape(name)}</dt><dd>{escape(text)}</dd>" for name, text in p.membership_figures.items()
+    )
+    rows = [
+        "<tr>"
+        + _cell(escape(m.verdict), m.verdict)
+        + _cell(escape(m.table))
+        + _cell(f"{m.training:,} / {m.holdout:,}", "num", m.training)
+        + _cell(_num(m.dcr_training), "num")
+        + _cell(_num(m.dcr_holdout), "num")
+        + _cell(_pct(m.closer_to_training), "num")
+        + _cell(_pct(m.exact_training), "num")
+        + _cell(_pct(m.exact_holdout), "num")
+        + _cell(f"{_num(m.auc, 2)} (fails above {_num(m.auc_limit, 2)})", "num", m.auc)
+        + _cell(escape(m.statement))
+        + "</tr>"
+        for m in sorted(p.membership, key=lambda m: (m.verdict == "ok", -(m.auc or 0.0)))
+    ]
+    share = f"{p.model_holdout:.0%}" if p.model_holdout is not None else "n/a"
+    return (
+        "<h3>Membership against the holdout</h3>"
+        f"<p>The model was fitted with {share} of the source's entities held out: real rows it "
+        "never saw. A model that learnt distributions treats them like the rows it was fitted on; "
+        "one that memorised records does not.</p>"
+        f"<dl>{meanings}</dl>"
+        + _table(
+            [
+                "",
+                "table",
+                "training / holdout rows",
+                "dcr_training",
+                "dcr_holdout",
+                "closer_to_training",
+                "exact_training",
+                "exact_holdout",
+                "auc",
+                "detail",
+            ],
+            rows,
+        )
+    )
 
 
 DEFINITIONS = """

@@ -42,8 +42,10 @@ import pandas as pd
 from dbsynth.columns.pii import PiiKind
 from dbsynth.report.columns import CONTINUOUS, ColumnInfo
 from dbsynth.report.result import (
+    MEMBERSHIP_FIGURES,
     DistanceToClosest,
     ExactCopies,
+    Membership,
     PiiFinding,
     Privacy,
     RareLeak,
@@ -99,7 +101,7 @@ def _worst(verdicts: Sequence[Verdict]) -> Verdict:
 # -- exact copies -----------------------------------------------------------------------------
 
 
-def _row_hashes(frame: pd.DataFrame) -> pd.Series:
+def row_hashes(frame: pd.DataFrame) -> pd.Series:
     # Labels and floats hash by value; -0.0 and 0.0, 12.5 and 12.50 are already one form here.
     return pd.util.hash_pandas_object(frame.astype(object).where(frame.notna(), None), index=False)
 
@@ -116,7 +118,7 @@ def _chance_share(source: pd.DataFrame, hashes: pd.Series, seed: int) -> float:
     shuffled on its own: same values, no records) hit a source row."""
     rng = np.random.default_rng(seed)
     shuffled = pd.DataFrame({c: source[c].to_numpy()[rng.permutation(len(source))] for c in source.columns})
-    free = float(_row_hashes(shuffled).isin(set(hashes)).mean())
+    free = float(row_hashes(shuffled).isin(set(hashes)).mean())
     return max(free, float(hashes.duplicated(keep=False).mean()))
 
 
@@ -130,7 +132,7 @@ def exact_copies(
         return ExactCopies(table, (), len(target), 0, None, None, "ok", "no non-key column to compare")
     if len(target) == 0 or len(source) == 0:
         return ExactCopies(table, tuple(columns), len(target), 0, None, None, "ok", "no rows to compare")
-    src, tgt = _row_hashes(source[list(columns)]), _row_hashes(target[list(columns)])
+    src, tgt = row_hashes(source[list(columns)]), row_hashes(target[list(columns)])
     copies = int(tgt.isin(set(src)).sum())
     share = copies / len(tgt)
     chance = _chance_share(source[list(columns)], src, seed)
@@ -157,7 +159,9 @@ def exact_copies(
 # -- distance to closest record ---------------------------------------------------------------
 
 
-def _encode(frames: Sequence[pd.DataFrame], columns: Sequence[str], continuous: set[str]) -> list[np.ndarray]:
+def encode_rows(
+    frames: Sequence[pd.DataFrame], columns: Sequence[str], continuous: set[str]
+) -> list[np.ndarray]:
     """Each frame as a float matrix: scaled numbers (NaN for NULL) and joint category codes."""
     out = [np.empty((len(f), len(columns))) for f in frames]
     for j, col in enumerate(columns):
@@ -183,7 +187,7 @@ def nearest_distances(
     queries: np.ndarray, reference: np.ndarray, self_index: np.ndarray | None = None
 ) -> np.ndarray:
     """Gower distance from every query row to its nearest reference row. Columns are encoded by
-    :func:`_encode`: a per-column difference is ``min(1, |a − b|)``, 0 for two NULLs, 1 for a
+    :func:`encode_rows`: a per-column difference is ``min(1, |a − b|)``, 0 for two NULLs, 1 for a
     NULL and a value. ``self_index[i]`` is the reference row that *is* query ``i`` (skipped)."""
     n, width = queries.shape
     best = np.full(n, np.inf)
@@ -233,7 +237,7 @@ def distance_to_closest(
         ref, hold = source.iloc[ref_rows], source.iloc[ref_rows[:DCR_QUERIES]]
         baseline_kind = "source"
     tgt = target.iloc[rng.permutation(len(target))[:DCR_QUERIES]]
-    ref_m, hold_m, tgt_m = _encode([ref, hold, tgt], columns, continuous)
+    ref_m, hold_m, tgt_m = encode_rows([ref, hold, tgt], columns, continuous)
     self_index = np.arange(len(hold)) if baseline_kind == "source" else None
     d_base = nearest_distances(hold_m, ref_m, self_index)
     d_tgt = nearest_distances(tgt_m, ref_m)
@@ -441,10 +445,13 @@ def measure_privacy(
     holdout_fraction: float,
     seed: int,
     copied: Mapping[str, str] | None = None,
+    membership: Sequence[Membership] = (),
+    model_holdout: float | None = None,
 ) -> Privacy:
     """Everything of the module docstring: copies, distances, person combinations and rare
     values over the matched ``tables``; the personal-data scan of ``sources`` in ``targets``
-    (see :func:`pii_scan`)."""
+    (see :func:`pii_scan`). ``membership`` are the tests against the holdout of a model fitted
+    with ``model_holdout`` (:mod:`dbsynth.report.membership`), folded into the verdict."""
     copies, distances = [], []
     copied = copied or {}
     for i, t in enumerate(tables):
@@ -480,10 +487,14 @@ def measure_privacy(
     verdicts: list[Verdict] = [c.verdict for c in copies] + [d.verdict for d in distances]
     verdicts += ["leak" for f in pii if f.leak]
     verdicts += ["warn" for r in rare if r.leaked]
+    verdicts += [m.verdict for m in membership]
     verdict = _worst(verdicts)
+    statement = _statement(verdict, copies, distances, pii, rare, scanned, sorted(copied))
+    if model_holdout is not None:
+        statement = statement[:-1] + "; " + _membership_part(membership, model_holdout) + "."
     return Privacy(
         verdict=verdict,
-        statement=_statement(verdict, copies, distances, pii, rare, scanned, sorted(copied)),
+        statement=statement,
         min_count=min_count,
         holdout_fraction=holdout_fraction,
         exact_copies=tuple(copies),
@@ -492,6 +503,9 @@ def measure_privacy(
         rare=tuple(rare),
         pii_columns=tuple(scanned),
         copied=tuple(sorted(copied)),
+        membership=tuple(membership),
+        model_holdout=model_holdout,
+        membership_figures=dict(MEMBERSHIP_FIGURES) if model_holdout is not None else {},
     )
 
 
@@ -499,6 +513,20 @@ def _names(items: Sequence[str], limit: int = 4) -> str:
     unique = list(dict.fromkeys(items))
     more = f" and {len(unique) - limit} more" if len(unique) > limit else ""
     return ", ".join(unique[:limit]) + more
+
+
+def _membership_part(results: Sequence[Membership], fraction: float) -> str:
+    tested = [m for m in results if m.auc is not None]
+    if not tested:
+        return f"no table had enough rows to test membership against the model's {fraction:.0%} holdout"
+    failed = [m.table for m in tested if m.verdict != "ok"]
+    if failed:
+        return f"membership tests show memorised training rows in {_names(failed)}"
+    worst = max(m.auc or 0.0 for m in tested)
+    return (
+        f"membership tests against the model's {fraction:.0%} holdout pass in {len(tested)} "
+        f"table(s) (highest AUC {worst:.2f})"
+    )
 
 
 def _statement(
@@ -544,6 +572,7 @@ __all__ = [
     "PrivacyTable",
     "distance_to_closest",
     "distinctive",
+    "encode_rows",
     "exact_copies",
     "informative",
     "measure_privacy",
@@ -552,4 +581,5 @@ __all__ = [
     "person_combinations",
     "pii_scan",
     "rare_leaks",
+    "row_hashes",
 ]

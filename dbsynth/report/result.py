@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dbsynth.columns.pii import PiiKind
@@ -253,6 +253,56 @@ class RareLeak:
     statement: str
 
 
+# What each membership figure means, one sentence each: the JSON carries them with the figures,
+# the HTML page and the terminal summary show them.
+MEMBERSHIP_FIGURES: dict[str, str] = {
+    "dcr_training": "Median distance from a synthetic row to its nearest training row (a row the "
+    "model was fitted on); 0 means identical.",
+    "dcr_holdout": "Median distance from a synthetic row to its nearest holdout row (a real row the "
+    "model never saw, as many of them as training rows); about dcr_training when nothing was memorised.",
+    "closer_to_training": "Share of synthetic rows nearer a training row than any holdout row; about "
+    "expected_closer (the training rows' share) when nothing was memorised, near 100% when rows were "
+    "copied.",
+    "exact_training": "Share of training rows that some synthetic row repeats exactly over the "
+    "compared columns.",
+    "exact_holdout": "Share of holdout rows that some synthetic row repeats exactly: what chance and "
+    "common values give; exact_training well above it means training rows were copied.",
+    "auc": "How well an attacker who scores each real row by its distance to the nearest synthetic "
+    "row tells training rows from holdout rows: 0.5 not at all, 1 always (memorised).",
+}
+
+
+@dataclass(frozen=True)
+class Membership:
+    """Membership tests of one table against the rows the fit held out (``fit --holdout``):
+    training rows were learnt from, holdout rows never seen. Distances are the Gower distances
+    of :class:`DistanceToClosest`; ``training`` and ``holdout`` count the sampled source rows of
+    each group, ``synthetic`` the sampled target rows. ``closer_to_training`` is the share of
+    synthetic rows nearer a training row than any holdout row (ties broken at random),
+    ``expected_closer`` what it is when nothing was memorised. ``exact_training`` and
+    ``exact_holdout`` are the shares of each group's rows (all sampled) a synthetic row repeats
+    over the compared columns. ``auc`` is how well the distance
+    to the nearest synthetic row tells training rows from holdout rows (0.5: not at all);
+    ``auc_limit`` and ``exact_gap_limit`` are where the verdict turns to ``leak``."""
+
+    table: str
+    columns: tuple[str, ...]
+    training: int
+    holdout: int
+    synthetic: int
+    dcr_training: float | None
+    dcr_holdout: float | None
+    closer_to_training: float | None
+    expected_closer: float | None
+    exact_training: float | None
+    exact_holdout: float | None
+    exact_gap_limit: float | None
+    auc: float | None
+    auc_limit: float | None
+    verdict: Verdict
+    statement: str
+
+
 @dataclass(frozen=True)
 class Privacy:
     verdict: Verdict
@@ -265,6 +315,11 @@ class Privacy:
     rare: tuple[RareLeak, ...]
     pii_columns: tuple[str, ...]
     copied: tuple[str, ...] = ()  # reference tables copied verbatim (same rows on both sides)
+    # Membership tests against the rows the model's fit held out (report --model); the share
+    # of root entities held out, None without a model that has a holdout.
+    membership: tuple[Membership, ...] = ()
+    model_holdout: float | None = None
+    membership_figures: dict[str, str] = field(default_factory=dict)  # MEMBERSHIP_FIGURES, when tested
 
 
 @dataclass(frozen=True)
@@ -344,6 +399,7 @@ def mask(value: object) -> str:
 
 
 __all__ = [
+    "MEMBERSHIP_FIGURES",
     "REPORT_FORMAT",
     "CardinalityScore",
     "CheckKind",
@@ -354,6 +410,7 @@ __all__ = [
     "Heatmap",
     "Histogram",
     "InterTableScore",
+    "Membership",
     "NotScored",
     "PairScore",
     "PiiFinding",
