@@ -45,7 +45,7 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _held_keys(url: str, model: Model) -> dict[str, list[tuple[object, ...]]]:
+def _held_keys(url: str, model: Model) -> dict[str, list[tuple[int, ...]]]:
     """The keys of the rows ``model`` held out, found in the database at ``url`` by hash."""
     assert model.holdout is not None
     sample = sample_database(url, introspect(url), sample_rows=1_000_000)

@@ -59,6 +59,7 @@ def fit_command(
         dbsynth fit shop.sqlite --table customers --table orders --sample-rows 20000 -o m.json
         dbsynth fit postgresql://readonly@prod/shop --config dbsynth.yaml -o shop.model.json
         dbsynth fit shop.sqlite --where "orders=created_at >= '2024-01-01'" -o recent.model.json
+        dbsynth fit shop.sqlite --holdout 0.2 -o shop.model.json
     """
     if output is None and not show:
         raise click.UsageError("give --output FILE (or --explain to only look)")

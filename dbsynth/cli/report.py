@@ -180,7 +180,9 @@ def report_command(
     Validity runs the source's keys, foreign keys, NOT NULLs and CHECKs as SQL in the target.
     Privacy looks for copied rows, rows too close to real ones, personal values and rare
     categories of the source in the target. Fidelity and privacy use samples of --sample-rows
-    rows per table; the report says which tables were sampled.
+    rows per table; the report says which tables were sampled. With --model, the model TARGET
+    was generated from (fitted with --holdout), privacy also tests membership: whether synthetic
+    rows sit closer to the rows the model saw than to the rows it held out.
 
     \b
     Example:
@@ -188,6 +190,7 @@ def report_command(
         dbsynth report postgresql://prod/shop postgresql://localhost/qa --html r.html --fail-under 0.8
         dbsynth report shop.sqlite sqlite:///synthetic.db --json r.json --sample-rows 20000
         dbsynth report shop.sqlite sqlite:///synthetic.db --sdmetrics rescore/
+        dbsynth report shop.sqlite sqlite:///synthetic.db --model shop.model.json
     """
     threshold = parse_fail_under(fail_under)
     if not SEED.holds(seed):  # numpy refuses a negative seed, but only after minutes of measuring
