@@ -46,6 +46,7 @@ def check_model_data(data: dict[str, Any], origin: str, body: type) -> None:
         schema = _schema(data.get("schema"))
         decoded = from_data(body, {k: v for k, v in data.items() if k != "schema"})
         _settings(decoded.settings)
+        _holdout(decoded.holdout)
         # What a relationship links is checked first: tables and copulas name relationships, and
         # an unknown parent must be reported as itself, not as a copula dimension it breaks.
         _links(schema, decoded.relationships)
@@ -176,6 +177,22 @@ def _settings(settings: Any) -> None:
     inv.require(settings.sample_rows >= 1, "settings.sample_rows", "is less than 1")
     inv.require(settings.min_count >= 1, "settings.min_count", "is less than 1")
     inv.require(settings.seed >= 0, "settings.seed", "is negative")
+
+
+def _holdout(holdout: Any) -> None:
+    """The record of ``fit --holdout``: a share, a hex salt, hex hashes (the report keys them)."""
+    if holdout is None:
+        return
+    inv.require(0 < holdout.fraction < 1, "holdout.fraction", "is not between 0 and 1")
+    inv.require(_hex(holdout.salt) and len(holdout.salt) % 2 == 0, "holdout.salt", "is not hex bytes")
+    for i, table in enumerate(holdout.tables):
+        where = f"holdout.tables[{i}]"
+        inv.require(bool(table.key), f"{where}.key", "names no column")
+        inv.require(all(_hex(h) for h in table.hashes), f"{where}.hashes", "are not all hex digests")
+
+
+def _hex(text: str) -> bool:
+    return bool(text) and all(c in "0123456789abcdef" for c in text)
 
 
 def _tables(schema: Schema, tables: Any, relationships: Any) -> dict[str, Any]:

@@ -130,7 +130,7 @@ def write_report_files(report: Report, html: Path | None, json_path: Path | None
     type=click.Path(dir_okay=False, path_type=Path),
     metavar="FILE",
     help="The model TARGET was generated from, fitted with --holdout: test membership against the "
-    "rows it held out (exit 1 when the model memorised training rows).",
+    "rows it held out (exit 1 when synthetic rows give away which rows it was fitted on).",
 )
 @click.option(
     "--fail-under",
@@ -228,7 +228,8 @@ def report_command(
     memorised = [m.table for m in report.privacy.membership if m.verdict != "ok"]
     if memorised:
         raise click.ClickException(
-            "membership tests fail: the model memorised training rows of " + ", ".join(memorised)
+            "membership tests fail: synthetic rows give away which rows the model was fitted on in "
+            + ", ".join(memorised)
         )
     if threshold is not None:
         if report.score is None:

@@ -427,7 +427,9 @@ def _membership(p: Privacy) -> str:
         + _cell(f"{m.training:,} / {m.holdout:,}", "num", m.training)
         + _cell(_num(m.dcr_training), "num")
         + _cell(_num(m.dcr_holdout), "num")
-        + _cell(_pct(m.closer_to_training), "num")
+        + _cell(
+            f"{_pct(m.closer_to_training)} ({_pct(m.expected_closer)} expected)", "num", m.closer_to_training
+        )
         + _cell(_pct(m.exact_training), "num")
         + _cell(_pct(m.exact_holdout), "num")
         + _cell(f"{_num(m.auc, 2)} (fails above {_num(m.auc_limit, 2)})", "num", m.auc)

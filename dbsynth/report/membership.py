@@ -168,7 +168,7 @@ def membership(
         )
     verdict: Verdict = "leak" if failed else "ok"
     if failed:
-        text = "LEAK: the model memorised rows: " + "; ".join(failed)
+        text = "LEAK: synthetic rows give away which rows the model was fitted on: " + "; ".join(failed)
     else:
         text = (
             f"synthetic rows are no closer to training rows than to holdout rows (AUC {area:.2f}, "

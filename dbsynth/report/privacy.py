@@ -521,7 +521,7 @@ def _membership_part(results: Sequence[Membership], fraction: float) -> str:
         return f"no table had enough rows to test membership against the model's {fraction:.0%} holdout"
     failed = [m.table for m in tested if m.verdict != "ok"]
     if failed:
-        return f"membership tests show memorised training rows in {_names(failed)}"
+        return f"synthetic rows give away which rows the model was fitted on in {_names(failed)}"
     worst = max(m.auc or 0.0 for m in tested)
     return (
         f"membership tests against the model's {fraction:.0%} holdout pass in {len(tested)} "

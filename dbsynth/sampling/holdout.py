@@ -27,6 +27,11 @@ The price: a row below a held-out row through a foreign key that does not own it
 (an order item of a training customer whose product is held out), and may carry a value of that
 parent (its unit price is the product's price).
 
+A table with held-out rows is never copied verbatim as reference data (its sample is not the
+whole table, :mod:`dbsynth.fitting.reference`); one the config copies (``copy: true``) is copied
+whole at generation, held-out rows included, and the report leaves it out of the membership
+tests.
+
 What the model file keeps of the held-out rows: per table, an HMAC-SHA256 of each row's key
 (the primary key, else a unique key, else every column) under a random salt of the model,
 truncated to ``HASH_HEX`` hex digits (the table's name is hashed with the key, so equal keys of
