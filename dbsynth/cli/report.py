@@ -190,7 +190,6 @@ def report_command(
         dbsynth report postgresql://prod/shop postgresql://localhost/qa --html r.html --fail-under 0.8
         dbsynth report shop.sqlite sqlite:///synthetic.db --json r.json --sample-rows 20000
         dbsynth report shop.sqlite sqlite:///synthetic.db --sdmetrics rescore/
-        dbsynth report shop.sqlite sqlite:///synthetic.db --model shop.model.json
     """
     threshold = parse_fail_under(fail_under)
     if not SEED.holds(seed):  # numpy refuses a negative seed, but only after minutes of measuring
