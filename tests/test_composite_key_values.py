@@ -34,6 +34,11 @@ CREATE TABLE teams (yearid smallint NOT NULL, teamid char(3) NOT NULL, wins int,
 CREATE TABLE people (playerid varchar(9) PRIMARY KEY, birthyear int NOT NULL);
 CREATE TABLE batting (playerid varchar(9) NOT NULL REFERENCES people, yearid smallint NOT NULL,
                       stint smallint NOT NULL, hits int, PRIMARY KEY (playerid, yearid, stint));
+CREATE TABLE series_post (yearid smallint NOT NULL, round varchar(4) NOT NULL,
+                          teamidwinner char(3) NOT NULL, teamidloser char(3) NOT NULL,
+                          PRIMARY KEY (yearid, round),
+                          FOREIGN KEY (yearid, teamidwinner) REFERENCES teams (yearid, teamid),
+                          FOREIGN KEY (yearid, teamidloser) REFERENCES teams (yearid, teamid));
 """
 
 
@@ -59,7 +64,13 @@ def _planted() -> dict[str, pd.DataFrame]:
             batting.append((player, year, 1, int(rng.integers(0, 200))))
             if rng.random() < 0.08:
                 batting.append((player, year, 2, int(rng.integers(0, 200))))
+    series = [
+        (year, rnd, *rng.choice([t for y, t, _ in teams if y == year], 2, replace=False))
+        for year in range(1903, 2021)
+        for rnd in ("WS", "ALCS", "NLCS")
+    ]
     return {
+        "series_post": pd.DataFrame(series, columns=["yearid", "round", "teamidwinner", "teamidloser"]),
         "teams": pd.DataFrame(teams, columns=["yearid", "teamid", "wins"]),
         "people": pd.DataFrame(people, columns=["playerid", "birthyear"]),
         "batting": pd.DataFrame(batting, columns=["playerid", "yearid", "stint", "hits"]),
@@ -81,7 +92,7 @@ def source(pg_url: str, planted: dict[str, pd.DataFrame]) -> Iterator[str]:
     engine = _engine(url)
     with engine.begin() as conn:
         conn.exec_driver_sql(DDL)
-        for table in ("teams", "people", "batting"):
+        for table in ("teams", "people", "batting", "series_post"):
             planted[table].to_sql(table, conn, if_exists="append", index=False)
     engine.dispose()
     yield url
@@ -98,7 +109,7 @@ def model(source: str) -> Model:
 def _generate(model: Model, scale: float) -> dict[str, pd.DataFrame]:
     target = MemoryTarget()
     dbsynth.generate(model, target, seed=SEED, scale=scale)
-    return {t: target.frame(f"public.{t}") for t in ("teams", "people", "batting")}
+    return {t: target.frame(f"public.{t}") for t in ("teams", "people", "batting", "series_post")}
 
 
 @pytest.mark.parametrize("scale", [1.0, 3.0])
@@ -128,6 +139,19 @@ def test_the_season_still_follows_the_players_birth_year(model: Model) -> None:
     joined = out["batting"].merge(out["people"], on="playerid")
     rho = np.corrcoef(joined["yearid"].astype(float), joined["birthyear"].astype(float))[0, 1]
     assert rho >= 0.8, rho
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_two_foreign_keys_sharing_the_season_pick_teams_of_that_season(model: Model, scale: float) -> None:
+    """(yearid, teamidwinner) and (yearid, teamidloser) both reference teams: the season one key
+    writes must be a season of the other key's team too (the load used to fail on the FK)."""
+    out = _generate(model, scale)
+    teams = set(zip(out["teams"]["yearid"].astype(int), out["teams"]["teamid"], strict=True))
+    series = out["series_post"]
+    for side in ("teamidwinner", "teamidloser"):
+        pairs = zip(series["yearid"].astype(int), series[side], strict=True)
+        missing = [p for p in pairs if p not in teams]
+        assert missing == [], f"{side}: {missing[:5]}"
 
 
 def test_the_key_components_are_scored_as_values(model: Model) -> None:

@@ -100,8 +100,64 @@ class ParentLinks:
                 out.append(FkLink(fk, rid, rel, mode, index))
             else:
                 out.append(FkLink(fk, rid, rel, mode, self._assign(fk, rel, mode, rng)))
+        self._agree_on_shared_columns(out, rng)
         self._distinct_composites(out, rng)
         return out
+
+    def _agree_on_shared_columns(self, links: list[FkLink], rng: np.random.Generator) -> None:
+        """Two foreign keys that share a column (``(year, winner) -> teams`` and ``(year,
+        loser) -> teams``) write one value into it: each later one picks, for every row, a parent
+        whose shared columns equal what the earlier one wrote (the same season), so both parents
+        exist. A row whose value no parent of the later key has moves the earlier key to a parent
+        that has a match."""
+        indexed = [f for f in links if f.index is not None and f.mode not in (FkMode.SELF, *CUT_MODES)]
+        for i, lead in enumerate(indexed):
+            for f in indexed[i + 1 :]:
+                shared = [c for c in f.fk.columns if c in lead.fk.columns]
+                if shared:
+                    self._agree(lead, f, shared, rng)
+
+    def _agree(self, lead: FkLink, f: FkLink, shared: list[str], rng: np.random.Generator) -> None:
+        assert lead.index is not None and f.index is not None
+        lead_rows = self.run.stores[lead.fk.ref_table].rows
+        f_rows = self.run.stores[f.fk.ref_table].rows
+        if not lead_rows or not f_rows:
+            return
+
+        def values(link: FkLink, count: int) -> pd.DataFrame:
+            keys = self.key_values(link, np.arange(count, dtype=np.int64))
+            return pd.DataFrame({c: keys[link.fk.columns.index(c)] for c in shared})
+
+        # One code per distinct tuple of shared values, over both parent tables.
+        both = pd.concat([values(lead, lead_rows), values(f, f_rows)], ignore_index=True)
+        codes = both.groupby(shared, sort=False, dropna=False).ngroup().to_numpy()
+        lead_code, f_code = codes[:lead_rows], codes[lead_rows:]
+        order = np.argsort(f_code, kind="stable")
+        ordered = f_code[order]
+
+        def span(wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return np.searchsorted(ordered, wanted, "left"), np.searchsorted(ordered, wanted, "right")
+
+        have = (lead.index >= 0) & (f.index >= 0)
+        rows = np.flatnonzero(have)
+        wanted = lead_code[lead.index[rows]]
+        disagree = f_code[f.index[rows]] != wanted
+        rows, wanted = rows[disagree], wanted[disagree]
+        lo, hi = span(wanted)
+        stuck = hi == lo
+        if stuck.any():
+            # The earlier key's parent has no partner: another parent of it that has one.
+            matched = np.flatnonzero(np.isin(lead_code, f_code))
+            if not len(matched):
+                raise GenerationError(
+                    f"{self.table.key}: no parent in {lead.fk.ref_table} shares ({', '.join(shared)}) "
+                    f"with a parent in {f.fk.ref_table}, as foreign keys {lead.rid} and {f.rid} require"
+                )
+            moved = matched[rng.integers(0, len(matched), int(stuck.sum()))]
+            lead.index[rows[stuck]] = moved
+            wanted[stuck] = lead_code[moved]
+            lo, hi = span(wanted)
+        f.index[rows] = order[lo + (rng.random(len(rows)) * (hi - lo)).astype(np.int64)]
 
     def pending(self, row_key: KeySource | None) -> list[PendingUpdate]:
         """The UPDATEs owed once their parents exist, for the FKs written NULL now; the rows are
