@@ -42,6 +42,7 @@ from dbsynth.db import display_url
 from dbsynth.errors import UsageError
 from dbsynth.fitting.children import children_shape, fk_is_unique, prior_children, prior_one_to_one
 from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii, key_columns
+from dbsynth.fitting.entities import Entities, few_entities
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.fitting.parent_values import parent_relations
 from dbsynth.fitting.personal import personal_values
@@ -258,6 +259,7 @@ class _State:
 
     def __post_init__(self) -> None:
         self.insertion = plan_insertion(self.schema)
+        self.entities = Entities(self.schema, self.sample.frames, self.driving_fk)
 
     # -- columns ------------------------------------------------------------------------------
 
@@ -304,6 +306,11 @@ class _State:
                 note = "no non-NULL value in the sample" if n else "empty table in the sample"
                 fits.append(ColumnFit(name=col.name, role="unmodelled", null_rate=null_rate, note=note))
                 continue
+            withheld = self.withheld
+            if prior is None and col.logical in (LogicalType.STRING, LogicalType.TEXT):
+                # A value one customer repeats on each of its orders is the customer's.
+                entities = self.entities.of(table.key)[np.flatnonzero(~nulls & own)]
+                withheld = withheld | few_entities(values, entities, self.settings.min_count)
             ctx = FitContext(
                 # A prior's sample is synthetic: every value of it may be kept (currency codes).
                 min_count=1 if prior is not None and prior.closed else self.settings.min_count,
@@ -312,7 +319,7 @@ class _State:
                 table=table.key,
                 seed=self.settings.seed,
                 key=col.name in keys,
-                withheld=self.withheld,
+                withheld=withheld,
                 dialect=self.schema.dialect,
             )
             choice = _choose(col, values.reset_index(drop=True), ctx, override)
