@@ -166,13 +166,21 @@ class CheckConstraint:
 @dataclass(frozen=True)
 class Exclusion:
     """A PostgreSQL EXCLUDE constraint: ``columns`` it mentions and its ``definition`` as the
-    database prints it (``EXCLUDE USING gist (room WITH =, during WITH &&)``). Kept so that a run
-    names it as not carried (generated rows are not made to respect it, so it is not created in a
-    target); the definition is only ever shown, never executed."""
+    database prints it (``EXCLUDE USING gist (room WITH =, during WITH &&)``); the definition is
+    only ever shown, never executed.
+
+    ``operators`` has one operator name per element of ``columns`` when every element is a plain
+    column (empty when one is an expression); ``method`` is the index access method and ``where``
+    the predicate of a partial exclusion. From these (not from the definition) a PostgreSQL
+    target gets the constraint, and generation keeps the forms it knows
+    (:mod:`dbsynth.planning.exclusions`)."""
 
     name: str
     columns: tuple[str, ...]
     definition: str
+    operators: tuple[str, ...] = ()
+    method: str | None = None
+    where: str | None = None
 
 
 @dataclass(frozen=True)

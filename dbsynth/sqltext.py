@@ -444,6 +444,11 @@ def fragments(schema: Schema) -> Iterator[Fragment]:
             if u.where is not None:
                 label = f"unique index {u.name}" if u.name else f"uniques[{i}]"
                 yield Fragment(f"{where}: {label}", "where", u.where, "expression")
+        for x in t.exclusions:
+            if x.method is not None:
+                yield Fragment(f"{where}: exclusion {x.name}", "method", x.method, "word")
+            if x.where is not None:
+                yield Fragment(f"{where}: exclusion {x.name}", "where", x.where, "expression")
         for i, ix in enumerate(t.indexes):
             label = f"index {ix.name}" if ix.name else f"indexes[{i}]"
             for j, element in enumerate(ix.expressions):

@@ -10,8 +10,10 @@ dbsynth would share its blind spots. This module reads each catalog directly (Po
   named in the notes the tool printed about what it did not carry;
 * validity: no FK orphan (anti-join, MATCH SIMPLE/FULL), no duplicate key (NULLs excluded per
   SQL rules unless NULLS NOT DISTINCT), no NULL in a NOT NULL column, no row failing a CHECK
-  (re-run with the target catalog's own check text), over the target's constraints and the
-  source's key, FK and NOT NULL constraints mapped onto the target's tables;
+  (re-run with the target catalog's own check text), no pair of rows an EXCLUDE over columns
+  rules out (a self-join with its operators), over the target's constraints and the source's
+  key, FK, NOT NULL and (on a PostgreSQL target) EXCLUDE constraints mapped onto the target's
+  tables;
 * rows: every table that has rows in the source has rows in the target.
 
 Every function returns human-readable problems; an empty list means the target is sound.
@@ -63,6 +65,9 @@ class Constraint:
     full_match: bool = False  # FK MATCH FULL
     nulls_not_distinct: bool = False  # PostgreSQL 15 UNIQUE NULLS NOT DISTINCT
     validated: bool = True  # PostgreSQL NOT VALID constraints
+    # EXCLUDE: the operator of each column (OPERATOR(schema.name)), and the index predicate.
+    operators: tuple[str, ...] = ()
+    where: str | None = None
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -152,7 +157,13 @@ ORDER BY a.attrelid, a.attnum
 _PG_CONSTRAINTS = """
 SELECT c.conrelid, c.conname, c.contype, c.conkey, c.confrelid, c.confkey, c.confmatchtype,
        pg_get_constraintdef(c.oid, true), c.convalidated,
-       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
+       coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false),
+       ARRAY(SELECT format('OPERATOR(%I.%s)', n.nspname, o.oprname)
+             FROM unnest(c.conexclop) WITH ORDINALITY AS k(op, i)
+             JOIN pg_operator o ON o.oid = k.op JOIN pg_namespace n ON n.oid = o.oprnamespace
+             ORDER BY k.i),
+       (SELECT pg_get_expr(x.indpred, x.indrelid, true) FROM pg_index x
+        WHERE x.indexrelid = c.conindid AND c.contype = 'x')
 FROM pg_constraint c LEFT JOIN pg_index i ON i.indexrelid = c.conindid AND c.contype IN ('p', 'u')
 WHERE c.contype IN ('p', 'u', 'f', 'c', 'x') AND c.conrelid = ANY(:oids)
 ORDER BY c.conrelid, c.conname
@@ -197,7 +208,8 @@ def _read_postgres(conn: Connection) -> Catalog:
         attname[(oid, num)] = col
 
     def names(rel: int, nums: Sequence[int] | None) -> tuple[str, ...]:
-        return tuple(attname[(rel, n)] for n in nums or ())
+        # attnum 0 is an expression element (an EXCLUDE over lower(x)): it names no column.
+        return tuple(attname[(rel, n)] for n in nums or () if n)
 
     ref_oids: set[int] = set()
     rows = conn.execute(sa.text(_PG_CONSTRAINTS), {"oids": oids}).all()
@@ -216,7 +228,7 @@ def _read_postgres(conn: Connection) -> Catalog:
             {"o": list(ref_oids)},
         ):
             attname[(oid, num)] = col
-    for rel, name, kind, key, frel, fkey, match, definition, valid, nnd in rows:
+    for rel, name, kind, key, frel, fkey, match, definition, valid, nnd, ops, pred in rows:
         table = oid_key[rel]
         parts = tuple(KeyPart(c) for c in names(rel, key))
         if kind in ("p", "u"):
@@ -241,7 +253,19 @@ def _read_postgres(conn: Connection) -> Catalog:
                 Constraint(CHECK, table, name, parts, expression=_pg_check_text(definition), validated=valid)
             )
         else:
-            cat.constraints.append(Constraint(EXCLUDE, table, name, parts, expression=definition))
+            # Operators only when every element is a column: the self-join can then be re-run.
+            plain = bool(key) and all(key) and len(ops) == len(key)
+            cat.constraints.append(
+                Constraint(
+                    EXCLUDE,
+                    table,
+                    name,
+                    parts,
+                    expression=definition,
+                    operators=tuple(ops) if plain else (),
+                    where=pred,
+                )
+            )
     for rel, name, nkey, indkey, pred, nnd, index_oid in conn.execute(
         sa.text(_PG_UNIQUE_INDEXES), {"oids": oids}
     ):
@@ -731,9 +755,24 @@ def _violation_queries(cat: Catalog, constraints: Iterable[Constraint]) -> Itera
             yield c, f"SELECT count(*) FROM {t} c WHERE {orphan}"
         elif c.kind == CHECK and c.expression:
             yield c, f"SELECT count(*) FROM {t} WHERE NOT ({c.expression})"
+        elif c.kind == EXCLUDE and c.operators and d == "postgresql":
+            yield c, _exclusion_query(t, c)
     for table, cols in notnull.items():
         for col, c in cols.items():
             yield c, f"SELECT count(*) FROM {table_sql(cat, table)} WHERE {quote(d, col)} IS NULL"
+
+
+def _exclusion_query(t: str, c: Constraint) -> str:
+    """The pairs of rows an EXCLUDE rules out: a self-join with its operators (each pair once,
+    a row never against itself), over the rows its predicate selects."""
+    where = f" WHERE {c.where}" if c.where else ""
+    rows = f"(SELECT tableoid AS verify_oid, ctid AS verify_ctid, * FROM {t}{where})"
+    conds = [
+        f"a.{quote('postgresql', col)} {op} b.{quote('postgresql', col)}"
+        for col, op in zip(c.columns, c.operators, strict=True)
+    ]
+    pair = "(a.verify_oid, a.verify_ctid) < (b.verify_oid, b.verify_ctid)"
+    return f"SELECT count(*) FROM {rows} a JOIN {rows} b ON {pair} AND {' AND '.join(conds)}"
 
 
 def violations(
@@ -764,6 +803,8 @@ def violations(
                     problems.append(f"could not check {c.describe()}: {n}")
                 elif n and c.kind in (PK, UNIQUE):
                     problems.append(f"{n} duplicated key value(s) break {c.describe()}")
+                elif n and c.kind == EXCLUDE:
+                    problems.append(f"{n} pair(s) of rows conflict under {c.describe()}")
                 elif n:
                     problems.append(f"{n} row(s) violate {c.describe()}")
             conn.rollback()
@@ -793,7 +834,9 @@ def compare(source_url: str | Engine, target_url: str | Engine, notes: Sequence[
             continue
         if not _present(c, source, target, tmap) and not _noted(c, notes):
             problems.append(f"{c.describe()} missing from the target and not reported as dropped")
-        if c.kind in (PK, UNIQUE, FK, NOT_NULL) and c.expression is None:
+        # A source EXCLUDE is re-run on a PostgreSQL target even where the target lacks it.
+        excluded = c.kind == EXCLUDE and bool(c.operators) and target.dialect == "postgresql"
+        if (c.kind in (PK, UNIQUE, FK, NOT_NULL) and c.expression is None) or excluded:
             m = _map_constraint(c, tmap, target)
             if m is not None:
                 mapped.append(m)

@@ -203,29 +203,29 @@ _RANGE_TEXT = re.compile(r'\s*([\[(])\s*("(?:[^"]|"")*"|[^,]*?)\s*,\s*("(?:[^"]|
 
 
 @dataclass(frozen=True)
-class _Bound:
+class RangeValue:
     empty: bool
     lower: Any
     upper: Any
     bounds: str
 
 
-def _parse_range(value: Any) -> _Bound | None:
+def parse_range(value: Any) -> RangeValue | None:
     if hasattr(value, "isempty"):  # psycopg's Range
         if value.isempty:
-            return _Bound(True, None, None, "[)")
-        return _Bound(False, value.lower, value.upper, value.bounds or "[)")
+            return RangeValue(True, None, None, "[)")
+        return RangeValue(False, value.lower, value.upper, value.bounds or "[)")
     text = str(value).strip()
     if text.lower() == "empty":
-        return _Bound(True, None, None, "[)")
+        return RangeValue(True, None, None, "[)")
     m = _RANGE_TEXT.fullmatch(text)
     if m is None:
         return None
     lo, hi = (x.strip('"') or None for x in (m[2], m[3]))
-    return _Bound(False, lo, hi, m[1] + m[4])
+    return RangeValue(False, lo, hi, m[1] + m[4])
 
 
-def _to_number(value: Any, subtype: Subtype) -> float | None:
+def range_number(value: Any, subtype: Subtype) -> float | None:
     if value is None:
         return None
     try:
@@ -240,6 +240,19 @@ def _to_number(value: Any, subtype: Subtype) -> float | None:
         return (stamp.to_pydatetime() - _EPOCH).total_seconds()
     except (ValueError, TypeError, decimal.InvalidOperation, ArithmeticError):
         return None
+
+
+def range_bound_text(x: float, subtype: Subtype, scale: int = 0) -> str:
+    """A range bound in the subtype's units (days for dates, seconds for timestamps) as range
+    literal text."""
+    if subtype == "int":
+        return str(round(x))
+    if subtype == "num":
+        return f"{x:.{scale}f}"
+    if subtype == "date":
+        return (_EPOCH_DAY + dt.timedelta(days=round(x))).isoformat()
+    stamp = _EPOCH + dt.timedelta(microseconds=round(x * 1e6))
+    return f'"{stamp.isoformat(sep=" ")}{"+00" if subtype == "tstz" else ""}"'
 
 
 @register("range")
@@ -260,11 +273,11 @@ class RangeModel(ColumnModel):
     @classmethod
     def fit(cls, values: pd.Series, column: Column, ctx: FitContext) -> RangeModel:
         subtype: Subtype = RANGE_SUBTYPES[base_type(column.sql_type)]  # type: ignore[assignment]
-        parsed = [b for b in (_parse_range(v) for v in values.tolist()) if b is not None]
+        parsed = [b for b in (parse_range(v) for v in values.tolist()) if b is not None]
         full = [b for b in parsed if not b.empty]
         n = max(len(parsed), 1)
-        lows = [_to_number(b.lower, subtype) for b in full]
-        highs = [_to_number(b.upper, subtype) for b in full]
+        lows = [range_number(b.lower, subtype) for b in full]
+        highs = [range_number(b.upper, subtype) for b in full]
         widths = [h - lo for lo, h in zip(lows, highs, strict=True) if lo is not None and h is not None]
         number: Number = "integer" if subtype in ("int", "date") else "float"
         scale = 0
@@ -324,14 +337,7 @@ class RangeModel(ColumnModel):
         return out
 
     def _text(self, x: float) -> str:
-        if self.subtype == "int":
-            return str(round(x))
-        if self.subtype == "num":
-            return f"{x:.{self.scale}f}"
-        if self.subtype == "date":
-            return (_EPOCH_DAY + dt.timedelta(days=round(x))).isoformat()
-        stamp = _EPOCH + dt.timedelta(microseconds=round(x * 1e6))
-        return f'"{stamp.isoformat(sep=" ")}{"+00" if self.subtype == "tstz" else ""}"'
+        return range_bound_text(x, self.subtype, self.scale)
 
     def describe(self) -> str:
         parts = [f"{self.subtype} ranges {self.bounds}"]

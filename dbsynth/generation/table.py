@@ -13,7 +13,8 @@ Per chunk (:meth:`TableGenerator.chunk`), with the chunk's own random stream:
    rows a CHECK on FK columns rejects get other parents (:mod:`dbsynth.generation.repick`);
 6. key columns numbered from the row index (:mod:`dbsynth.planning.unique_keys`) are set
    in step 2 and kept through resampling; the uniques construction does not cover are settled
-   (:mod:`dbsynth.generation.uniques`);
+   (:mod:`dbsynth.generation.uniques`), then the ranges of EXCLUDE constraints made disjoint
+   (:mod:`dbsynth.generation.exclusions`);
 7. what children will need is kept (:mod:`dbsynth.generation.store`).
 
 A table copied from the source is read instead, and kept for its children the same way.
@@ -35,6 +36,7 @@ from dbsynth.errors import GenerationError
 from dbsynth.generation.batch import Batch
 from dbsynth.generation.copying import copy_rows
 from dbsynth.generation.defaults import check_generatable, type_default
+from dbsynth.generation.exclusions import ExclusionKeeper, with_equal_exclusions
 from dbsynth.generation.keys import KeySource, first_key
 from dbsynth.generation.parents import ParentLinks
 from dbsynth.generation.relations import computed
@@ -60,7 +62,8 @@ class TableGenerator:
 
     def __init__(self, run: Run, tp: TablePlan):
         self.run, self.tp = run, tp
-        self.table: Table = run.model.schema.table(tp.table)
+        # An exclusion of = only is one more unique key; one with && is kept by self.exclusions.
+        self.table: Table = with_equal_exclusions(run.model.schema.table(tp.table))
         self.tm: TableModel = run.model.table(tp.table)
         self.n = tp.rows
         self.store = TableStore(rows=self.n)
@@ -85,6 +88,8 @@ class TableGenerator:
         self.uniques = UniqueFallback(
             run, self.table, self.tm, self.numbered, self.parents.links, self.construction.settled
         )
+        keeper = ExclusionKeeper(self.table)
+        self.exclusions = keeper if keeper.forms else None
 
     def row_key(self) -> KeySource | None:
         """The values of a NOT NULL key that follow from the row index alone, to find rows by
@@ -176,6 +181,8 @@ class TableGenerator:
                 frame, lambda mask, blamed: self._resample(mask, blamed, frame, rows, rng)
             )
         self.uniques.apply(frame, rows, rng)
+        if self.exclusions is not None:
+            self.exclusions.apply(frame, self.checks.evaluate if self.checks is not None else None)
         self._keep(frame, z, rows, rng)
         return frame[[c for c in self.tp.columns]]
 

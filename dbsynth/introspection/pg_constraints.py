@@ -26,8 +26,9 @@ Mapping rules:
   (``((price > (0)::numeric))``). That is what MySQL's ``CHECK_CLAUSE`` holds too, and what
   sqlglot parses as an expression (it reads ``CHECK (...)`` as a call of a function ``CHECK``).
   ``columns`` are the attributes of ``conkey`` in its order. NOT VALID is not kept: new rows
-  must satisfy the condition all the same. Exclusion constraints are kept apart
-  (:func:`exclusions`) with a warning: generated rows are not made to respect them.
+  must satisfy the condition all the same. Exclusion constraints are kept apart, with the
+  operator of each element, the index method and predicate: generation keeps the forms
+  :mod:`dbsynth.planning.exclusions` knows and refuses the others.
 """
 
 from __future__ import annotations
@@ -88,11 +89,28 @@ _FK_SQL = text(
 _CHECK_SQL = text(
     f"""
     SELECT c.conrelid AS relid, c.conname AS name, c.contype AS kind,
-           pg_get_constraintdef(c.oid) AS definition, pg_get_expr(c.conbin, c.conrelid) AS expression,
+           c.oid AS oid, pg_get_constraintdef(c.oid) AS definition,
+           pg_get_expr(c.conbin, c.conrelid) AS expression,
            {_attnames("conkey", "conrelid")} AS columns
     FROM pg_constraint c
     WHERE c.contype IN ('c', 'x') AND c.conrelid = ANY(CAST(:relids AS oid[]))
     ORDER BY c.conrelid, c.conname
+    """
+)
+
+# The operator of each element of an exclusion (conexclop), whether an element is an expression
+# (attnum 0 in conkey), the access method and the predicate of its index.
+_EXCLUSION_SQL = text(
+    """
+    SELECT c.oid AS oid, 0 = ANY(c.conkey) AS has_expression, am.amname AS method,
+           ARRAY(SELECT o.oprname::text FROM unnest(c.conexclop) WITH ORDINALITY AS k(op, i)
+                 JOIN pg_operator o ON o.oid = k.op ORDER BY k.i) AS operators,
+           pg_get_expr(i.indpred, i.indrelid) AS predicate
+    FROM pg_constraint c
+    JOIN pg_index i ON i.indexrelid = c.conindid
+    JOIN pg_class ic ON ic.oid = c.conindid
+    JOIN pg_am am ON am.oid = ic.relam
+    WHERE c.contype = 'x' AND c.conrelid = ANY(CAST(:relids AS oid[]))
     """
 )
 
@@ -123,13 +141,26 @@ def checks(
     property, not a CHECK."""
     out: dict[int, list[CheckConstraint]] = defaultdict(list)
     excluded: dict[int, list[Exclusion]] = defaultdict(list)
-    for r in conn.execute(_CHECK_SQL, {"relids": list(relids)}):
+    rows = conn.execute(_CHECK_SQL, {"relids": list(relids)}).all()
+    details = (
+        {r.oid: r for r in conn.execute(_EXCLUSION_SQL, {"relids": list(relids)})}
+        if any(r.kind == "x" for r in rows)
+        else {}
+    )
+    for r in rows:
         if r.kind == "x":
-            warnings.append(
-                f"{keys[r.relid]}: exclusion constraint {r.name} ({r.definition}) is not modelled; "
-                "generated rows may violate it"
+            d = details.get(r.oid)
+            plain = d is not None and not d.has_expression
+            excluded[r.relid].append(
+                Exclusion(
+                    r.name,
+                    tuple(r.columns),
+                    r.definition,
+                    operators=tuple(d.operators) if d is not None and plain else (),
+                    method=d.method if d is not None else None,
+                    where=d.predicate if d is not None else None,
+                )
             )
-            excluded[r.relid].append(Exclusion(r.name, tuple(r.columns), r.definition))
             continue
         out[r.relid].append(CheckConstraint(r.expression, r.name, tuple(r.columns), "table"))
     return {k: tuple(v) for k, v in out.items()}, {k: tuple(v) for k, v in excluded.items()}

@@ -33,6 +33,7 @@ from dbsynth.graph import plan_insertion
 from dbsynth.model import Model, fk_id
 from dbsynth.options import DEFAULT_CHUNK_ROWS, GenerateOptions, IfExists, resolve
 from dbsynth.planning.ceiling import check_counts
+from dbsynth.planning.exclusions import refuse_unkept
 from dbsynth.planning.foreign_keys import DIRECT_WORDS, Capabilities, FkMode, FkPlan, plan_foreign_keys
 from dbsynth.planning.load import LoadSpec, TableLoad
 from dbsynth.planning.unique_cap import cap_at_composite_domains, cap_one_to_one, unique_cap
@@ -239,6 +240,7 @@ def make_plan(
     capped.update(cap_at_composite_domains(model.schema, counts))
     capped.update(cap_one_to_one(model.schema, counts))
     check_counts(counts, tables_of, key_columns, origin)  # before anything is opened
+    refuse_unkept(model.schema, counts, {k: model.table(k).copy for k in counts})
     row_keys = {
         key: construct_uniques(
             table, model.table(key), counts[key], key_columns[key], 0, by_row.get(key, ())

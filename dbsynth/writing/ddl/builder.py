@@ -24,6 +24,7 @@ from dbsynth.writing.ddl.dialects import (
     sql_string,
     target_table_name,
 )
+from dbsynth.writing.ddl.exclusions import exclusion_clauses
 from dbsynth.writing.ddl.identity import IDENTITY
 from dbsynth.writing.ddl.indexes import index_statements
 from dbsynth.writing.ddl.order import in_key_order, keyed_columns, parents_first
@@ -307,12 +308,7 @@ class Builder:
             if text:
                 pieces.append(text)
         pieces += extra_checks
-        for x in table.exclusions:
-            self.warn(
-                table.key,
-                f"exclusion constraint {x.name} ({' '.join(x.definition.split())}) not carried: generated "
-                "rows are not made to respect it, so it is not created in the target",
-            )
+        pieces += exclusion_clauses(self, table)
         if self.t.inline_fks:
             pieces += [self._fk(table, fk) for fk in table.foreign_keys if self._creates(table, fk)]
         body = ",\n    ".join(pieces)
