@@ -13,8 +13,9 @@ Per chunk (:meth:`TableGenerator.chunk`), with the chunk's own random stream:
    rows a CHECK on FK columns rejects get other parents (:mod:`dbsynth.generation.repick`);
 6. key columns numbered from the row index (:mod:`dbsynth.planning.unique_keys`) are set
    in step 2 and kept through resampling; the uniques construction does not cover are settled
-   (:mod:`dbsynth.generation.uniques`), then the ranges of EXCLUDE constraints made disjoint
-   (:mod:`dbsynth.generation.exclusions`);
+   (:mod:`dbsynth.generation.uniques`); a partition key no partition takes is drawn again
+   within the partitions' bounds (:mod:`dbsynth.generation.partitions`), and the ranges of
+   EXCLUDE constraints are made disjoint (:mod:`dbsynth.generation.exclusions`);
 7. what children will need is kept (:mod:`dbsynth.generation.store`).
 
 A table copied from the source is read instead, and kept for its children the same way.
@@ -39,6 +40,7 @@ from dbsynth.generation.defaults import check_generatable, type_default
 from dbsynth.generation.exclusions import ExclusionKeeper, with_equal_exclusions
 from dbsynth.generation.keys import KeySource, first_key
 from dbsynth.generation.parents import ParentLinks
+from dbsynth.generation.partitions import PartitionKeeper, key_domain
 from dbsynth.generation.relations import computed
 from dbsynth.generation.repick import Repicker
 from dbsynth.generation.rowkeys import computed_keys, construction_of
@@ -88,6 +90,8 @@ class TableGenerator:
         self.uniques = UniqueFallback(
             run, self.table, self.tm, self.numbered, self.parents.links, self.construction.settled
         )
+        domain = key_domain(self.table)
+        self.partitions = PartitionKeeper(self.table, domain) if domain is not None else None
         keeper = ExclusionKeeper(self.table)
         self.exclusions = keeper if keeper.forms else None
 
@@ -181,6 +185,13 @@ class TableGenerator:
                 frame, lambda mask, blamed: self._resample(mask, blamed, frame, rows, rng)
             )
         self.uniques.apply(frame, rows, rng)
+        if self.partitions is not None:
+            moved = self.partitions.apply(frame, rng)
+            if self.checks is not None and moved.any() and not self.checks.evaluate(frame.loc[moved]).all():
+                raise GenerationError(
+                    f"table {self.table.key}: partition keys drawn within the partitions' bounds "
+                    "no longer pass the table's CHECKs"
+                )
         if self.exclusions is not None:
             self.exclusions.apply(frame, self.checks.evaluate if self.checks is not None else None)
         self._keep(frame, z, rows, rng)
