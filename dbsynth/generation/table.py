@@ -90,6 +90,11 @@ class TableGenerator:
         self.uniques = UniqueFallback(
             run, self.table, self.tm, self.numbered, self.parents.links, self.construction.settled
         )
+        # A fitted ordering (a > b) moves its left column: never one unique by construction,
+        # which nothing makes distinct again afterwards (a duplicate key in the target).
+        constructed = {c for cols in self.construction.settled for c in cols} | self.numbered
+        constructed |= {c.name for c in self.table.columns if self._unique(c)}
+        self.orderings = tuple(o for o in self.tm.orderings if o.left not in constructed)
         domain = key_domain(self.table)
         self.partitions = PartitionKeeper(self.table, domain) if domain is not None else None
         keeper = ExclusionKeeper(self.table)
@@ -179,7 +184,7 @@ class TableGenerator:
         # Parent orderings move values first, so a gap computed from a moved value survives.
         self.parents.parent_orderings(frame, rows)
         self._relations(frame, rows, rng)
-        enforce_orderings(frame, self.tm.orderings)
+        enforce_orderings(frame, self.orderings)
         if self.checks is not None:
             frame = self.checks.enforce(
                 frame, lambda mask, blamed: self._resample(mask, blamed, frame, rows, rng)
@@ -332,7 +337,7 @@ class TableGenerator:
         if self.repick:
             self.parents.parent_orderings(out, rows[mask])
         self._relations(out, rows[mask], rng)
-        enforce_orderings(out, self.tm.orderings)
+        enforce_orderings(out, self.orderings)
         return out
 
 
