@@ -153,3 +153,30 @@ def test_a_form_generation_cannot_keep_is_refused_naming_the_table_and_constrain
         "clone", source_url, target_pg, "--create-schema", "--rows", "public.shapes=1", "--no-report"
     )
     assert code == 0, output
+
+
+# Three rows: the fit keeps no bound or width of a range (fewer values than it keeps), so every
+# range is the model's [0,0+width); a width of 0 made them all 'empty' against NOT isempty.
+TINY = """
+CREATE TABLE spans (id int PRIMARY KEY, r int4range NOT NULL CHECK (NOT isempty(r)),
+    d daterange NOT NULL, CONSTRAINT spans_apart EXCLUDE USING gist (r WITH &&));
+INSERT INTO spans
+SELECT g, int4range(g * 10, g * 10 + 2), daterange(date '2021-01-01' + g, date '2021-01-03' + g)
+FROM generate_series(1, 3) g;
+"""
+
+
+def test_ranges_of_a_tiny_source_are_not_empty_and_kept_apart(
+    make_pg: Callable[[str], str], target_pg: str
+) -> None:
+    source_url = make_pg(TINY)
+    code, output = run_dbsynth(
+        "clone", source_url, target_pg, "--create-schema", "--scale", "3", "--seed", "1", "--no-report"
+    )
+    assert code == 0, output
+    assert compare(source_url, target_pg, output.splitlines()) == []
+    engine = sa.create_engine(sa_url(target_pg), poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        empty = conn.exec_driver_sql("SELECT count(*) FROM spans WHERE isempty(r) OR isempty(d)").scalar_one()
+    engine.dispose()
+    assert empty == 0

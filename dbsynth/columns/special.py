@@ -242,6 +242,11 @@ def range_number(value: Any, subtype: Subtype) -> float | None:
         return None
 
 
+def _narrowest(subtype: Subtype, scale: int) -> float:
+    """The smallest width of a non-empty range with an open end, in the subtype's units."""
+    return 10.0**-scale if subtype == "num" else 1.0
+
+
 def range_bound_text(x: float, subtype: Subtype, scale: int = 0) -> str:
     """A range bound in the subtype's units (days for dates, seconds for timestamps) as range
     literal text."""
@@ -324,6 +329,10 @@ class RangeModel(ColumnModel):
             lower_model.from_uniform(clip_unit(np.asarray(u, dtype=np.float64)), rng), dtype=np.float64
         )
         widths = np.maximum(np.asarray(width_model.from_uniform(rng.random(n), rng), dtype=np.float64), 0.0)
+        if self.bounds != "[]":
+            # A width of 0 with an open end is an empty range ('[0,0)' reads as 'empty'), which
+            # only the ``empty`` share may give (a width model that kept nothing says 0).
+            widths = np.maximum(widths, _narrowest(self.subtype, self.scale))
         empty = rng.random(n) < self.empty
         no_low = rng.random(n) < self.lower_inf
         no_high = rng.random(n) < self.upper_inf
