@@ -80,3 +80,32 @@ def test_a_schema_without_rows_seeds_partition_keys_inside_the_partitions(
     assert by_partition["shifts_1999"] == 200
     # A key drawn below MINVALUE's partition stays near its bound, and levels are integers.
     assert query(target_pg, "SELECT count(*) FROM readings WHERE level < -1000 - 5010") == [(0,)]
+
+
+MARIADB = """
+CREATE TABLE ev (id int NOT NULL, n int NOT NULL, PRIMARY KEY (id, n))
+    PARTITION BY RANGE (n) (PARTITION p1 VALUES LESS THAN (-5000), PARTITION p2 VALUES LESS THAN (-4000));
+CREATE TABLE li (id int NOT NULL, r int NOT NULL, PRIMARY KEY (id, r))
+    PARTITION BY LIST (r) (PARTITION a VALUES IN (1, 2), PARTITION b VALUES IN (7));
+"""
+
+
+@pytest.mark.mysql
+def test_mariadb_partition_keys_fall_in_less_than_and_in_partitions(
+    make_mysql: Callable[[str], str], mysql_url: str
+) -> None:
+    """The key is part of the primary key: it is drawn inside the partitions before the key's
+    uniqueness is settled, so no (id, r) repeats."""
+    source_url = make_mysql(MARIADB)
+    target_gen = _fresh_database(mysql_url, "mysql")
+    target = next(target_gen)
+    try:
+        code, output = run_dbsynth(
+            "clone", source_url, target, "--create-schema", "--rows", "*=100", "--seed", "4", "--no-report"
+        )
+        assert code == 0, output
+        assert compare(source_url, target, output.splitlines()) == []
+        assert query(target, "SELECT count(*), max(n) < -4000 FROM ev") == [(100, 1)]
+        assert query(target, "SELECT count(*), sum(r IN (1, 2, 7)) FROM li") == [(100, 100)]
+    finally:
+        target_gen.close()

@@ -189,18 +189,26 @@ class TableGenerator:
             frame = self.checks.enforce(
                 frame, lambda mask, blamed: self._resample(mask, blamed, frame, rows, rng)
             )
+        # Partition keys before the uniques, which settle a key holding one (PRIMARY KEY (id, d));
+        # again after, for a key the uniques re-picked outside every partition.
+        self._partition_keys(frame, rng)
         self.uniques.apply(frame, rows, rng)
-        if self.partitions is not None:
-            moved = self.partitions.apply(frame, rng)
-            if self.checks is not None and moved.any() and not self.checks.evaluate(frame.loc[moved]).all():
-                raise GenerationError(
-                    f"table {self.table.key}: partition keys drawn within the partitions' bounds "
-                    "no longer pass the table's CHECKs"
-                )
+        self._partition_keys(frame, rng)
         if self.exclusions is not None:
             self.exclusions.apply(frame, self.checks.evaluate if self.checks is not None else None)
         self._keep(frame, z, rows, rng)
         return frame[[c for c in self.tp.columns]]
+
+    def _partition_keys(self, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+        """Keys no partition takes drawn again inside them (:mod:`.partitions`)."""
+        if self.partitions is None:
+            return
+        moved = self.partitions.apply(frame, rng)
+        if self.checks is not None and moved.any() and not self.checks.evaluate(frame.loc[moved]).all():
+            raise GenerationError(
+                f"table {self.table.key}: partition keys drawn within the partitions' bounds "
+                "no longer pass the table's CHECKs"
+            )
 
     def _keep(
         self, frame: pd.DataFrame, z: dict[str, np.ndarray], rows: np.ndarray, rng: np.random.Generator
