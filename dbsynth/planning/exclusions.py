@@ -39,6 +39,8 @@ class ExclusionForm:
 
 def exclusion_form(table: Table, x: Exclusion) -> ExclusionForm | str:
     """The form of ``x`` that generation keeps, or why it cannot be kept."""
+    if x.method is None:  # introspection always records it: a model fitted before it did
+        return "its operators are not recorded; fit the model again"
     if not x.operators or len(x.operators) != len(x.columns):
         return "an element is an expression, not a column"
     odd = sorted({op for op in x.operators if op not in (EQUAL, OVERLAP)})
