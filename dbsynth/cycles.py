@@ -134,7 +134,17 @@ def edge_id(graph: nx.MultiDiGraph, edge: Edge) -> tuple[str, tuple[str, ...], s
 
 
 def _weight(graph: nx.MultiDiGraph, edge: Edge) -> int:
-    return SEVERITY.index(edge_strategy(graph.edges[edge]))
+    """The cost class of cutting ``edge``: twice its strategy's position in ``SEVERITY``, except
+    that a virtual key the fit inferred (``ForeignKey.inferred``) sits between ``null_then_update``
+    and ``deferred``. Cutting it needs no deferral either, but its values must then be written
+    before the parent exists, from keys numbered by row (``city.countrycode`` would get made-up
+    country codes spread evenly), while a nullable declared key of the same cycle, set by UPDATE,
+    loses nothing. A key declared in the config keeps its place: its author chose it."""
+    data = graph.edges[edge]
+    strategy = edge_strategy(data)
+    if strategy is BreakStrategy.VIRTUAL and data["fk"].inferred is not None:
+        return 2 * SEVERITY.index(BreakStrategy.NULL_THEN_UPDATE) + 1
+    return 2 * SEVERITY.index(strategy)
 
 
 def _acyclic_without(nodes: Sequence[str], edges: Sequence[Edge], cut: set[Edge]) -> bool:
@@ -167,7 +177,7 @@ def choose_cuts(
 
 
 def _cost(graph: nx.MultiDiGraph, cut: Iterable[Edge]) -> tuple[int, ...]:
-    counts = [0] * len(SEVERITY)
+    counts = [0] * (2 * len(SEVERITY))
     for e in cut:
         counts[_weight(graph, e)] += 1
     return tuple(reversed(counts))  # costliest strategy counts first

@@ -138,6 +138,8 @@ class ForeignKey:
 
     ``virtual`` marks relations declared in dbsynth's config rather than in the database: they
     are generated like declared ones but never created as constraints in a target.
+    ``inferred`` is set on a virtual key the fit found in the data rather than read from the
+    config: the evidence, in counts (``dbsynth.config.inferred``).
     """
 
     columns: tuple[str, ...]
@@ -149,6 +151,7 @@ class ForeignKey:
     deferrable: bool = False
     initially_deferred: bool = False
     virtual: bool = False
+    inferred: str | None = None
 
 
 @dataclass(frozen=True)

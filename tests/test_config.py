@@ -302,7 +302,8 @@ def test_init_suggests_undeclared_relations_that_the_data_shows(dataset_url) -> 
     text = starter_config(found)
     line = (
         "#   - {table: public.city, columns: [countrycode], references: public.country, "
-        "ref_columns: [code]}   # every sampled value matches"
+        "ref_columns: [code]}   # inferred: 232 of 232 distinct sampled values (2,117 of 2,117 rows) "
+        "occur in public.country.code; the names match"
     )
     assert line in text
     enabled = text.replace("# foreign_keys:\n#   -", "foreign_keys:\n  -")

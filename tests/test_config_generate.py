@@ -114,8 +114,15 @@ def test_the_config_a_model_was_fitted_with_changes_nothing(shop_url: str) -> No
             "effect when fitting: fit the model again with this config",
         ),
         (
-            "foreign_keys:\n  - {table: customers, columns: [country], references: countries}\n",
-            "dbsynth.yaml:2:5: foreign key customers(country) -> countries: the model does not link "
+            "foreign_keys:\n"
+            "  - {table: orders, columns: [invoice_no], references: customers, ref_columns: [code]}\n",
+            "dbsynth.yaml:2:5: foreign key orders(invoice_no) -> customers(code): the model does not link "
+            "these columns; it takes effect when fitting: fit the model again with this config",
+        ),
+        (  # the fit inferred it (every customers.country is a countries.code)
+            "foreign_keys:\n"
+            "  - {table: customers, columns: [country], references: countries, reject: true}\n",
+            "dbsynth.yaml:2:75: foreign key customers(country) -> countries is rejected, but the model links "
             "these columns; it takes effect when fitting: fit the model again with this config",
         ),
         (

@@ -150,7 +150,7 @@ def _fk_text(fk: ForeignKey) -> str:
     if fk.deferrable:
         text += " deferrable" + (" initially deferred" if fk.initially_deferred else "")
     if fk.virtual:
-        text += " [declared in config]"
+        text += f" [inferred: {fk.inferred}]" if fk.inferred else " [declared in config]"
     return text
 
 

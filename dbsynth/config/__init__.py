@@ -15,6 +15,8 @@
       public.audit_log: {exclude: true}
     foreign_keys:                                         # relations the database does not declare
       - {table: city, columns: [countrycode], references: country, ref_columns: [code]}
+      - {table: orders, columns: [ref], references: invoices, reject: true}   # not one, do not infer it
+    infer_foreign_keys: true                              # false: infer none from the data
 
 Two passes, each reporting every problem at once with ``file:line:column`` and "did you mean":
 :func:`load_config` checks the YAML and the shape of every key (no database needed);

@@ -79,7 +79,12 @@ def apply_config(model: Model, config: Config) -> Model:
             fk.virtual and fk.columns == vfk.columns and fk.ref_table == parent
             for fk in schema.table(child).foreign_keys
         )
-        if not linked:
+        if vfk.reject and linked:
+            binder.problem(
+                vfk.marks.get("reject", vfk.mark),
+                f"foreign key {vfk.describe()} is rejected, but the model links these columns; {REFIT}",
+            )
+        elif not vfk.reject and not linked:
             binder.problem(
                 vfk.mark, f"foreign key {vfk.describe()}: the model does not link these columns; {REFIT}"
             )

@@ -75,6 +75,9 @@ class BoundConfig:
     * :meth:`column`: the override of one column, None when the config does not mention it;
     * ``unique: true`` on a column the database does not declare unique adds a single-column
       :class:`UniqueConstraint` to ``schema`` (so generation treats it as declared);
+    * ``rejected``: (child key, columns, parent key) of the relations marked ``reject: true``,
+      which the fit must not infer (:meth:`rejects`); ``infer_foreign_keys``: False when the
+      config turns inference off;
     * ``seed``, ``locale``, ``min_count``, ``sample_rows``: the global settings (None: unset);
     * ``warnings``: what binding changed that the user should hear about (also appended to
       ``schema.warnings`` so the model file keeps them).
@@ -91,9 +94,17 @@ class BoundConfig:
     where: dict[str, str] = field(default_factory=dict)
     overrides: dict[tuple[str, str], ColumnOverride] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    rejected: tuple[tuple[str, tuple[str, ...], str], ...] = ()
 
     def column(self, table_key: str, column: str) -> ColumnOverride | None:
         return self.overrides.get((table_key, column))
+
+    def rejects(self, table_key: str, column: str, parent_key: str) -> bool:
+        return any(t == table_key and column in cols and p == parent_key for t, cols, p in self.rejected)
+
+    @property
+    def infer_foreign_keys(self) -> bool:
+        return self.config.infer_foreign_keys is not False
 
     @property
     def seed(self) -> int | None:
@@ -151,6 +162,7 @@ class Binder:
         self.counts = dict(counts or {})
         self.issues: list[Issue] = list(earlier)
         self.warnings: list[str] = []
+        self.rejected: list[tuple[str, tuple[str, ...], str]] = []
 
     def problem(self, mark: Mark | None, message: str) -> None:
         self.issues.append(Issue(mark, message))
@@ -201,6 +213,7 @@ class Binder:
             where={k: tc.where for k, tc in tables.items() if tc.where is not None and k not in excluded},
             overrides=overrides,
             warnings=tuple(self.warnings),
+            rejected=tuple(self.rejected),
         )
 
     # -- tables ---------------------------------------------------------------------------------
@@ -264,11 +277,31 @@ class Binder:
     def add_virtual_fks(self, excluded: set[str]) -> Schema:
         schema = self.source
         for vfk in self.config.foreign_keys:
+            if vfk.reject:
+                self.reject(vfk)
+                continue
             fk = self.virtual_fk(vfk, schema, excluded)
             if fk is not None:
                 child = schema.table(vfk.table)
                 schema = schema.replace_table(replace(child, foreign_keys=(*child.foreign_keys, fk)))
         return schema
+
+    def reject(self, vfk: VirtualForeignKey) -> None:
+        """A relation the fit must not infer: its table and columns must exist, and
+        ``ref_columns``, when given, in the referenced table."""
+        child_key = self.table_key(vfk.table, vfk.marks.get("table", vfk.mark))
+        parent_key = self.table_key(vfk.references, vfk.marks.get("references", vfk.mark))
+        if child_key is None or parent_key is None:
+            return
+        columns = self.known_columns(self.source.table(child_key), vfk.columns, vfk.marks["columns"])
+        if vfk.ref_columns is not None:
+            refs = self.known_columns(
+                self.source.table(parent_key), vfk.ref_columns, vfk.marks["ref_columns"]
+            )
+            if refs is None:
+                return
+        if columns is not None:
+            self.rejected.append((child_key, tuple(c.name for c in columns), parent_key))
 
     def virtual_fk(self, vfk: VirtualForeignKey, schema: Schema, excluded: set[str]) -> ForeignKey | None:
         child_key = self.table_key(vfk.table, vfk.marks.get("table", vfk.mark))

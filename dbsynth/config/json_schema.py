@@ -101,6 +101,10 @@ def build_json_schema() -> dict[str, Any]:
             "columns": _names(),
             "references": {"type": "string"},
             "ref_columns": {**_names(), "description": "Default: the referenced table's primary key."},
+            "reject": {
+                "type": "boolean",
+                "description": "true: this relation is not a foreign key, though the fit would infer it.",
+            },
         },
     }
     schema: dict[str, Any] = {
@@ -116,6 +120,10 @@ def build_json_schema() -> dict[str, Any]:
             "sample_rows": {"type": "integer", "minimum": 1},
             "tables": {"type": ["object", "null"], "additionalProperties": {"$ref": "#/$defs/table"}},
             "foreign_keys": {"type": ["array", "null"], "items": {"$ref": "#/$defs/foreign_key"}},
+            "infer_foreign_keys": {
+                "type": "boolean",
+                "description": "false: infer no undeclared foreign key from the data (default true).",
+            },
         },
         "$defs": {"table": table, "column": _column(), "foreign_key": fk},
     }

@@ -36,12 +36,12 @@ from dbsynth.config.types import (
 from dbsynth.errors import did_you_mean
 from dbsynth.options import MAX_TABLE_ROWS
 
-GLOBAL_KEYS = ("seed", "locale", "min_count", "sample_rows", "tables", "foreign_keys")
+GLOBAL_KEYS = ("seed", "locale", "min_count", "sample_rows", "tables", "foreign_keys", "infer_foreign_keys")
 TABLE_KEYS = ("rows", "scale", "where", "copy", "exclude", "columns")
 COLUMN_KEYS = ("generator", "null_rate", "pii", "unique", "children")
 CHILDREN_KEYS = ("mean", "min", "max", "distribution")
 CHILDREN_DISTRIBUTIONS = ("geometric", "poisson", "uniform")
-FK_KEYS = ("table", "columns", "references", "ref_columns")
+FK_KEYS = ("table", "columns", "references", "ref_columns", "reject")
 DEFAULT_LOCALE = "en_US"
 
 
@@ -225,6 +225,8 @@ class _Walker:
             settings["min_count"] = self.integer(found["min_count"], "min_count", 1)
         if "sample_rows" in found:
             settings["sample_rows"] = self.integer(found["sample_rows"], "sample_rows", 1)
+        if "infer_foreign_keys" in found:
+            settings["infer_foreign_keys"] = self.boolean(found["infer_foreign_keys"], "infer_foreign_keys")
         table_entries = self.entries(found["tables"], "tables", None) if "tables" in found else None
         tables = [self.table(key, key_node, value) for key, key_node, value in table_entries or []]
         fks: list[VirtualForeignKey] = []
@@ -442,8 +444,11 @@ class _Walker:
             or ("ref_columns" in found and refs is None)
         ):
             return None
+        reject = False
+        if "reject" in found:
+            reject = self.boolean(found["reject"], f"reject in {where}") is True
         marks = {key: mark_of(value) for key, value in found.items()}
-        return VirtualForeignKey(table, columns, references, refs, mark_of(node), marks)
+        return VirtualForeignKey(table, columns, references, refs, mark_of(node), marks, reject)
 
 
 def _in(where: str) -> str:

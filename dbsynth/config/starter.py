@@ -12,9 +12,9 @@ The text is a valid config (a test loads and binds it) that lists:
   review of what is treated as personal data happens in the file (commented out for areas and
   free text, whose treatment the detector's cardinality rule decides at fit time, and left out
   for a column suggested as a virtual foreign key);
-* commented-out candidates for virtual foreign keys: a column named after another table and its
-  single-column key (``countrycode`` → ``country.code``) of the same type family, whose sampled
-  values all occur in that table's sampled keys;
+* the virtual foreign keys the fit will infer from the data (``dbsynth.config.inferred``:
+  ``countrycode`` → ``country.code``), commented out with their evidence, and how to reject
+  one (``reject: true``) or turn inference off;
 * commented-out examples of every key.
 """
 
@@ -28,7 +28,8 @@ import pandas as pd
 from sqlalchemy.engine import URL
 
 from dbsynth.columns.pii import DATE_TYPES, QUASI_KINDS, TEXT_TYPES, PiiKind, detect_pii
-from dbsynth.config.bind import KEY_FAMILY, filled_by_dbsynth
+from dbsynth.config.bind import filled_by_dbsynth
+from dbsynth.config.inferred import infer_keys
 from dbsynth.schema import Schema, Table
 
 SMALL_TABLE = 1000  # rows: at most this many for a table to be suggested as reference data
@@ -62,6 +63,7 @@ class RelationGuess:
     column: str
     references: str
     ref_column: str
+    evidence: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,31 +153,12 @@ def _copy_candidates(schema: Schema, tables: dict[str, TableSurvey]) -> dict[str
 def _relations(
     schema: Schema, frames: dict[str, pd.DataFrame], counts: dict[str, tuple[int, bool]]
 ) -> tuple[RelationGuess, ...]:
-    declared = {(t.key, c) for t in schema.tables for fk in t.foreign_keys for c in fk.columns}
-    guesses = []
-    for parent in schema.tables:
-        if parent.primary_key is None or len(parent.primary_key.columns) != 1:
-            continue
-        pk = parent.column(parent.primary_key.columns[0])
-        whole = parent.key in frames and len(frames[parent.key]) >= counts.get(parent.key, (0, False))[0]
-        if not whole:
-            continue  # only a parent read whole can show that every value has a match
-        keys = set(frames[parent.key][pk.name].dropna().astype(str))
-        names = {f"{parent.name}{pk.name}".lower(), f"{parent.name}_{pk.name}".lower()}
-        for child in schema.tables:
-            for col in child.columns:
-                if (
-                    child.key == parent.key
-                    or (child.key, col.name) in declared
-                    or col.name.lower() not in names
-                    or KEY_FAMILY.get(col.logical) != KEY_FAMILY.get(pk.logical)
-                    or child.key not in frames
-                ):
-                    continue
-                values = frames[child.key][col.name].dropna().astype(str)
-                if len(values) and set(values) <= keys:
-                    guesses.append(RelationGuess(child.key, col.name, parent.key, pk.name))
-    return tuple(guesses)
+    # Only a parent read whole can show that every value has a match.
+    whole = {k for k, f in frames.items() if len(f) >= counts.get(k, (0, False))[0]}
+    return tuple(
+        RelationGuess(k.table, k.column, k.ref_table, k.ref_column, k.evidence())
+        for k in infer_keys(schema, frames, whole)
+    )
 
 
 # -- the text ----------------------------------------------------------------------------------
@@ -217,6 +200,13 @@ _EXAMPLES = """\
 """
 
 
+_RELATIONS = """\
+# Relations the database does not declare. The fit infers those below from the data and generates
+# them like foreign keys (never as constraints in the target); to refuse one, uncomment it and
+# add reject: true; infer_foreign_keys: false infers none. Declare a missing one the same way.
+# infer_foreign_keys: true"""
+
+
 def starter_config(survey: Survey) -> str:
     """The commented starting config for ``survey`` (see the module doc)."""
     lines = [_HEADER.format(source=survey.source), "tables:"]
@@ -245,14 +235,14 @@ def starter_config(survey: Survey) -> str:
                 else:
                     lines.append(f"      {setting}   # detected: {_one_line(f.reason)}")
     lines.append(_EXAMPLES)
-    lines.append("# Relations the database does not declare (generated like foreign keys):")
+    lines.append(_RELATIONS)
     lines.append("# foreign_keys:")
     if survey.relations:
         for r in survey.relations:
             lines.append(
                 f"#   - {{table: {yaml_name(r.table)}, columns: [{yaml_name(r.column)}], "
                 f"references: {yaml_name(r.references)}, ref_columns: [{yaml_name(r.ref_column)}]}}"
-                "   # every sampled value matches"
+                f"   # inferred: {_one_line(r.evidence)}"
             )
     else:
         lines.append("#   - {table: city, columns: [countrycode], references: country, ref_columns: [code]}")

@@ -117,7 +117,8 @@ class TableConfig:
 @dataclass(frozen=True)
 class VirtualForeignKey:
     """A relation the database does not declare: ``table(columns) -> references(ref_columns)``;
-    ``ref_columns`` None means the referenced table's primary key."""
+    ``ref_columns`` None means the referenced table's primary key. ``reject``: the opposite, this
+    relation is not one, and the fit must not infer it from the data (``dbsynth.config.inferred``)."""
 
     table: str
     columns: tuple[str, ...]
@@ -125,6 +126,7 @@ class VirtualForeignKey:
     ref_columns: tuple[str, ...] | None
     mark: Mark
     marks: dict[str, Mark] = field(default_factory=dict)
+    reject: bool = False
 
     def describe(self) -> str:
         ref = f"({', '.join(self.ref_columns)})" if self.ref_columns else ""
@@ -144,6 +146,7 @@ class Config:
     locale: str | None = None
     min_count: int | None = None
     sample_rows: int | None = None
+    infer_foreign_keys: bool | None = None
     tables: tuple[TableConfig, ...] = ()
     foreign_keys: tuple[VirtualForeignKey, ...] = ()
     marks: dict[str, Mark] = field(default_factory=dict)

@@ -29,6 +29,7 @@ def explain(model: Model) -> list[str]:
         f"values seen fewer than {s.min_count} times pooled away, locale {s.locale}",
     ]
     rels_by_child: dict[str, list[str]] = {}
+    virtual = {(t.key, fk.columns): fk for t in model.schema.tables for fk in t.foreign_keys if fk.virtual}
     for r in model.relationships:
         shape = r.children_model.describe() if r.children_model else f"mean {r.mean_children:.2f}"
         line = f"    {', '.join(r.columns)} → {r.parent}: {r.mean_children:.2f} children per parent ({shape})"
@@ -42,6 +43,12 @@ def explain(model: Model) -> list[str]:
             line += f" ({r.note})"
         for o in r.orderings:
             line += f"; {o.left} {o.op} parent's {o.right}"
+        fk = virtual.get((r.child, r.columns))
+        if fk is not None:
+            # Not declared by the database: never created as a constraint in the target.
+            line += (
+                f" [inferred, not declared: {fk.inferred}]" if fk.inferred else " [declared in the config]"
+            )
         rels_by_child.setdefault(r.child, []).append(line)
     for t in model.tables:
         lines.append("")

@@ -38,6 +38,7 @@ from dbsynth.columns.numeric import NumericModel
 from dbsynth.columns.pii import PiiKind
 from dbsynth.columns.priors import prior_for, prior_null_rate, prior_orderings
 from dbsynth.config import BoundConfig, ColumnOverride, Config, bind
+from dbsynth.config.inferred import infer_keys, with_keys
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
 from dbsynth.fitting.children import children_shape, fk_is_unique, prior_children, prior_one_to_one
@@ -155,7 +156,7 @@ def fit_sample(
     config: BoundConfig | None = None,
 ) -> Model:
     """Fit every table and relationship of ``schema`` present in ``sample`` (no I/O)."""
-    schema = _only_sampled(schema, sample)
+    schema = with_inferred_keys(_only_sampled(schema, sample), sample, config)
     rng = np.random.default_rng(settings.seed)
     state = _State(schema, sample, settings, rng, config)
     state.withheld = personal_values(schema, sample, settings.min_count, config)
@@ -182,6 +183,31 @@ def fit_sample(
         dbsynth_version=__version__,
         warnings=tuple(warnings),
     )
+
+
+def with_inferred_keys(schema: Schema, sample: Sample, config: BoundConfig | None = None) -> Schema:
+    """``schema`` with the foreign keys the sample shows but the database does not declare
+    (``dbsynth.config.inferred``), as virtual foreign keys, unless the config turns inference
+    off, rejects the pair, sets the column itself, or copies the child but not the parent (the
+    copied rows keep the source's values, which generated parents would not have).
+
+    The sample needs no second pass: a parent is only inferred when it was read whole, so
+    every child row finds its parent in the frames already."""
+    if config is not None and not config.infer_foreign_keys:
+        return schema
+    whole = {key for key, info in sample.info.items() if info.whole}
+    copied = set(config.copy_tables) if config is not None else set()
+
+    def skip(table: str, column: str, parent: str) -> bool:
+        if config is None:
+            return False
+        return (
+            config.rejects(table, column, parent)
+            or config.column(table, column) is not None
+            or (table in copied and parent not in copied)
+        )
+
+    return with_keys(schema, infer_keys(schema, sample.frames, whole, skip))
 
 
 def _only_sampled(schema: Schema, sample: Sample) -> Schema:

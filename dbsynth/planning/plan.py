@@ -38,7 +38,7 @@ from dbsynth.planning.foreign_keys import DIRECT_WORDS, Capabilities, FkMode, Fk
 from dbsynth.planning.load import LoadSpec, TableLoad
 from dbsynth.planning.unique_cap import cap_at_composite_domains, cap_one_to_one, unique_cap
 from dbsynth.planning.unique_keys import cap_at_key_capacity, construct_uniques
-from dbsynth.schema import LogicalType, Table
+from dbsynth.schema import LogicalType, Schema, Table
 
 
 @dataclass(frozen=True)
@@ -234,7 +234,7 @@ def make_plan(
     capped = _cap_at_unique_domains(model, counts)
     tables_of = {key: model.schema.table(key) for key in order.order}
     key_columns = {key: _key_columns(table) for key, table in tables_of.items()}
-    by_row = _cut_references(order.breaks, key_columns)
+    by_row = _cut_references(order.breaks, key_columns, model.schema)
     models = {k: model.table(k) for k in tables_of}
     capped.update(cap_at_key_capacity(tables_of, models, counts, key_columns, overrides, by_row))
     capped.update(cap_at_composite_domains(model.schema, counts))
@@ -351,16 +351,28 @@ def _config_counts(config: Config, model: Model) -> tuple[dict[str, int], dict[s
 
 
 def _cut_references(
-    breaks: tuple[CycleBreak, ...], key_columns: Mapping[str, tuple[str, ...]]
+    breaks: tuple[CycleBreak, ...], key_columns: Mapping[str, tuple[str, ...]], schema: Schema
 ) -> dict[str, set[str]]:
     """Per table, the single key column a cut FK references when the engine does not number
     it: numbered from the row index instead (planning.unique_keys), so the cut FK's values are
-    known before the parent is written."""
+    known before the parent is written. Likewise the single-column primary key of a table whose
+    cut FK is set by UPDATE, when nothing else numbers its rows (``country.code`` for
+    ``country.capital``, cut because ``city.countrycode`` was inferred): the UPDATE finds its
+    rows by that key."""
     out: dict[str, set[str]] = {}
     for b in breaks:
         fk = b.foreign_key
         if len(fk.ref_columns) == 1 and not key_columns.get(fk.ref_table):
             out.setdefault(fk.ref_table, set()).add(fk.ref_columns[0])
+        pk = schema.table(b.table).primary_key
+        if (
+            b.strategy is BreakStrategy.NULL_THEN_UPDATE
+            and not key_columns.get(b.table)
+            and pk is not None
+            and len(pk.columns) == 1
+            and not set(pk.columns) & set(fk.columns)
+        ):
+            out.setdefault(b.table, set()).add(pk.columns[0])
     return out
 
 
