@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import pandas as pd
@@ -101,6 +101,8 @@ def infer_keys(
         if frame is None or frame.empty:
             continue
         for col in _candidates(table):
+            if col.name not in frame:
+                continue
             best = _best(table, col, frame[col.name], parents, skip)
             if best is not None:
                 found.append(best)
@@ -112,14 +114,8 @@ def with_keys(schema: Schema, keys: Collection[InferredKey]) -> Schema:
     """``schema`` with ``keys`` added to their tables as virtual foreign keys."""
     for key in keys:
         table = schema.table(key.table)
-        schema = schema.replace_table(_with_fk(table, key.foreign_key()))
+        schema = schema.replace_table(replace(table, foreign_keys=(*table.foreign_keys, key.foreign_key())))
     return schema
-
-
-def _with_fk(table: Table, fk: ForeignKey) -> Table:
-    from dataclasses import replace
-
-    return replace(table, foreign_keys=(*table.foreign_keys, fk))
 
 
 @dataclass(frozen=True)
@@ -180,7 +176,11 @@ def _best(
     found_: list[tuple[InferredKey, int]] = []
     for parent in parents:
         ref = parent.column
-        if parent.table.key == table.key or KEY_FAMILY.get(col.logical) != KEY_FAMILY.get(ref.logical):
+        if (
+            parent.table.key == table.key
+            or KEY_FAMILY.get(col.logical) != KEY_FAMILY.get(ref.logical)
+            or not _holds(col, ref)
+        ):
             continue
         named = names_match(col.name, parent.table.name, ref.name)
         evident = col.logical in _SELF_EVIDENT and len(counts) >= MIN_DISTINCT
@@ -201,6 +201,15 @@ def _best(
     # Named first, then the larger share of rows, then the most specific parent (fewer keys);
     # the table key last keeps the choice deterministic.
     return min(found_, key=lambda g: (not g[0].named, -g[0].share, g[1], g[0].ref_table, g[0].ref_column))[0]
+
+
+def _holds(child: Column, parent: Column) -> bool:
+    """Whether every value the parent's key column can take fits the child column: generated
+    keys follow the parent's type, not the sampled values (``char(2)`` cannot hold a key of a
+    ``varchar(3)``, nor of an unbounded ``text``, even if every sampled one has two letters)."""
+    if child.length is None:
+        return True
+    return parent.length is not None and parent.length <= child.length
 
 
 def _canonical(value: object, logical: LogicalType) -> object:
