@@ -17,6 +17,7 @@ import dbsynth
 from dbsynth.config import ConfigError, parse_config
 from dbsynth.fitting.explain import explain
 from dbsynth.model import Model
+from dbsynth.writing.memory import MemoryTarget
 
 from conftest import _fresh_database, sa_url
 
@@ -168,6 +169,13 @@ INSERT INTO items (lookup_code, code, rating, grade, level_id)
 SELECT 'L' || (1 + mod(g, 40)), 'L' || (1 + mod(g, 80)), 1 + mod(g, 5),
        (ARRAY['A', 'B', 'C'])[1 + mod(g, 3)], 1 + mod(g, 50)
 FROM generate_series(1, 400) g;
+-- Every region's capital is its departments' capital too, but inferring regions.capital would
+-- close a cycle with the declared NOT NULL departments.region that only it could be cut at.
+CREATE TABLE regions (code text PRIMARY KEY, capital text NOT NULL);
+INSERT INTO regions SELECT 'R' || g, 'T' || g FROM generate_series(1, 12) g;
+CREATE TABLE departments (code text PRIMARY KEY, capital text NOT NULL UNIQUE,
+    region text NOT NULL REFERENCES regions);
+INSERT INTO departments SELECT 'D' || g, 'T' || g, 'R' || (1 + mod(g - 1, 12)) FROM generate_series(1, 30) g;
 """
 
 
@@ -180,6 +188,10 @@ def test_only_contained_and_telling_columns_become_keys(make_pg: Callable[[str],
     }
     roles = {c.name: c.role for c in model.table("items").columns}
     assert roles["rating"] == roles["grade"] == roles["code"] == "value"
+    target = MemoryTarget()
+    dbsynth.generate(model, target, seed=1)
+    frames = target.frames()
+    assert set(frames["public.items"]["lookup_code"]) <= set(frames["public.lookup"]["code"])
 
 
 @pytest.mark.postgres

@@ -6,9 +6,10 @@ a key points at parents that do not exist. :func:`infer_keys` finds them on the 
 
 * the parent side is a primary key or an unconditional UNIQUE key of one column, of a table
   read whole (only then can the sample show that a value has no parent);
-* the child column is of the same type family (``KEY_FAMILY``), is not generated, not an
-  identity, not in a declared foreign key, not set by the config, and not the child's own
-  single-column primary key unless its name says otherwise;
+* the child column is of the same type family (``KEY_FAMILY``) and can hold every key the
+  parent's type allows (its length), is not generated, not an identity, not in a declared
+  foreign key, not set by the config, and not a key of its own table (single-column primary or
+  unique key) unless its name says otherwise;
 * at least ``MIN_SHARE`` of its distinct sampled values and of its non-NULL sampled rows occur
   among the parent's keys;
 * **names**: integers, decimals and enums match almost any dense key (``rating`` 1..5 is in
@@ -16,12 +17,13 @@ a key points at parents that do not exist. :func:`infer_keys` finds them on the 
   (``country``, ``country_code``, ``customer_id``, ``billing_country_code``) or both columns
   carry the same name that contains the parent's name (``customer_id`` in ``customers``). Text
   and UUID keys are evidence by themselves when the column has at least ``MIN_DISTINCT`` distinct
-  values (codes rarely fall into another table's keys by chance); with fewer, names are needed
-  too. Dates, times, floats and booleans are never inferred.
+  values, not all of them digits (codes rarely fall into another table's keys by chance, digit
+  strings do); otherwise names are needed too. Dates, times, floats and booleans are never inferred.
 
 When several parents qualify, a named one wins, then the larger share of rows, then the parent
 with fewer keys (the most specific). A pair found in both directions (two tables with the same
-keys) is dropped: the sample cannot say which one is the parent.
+keys) is dropped: the sample cannot say which one is the parent. So is a key a cycle of foreign
+keys would have to be cut at (:func:`_never_cut`).
 
 What is kept is counts, never values: :meth:`InferredKey.evidence` says how many distinct
 values and rows matched, so the model file and ``--explain`` show why without a sampled value.
@@ -37,6 +39,7 @@ from decimal import Decimal
 import pandas as pd
 
 from dbsynth.config.bind import KEY_FAMILY
+from dbsynth.graph import plan_insertion
 from dbsynth.schema import Column, ForeignKey, LogicalType, Schema, Table
 
 MIN_SHARE = 0.99  # of distinct values and of rows that must occur among the parent's keys
@@ -107,7 +110,25 @@ def infer_keys(
             if best is not None:
                 found.append(best)
     pairs = {(k.table, k.column, k.ref_table, k.ref_column) for k in found}
-    return tuple(k for k in found if (k.ref_table, k.ref_column, k.table, k.column) not in pairs)
+    one_way = [k for k in found if (k.ref_table, k.ref_column, k.table, k.column) not in pairs]
+    return _never_cut(schema, one_way)
+
+
+def _never_cut(schema: Schema, keys: list[InferredKey]) -> tuple[InferredKey, ...]:
+    """``keys`` without those a cycle would be cut at (``dbsynth.cycles``). A cut key is written
+    before its parent from keys numbered by row, which a text key like ``departments.capital``
+    cannot be (french_towns: ``regions.capital`` inside ``departments.capital`` against the
+    declared NOT NULL ``departments.region``), and it loses its children per parent anyway. A
+    cycle the cutter breaks at a declared key instead (world's nullable ``country.capital``
+    against ``city.countrycode``) keeps the inferred one. Dropping a key can change the best
+    cut of what is left, hence the loop."""
+    while keys:
+        breaks = plan_insertion(with_keys(schema, keys)).breaks
+        cut = {(b.table, b.foreign_key.columns) for b in breaks if b.foreign_key.inferred is not None}
+        if not cut:
+            break
+        keys = [k for k in keys if (k.table, (k.column,)) not in cut]
+    return tuple(keys)
 
 
 def with_keys(schema: Schema, keys: Collection[InferredKey]) -> Schema:
@@ -172,7 +193,13 @@ def _best(
         return None
     canon = pd.Series([_canonical(v, col.logical) for v in values])
     counts = canon.value_counts()
-    own_key = table.primary_key is not None and table.primary_key.columns == (col.name,)
+    # A key of its own table (regions.code inside departments.code) is a one-to-one link at
+    # most, and two code lists overlapping is common; text made of digits only ('01'..'95')
+    # falls into other digit codes as easily as integers do. Both need a name.
+    own_key = any(u.columns == (col.name,) for u in table.uniques if u.where is None) or (
+        table.primary_key is not None and table.primary_key.columns == (col.name,)
+    )
+    digits = all(str(v).strip().isdigit() for v in counts.index)
     found_: list[tuple[InferredKey, int]] = []
     for parent in parents:
         ref = parent.column
@@ -183,7 +210,7 @@ def _best(
         ):
             continue
         named = names_match(col.name, parent.table.name, ref.name)
-        evident = col.logical in _SELF_EVIDENT and len(counts) >= MIN_DISTINCT
+        evident = col.logical in _SELF_EVIDENT and len(counts) >= MIN_DISTINCT and not digits
         if not named and (own_key or not evident):
             continue
         hit = counts.index.isin(list(parent.values))

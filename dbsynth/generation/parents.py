@@ -95,11 +95,6 @@ class ParentLinks:
                 parents = self.run.rows(fk.ref_table)
                 if parents == 0:
                     index = self._no_parent(fk)
-                elif self._unique_fk(fk):
-                    # One child per parent (pagila's store.manager_staff_id), as when not cut.
-                    take = min(self.n, parents)
-                    picks = rng.permutation(parents)[:take]
-                    index = np.concatenate([picks, np.full(self.n - take, -1, dtype=np.int64)])
                 else:
                     index = self._with_nulls(fk, rel, pick_weighted(np.ones(parents), self.n, rng), rng)
                 out.append(FkLink(fk, rid, rel, mode, index))
