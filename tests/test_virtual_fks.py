@@ -209,6 +209,9 @@ def test_the_config_rejects_an_inferred_key_or_all_of_them(
     with pytest.raises(ConfigError) as err:
         dbsynth.generate(inferring, fresh_pg, create_schema=True, config=parse_config(reject))
     assert "is rejected, but the model links these columns" in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        dbsynth.generate(inferring, fresh_pg, config=parse_config("infer_foreign_keys: false\n"))
+    assert "the model links public.city(countrycode) by an inferred foreign key" in str(err.value)
     # Keys of a rejection are checked like any other: one line naming the table and column.
     typo = "foreign_keys:\n  - {table: city, columns: [countrycod], references: country, reject: true}\n"
     with pytest.raises(ConfigError) as err:

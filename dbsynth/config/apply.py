@@ -15,7 +15,8 @@ with one problem per setting, at its line, rather than ignored:
   (the fitted model was not built to make unique values);
 * ``exclude`` (the model has the table), ``copy`` (the model generates the table) and virtual
   ``foreign_keys`` (the model does not link the columns: children per parent are learnt from
-  the sample).
+  the sample), or a rejected one or ``infer_foreign_keys: false`` the model contradicts (it
+  links columns by an inferred key).
 
 Rows, scale and seed are the plan's (:func:`dbsynth.planning.plan.make_plan`). ``where``,
 ``sample_rows`` and ``min_count`` only shape the sample and the fit, like the fit's options of
@@ -88,6 +89,15 @@ def apply_config(model: Model, config: Config) -> Model:
             binder.problem(
                 vfk.mark, f"foreign key {vfk.describe()}: the model does not link these columns; {REFIT}"
             )
+    inferred = [
+        f"{t.key}({', '.join(fk.columns)})" for t in schema.tables for fk in t.foreign_keys if fk.inferred
+    ]
+    if config.infer_foreign_keys is False and inferred:
+        binder.problem(
+            config.marks.get("infer_foreign_keys"),
+            f"infer_foreign_keys: false, but the model links {inferred[0]} by an inferred foreign key; "
+            + REFIT,
+        )
     if binder.issues:
         raise ConfigError(config.origin, binder.issues)
     changed = tuple(tables[tm.table] for tm in model.tables)
