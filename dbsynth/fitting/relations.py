@@ -111,8 +111,9 @@ def lookups(frame: pd.DataFrame, fits: Sequence[ColumnFit], min_support: int) ->
                 kind="lookup",
                 column=b.name,
                 base=a.name,
-                keys=tuple(best.loc[keep, "a"]),
-                values=tuple(best.loc[keep, "b"]),
+                # tolist(): Python values, as the model file's JSON needs (not numpy scalars)
+                keys=tuple(best.loc[keep, "a"].tolist()),
+                values=tuple(best.loc[keep, "b"].tolist()),
                 holds=round(holds, 6),
             )
             old = found.get(b.name)
