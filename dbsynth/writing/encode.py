@@ -403,6 +403,45 @@ def copy_csv(frame: pd.DataFrame, columns: Sequence[Column], *, header: bool = F
     return buffer.getvalue()
 
 
+# LOAD DATA's escapes (``ESCAPED BY '\\'``): the backslash first, so the others are not doubled.
+_LOAD_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+
+
+def load_data_text(frame: pd.DataFrame, columns: Sequence[Column]) -> tuple[bytes, list[bool]]:
+    """The rows as MySQL ``LOAD DATA`` text: fields separated by tabs, rows ended by newlines,
+    backslash escapes, NULL as ``\\N``; the values are :data:`MYSQL_VALUES`'s. Binary values
+    (bytes, geometry) go as hex, which no character set conversion can alter: the flags say
+    which columns the statement must UNHEX."""
+    encoded = encode_table(frame, columns, MYSQL_VALUES)
+    fields: list[Any] = []
+    hexed: list[bool] = []
+    for array in encoded.columns:
+        binary = pa.types.is_binary(array.type) or pa.types.is_large_binary(array.type)
+        if binary:
+            hexes = [None if v is None else v.hex() for v in array.to_pylist()]
+            text = pa.array(hexes, type=pa.large_string())
+        else:
+            text = pc.cast(array, pa.large_string())
+            for old, new in _LOAD_ESCAPES:
+                text = pc.replace_substring(text, old, new)
+        hexed.append(binary)
+        fields.append(pc.fill_null(text, "\\N"))
+    empty, tab, newline = (pa.scalar(v, pa.large_string()) for v in ("", "\t", "\n"))
+    rows = pc.binary_join_element_wise(*fields, tab)
+    lines = pc.binary_join_element_wise(rows, empty, newline)  # each row, its newline, nothing
+    if isinstance(lines, pa.ChunkedArray):
+        lines = lines.combine_chunks()
+    return _concatenated(lines), hexed
+
+
+def _concatenated(lines: pa.Array) -> bytes:
+    """The values of a large_string array one after the other, straight from its data buffer."""
+    if len(lines) == 0:
+        return b""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset : lines.offset + len(lines) + 1]
+    return lines.buffers()[2].to_pybytes()[int(offsets[0]) : int(offsets[-1])]
+
+
 def python_rows(
     frame: pd.DataFrame, columns: Sequence[Column], table: dict[LogicalType, Encoder]
 ) -> list[tuple]:
