@@ -13,9 +13,11 @@ Options are data (``dbsynth.options``): each function takes them as an options o
 keywords, checked before anything is opened.
 
 ``generate`` runs the plan's generation in a worker thread and writes in the calling thread, so
-numpy work overlaps the database round trips (both release the GIL for most of their time). A
-failure or Ctrl-C stops both sides, rolls back what the target can roll back, and the raised
-error says what was left behind.
+numpy work overlaps the database round trips (both release the GIL for most of their time);
+with ``jobs`` 2 or more (the default on a machine with several cores) the generation runs in a
+second process instead (:mod:`dbsynth.parallel`), with the same rows. A failure or Ctrl-C stops
+both sides, rolls back what the target can roll back, and the raised error says what was left
+behind.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import threading
 import time
 import typing
 from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Generator as Generator_
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -43,11 +46,12 @@ from dbsynth.generation.engine import Generator
 from dbsynth.introspection import introspect
 from dbsynth.model import Model
 from dbsynth.options import FileFormat, FitOptions, GenerateOptions, default_of, resolve, split
+from dbsynth.parallel import Item, effective_jobs, generated_elsewhere
 from dbsynth.planning.plan import ALL_ROOTS, Capabilities, Plan, make_plan
 from dbsynth.planning.shared_keys import disjoint_key_starts
 from dbsynth.schema import Schema
 from dbsynth.writing import open_target
-from dbsynth.writing.base import Batch, LoadResult, Target
+from dbsynth.writing.base import Batch, Encoded, LoadResult, Target, Update
 from dbsynth.writing.identity import identity, recorded
 from dbsynth.writing.safety import refuse_recorded_source, refuse_source
 
@@ -176,7 +180,7 @@ def generate(
     url = getattr(tgt, "url", None)
     if source is None and isinstance(url, URL):
         refuse_recorded_source(url, model.source, model.source_identity)
-    return _run(model, plan, tgt, source, progress)
+    return _run(model, plan, tgt, source, progress, effective_jobs(opts.jobs))
 
 
 def _target(
@@ -221,22 +225,38 @@ def _check_given_plan(
 
 
 def _run(
-    model: Model, plan: Plan, target: Target, source: str | URL | None, progress: Progress | None
+    model: Model,
+    plan: Plan,
+    target: Target,
+    source: str | URL | None,
+    progress: Progress | None,
+    jobs: int = 1,
 ) -> GenerateResult:
-    """Execute ``plan``: generate in a worker thread, write here, close (commit or roll back)."""
+    """Execute ``plan``: generate in a worker thread (``jobs`` 1) or in a second process
+    (:mod:`dbsynth.parallel`), write here, close (commit or roll back)."""
     started = time.perf_counter()
     sink = target.open(plan.load_spec(model))
     written: dict[str, int] = {t.table: 0 for t in plan.tables}
     planned = {t.table: t.rows for t in plan.tables}
     try:
         key_start = disjoint_key_starts(plan, model.schema, sink.key_start)
-        generator = Generator(model, plan, key_start, source=source)
-        for item in _overlapped(generator.run()):
-            sink.write(item)
-            if isinstance(item, Batch):
-                written[item.table] += len(item.frame)
-                if progress is not None:
-                    progress(item.table, written[item.table], planned[item.table])
+
+        def run() -> Iterator[Batch | Update]:
+            return Generator(model, plan, key_start, source=source).run()
+
+        items: Iterator[Item] = (
+            generated_elsewhere(run, getattr(sink, "encode", None)) if jobs > 1 else _overlapped(run())
+        )
+        try:
+            for item in items:
+                sink.write(item)
+                if not isinstance(item, Update):
+                    written[item.table] += item.rows if isinstance(item, Encoded) else len(item.frame)
+                    if progress is not None:
+                        progress(item.table, written[item.table], planned[item.table])
+        finally:
+            # Stop the producer (thread or process) now, not when the traceback lets it go.
+            typing.cast(Generator_[Item], items).close()
         load = sink.close(ok=True)
     except BaseException as exc:
         result = sink.close(ok=False)  # after a failed close(ok=True): what that close left

@@ -116,8 +116,8 @@ class GenerateOptions:
 
     ``scale`` multiplies every table's source row count; ``rows`` pins tables to an exact count
     (their children follow); ``seed`` None means the config's seed, else the model's. The
-    options marked :data:`PLANNED` are decisions of the plan (:func:`dbsynth.plan`); ``dry_run``
-    and ``file_format`` only concern the run.
+    options marked :data:`PLANNED` are decisions of the plan (:func:`dbsynth.plan`); ``dry_run``,
+    ``file_format`` and ``jobs`` only concern the run.
     """
 
     scale: Annotated[float, NON_NEGATIVE, PLANNED] = 1.0
@@ -128,6 +128,10 @@ class GenerateOptions:
     chunk_rows: Annotated[int, AT_LEAST_ONE, PLANNED] = DEFAULT_CHUNK_ROWS
     dry_run: bool = False
     file_format: Annotated[FileFormat | None, Flag("--format")] = None
+    # Processes of the run: 1 generates and writes in one process; 2 or more generate (and,
+    # where the target can, encode) in a second process while this one writes. None: the
+    # number of cores. The rows are the same either way.
+    jobs: Annotated[int | None, AT_LEAST_ONE] = None
 
     def __post_init__(self) -> None:
         _validate(self)

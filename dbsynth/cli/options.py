@@ -219,6 +219,14 @@ def generation_options(func: F) -> F:
             default=None,
             help="File format when TARGET is a directory (default: csv).",
         ),
+        click.option(
+            "--jobs",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Processes: 1 generates and writes in one; 2 or more generate in a second process "
+            "while the first writes (default: the number of cores). The rows are the same.",
+        ),
         click.option("--quiet", "-q", is_flag=True, help="No progress bars."),
     ]
     for option in reversed(options):

@@ -66,13 +66,25 @@ class LoadResult:
     notes: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A :class:`Batch` already in the form the sink sends (PostgreSQL: COPY text), made by the
+    sink's ``encode`` where the rows are generated (another process with ``--jobs 2``)."""
+
+    table: str
+    rows: int
+    data: bytes
+
+
 class Sink(Protocol):
     """An open load. ``key_start`` maps ``(table, column)`` to the first value the engine may use
     for an engine-numbered key (1, or past the existing maximum with ``if_exists='append'``)."""
 
     key_start: Mapping[tuple[str, str], int]
 
-    def write(self, item: Batch | Update) -> None: ...
+    def write(self, item: Batch | Update | Encoded) -> None:
+        """Write one item; an :class:`Encoded` only comes from this sink's own ``encode``."""
+        ...
 
     def close(self, ok: bool) -> LoadResult: ...
 
@@ -87,4 +99,4 @@ class Target(Protocol):
         ...
 
 
-__all__ = ["Batch", "IfExists", "LoadResult", "LoadSpec", "Sink", "TableLoad", "Target", "Update"]
+__all__ = ["Batch", "Encoded", "IfExists", "LoadResult", "LoadSpec", "Sink", "TableLoad", "Target", "Update"]

@@ -38,7 +38,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import pymysql
@@ -140,6 +140,8 @@ class MySQLSink(SQLSink):
 
     dialect = DIALECT
     driver_errors = (pymysql.MySQLError,)
+    # False: batched INSERTs from the start (benchmarks/generate_bench.py compares the two).
+    load_local: ClassVar[bool] = True
 
     def __init__(self, engine: sa.Engine, conn: sa.Connection, spec: LoadSpec, where: str) -> None:
         super().__init__(spec, where)
@@ -151,7 +153,7 @@ class MySQLSink(SQLSink):
         self.unchecked: set[str] = set()
         self._checks_off = False
         self._left_exact = True
-        self._local = True  # LOAD DATA LOCAL until the server refuses it
+        self._local = self.load_local  # LOAD DATA LOCAL until the server refuses it
         self._file: str | None = None  # the temporary file each batch is written to
 
     # -- open ---------------------------------------------------------------------------------

@@ -17,6 +17,12 @@ Cut foreign keys (see :mod:`dbsynth.cycles`):
 
 Each Batch frame is encoded as a whole by :func:`dbsynth.writing.encode.copy_csv` (pyarrow's C++
 CSV writer), so there is no Python loop over rows for the common types.
+
+With ``--jobs 2`` (:mod:`dbsynth.parallel`) the frames are generated and encoded in a second
+process (:meth:`PostgresSink.encode` needs no connection) and arrive here as bytes; they still go
+through this one connection's COPY, in this one transaction. So the promise above holds as it is:
+a failure in either process rolls back everything, and there is no commit window and no need for
+two-phase commit, which several connections would need to commit together.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from dbsynth.db import connection_error
 from dbsynth.errors import TargetError
 from dbsynth.schema import Column
 from dbsynth.writing import safety
-from dbsynth.writing.base import LoadSpec, Update
+from dbsynth.writing.base import Batch, Encoded, LoadSpec, Update
 from dbsynth.writing.ddl import target_table_name
 from dbsynth.writing.encode import copy_csv
 from dbsynth.writing.sql_sink import Dialect, LoadFailed, Params, SQLSink, TargetTable
@@ -310,6 +316,19 @@ class PostgresSink(SQLSink):
     def _insert_batch(self, table: TargetTable, names: Sequence[str], frame: pd.DataFrame) -> None:
         data = copy_csv(frame, self._schema_columns(table.key, names))
         self._stream(self.tables[table.key], names).copy.write(data)
+
+    def encode(self, batch: Batch) -> Encoded:
+        """The COPY text of ``batch``, made without the connection: with ``--jobs 2`` the process
+        that generates the rows calls it, and :meth:`write` only sends the bytes. A batch it
+        cannot encode raises here; the caller then writes the batch itself, so the error is
+        the one :meth:`write` gives."""
+        names = self._columns[batch.table]
+        safety.check_frame(batch.table, batch.frame.columns, names)
+        data = copy_csv(batch.frame, self._schema_columns(batch.table, names))
+        return Encoded(batch.table, len(batch.frame), data)
+
+    def _write_encoded(self, table: TargetTable, names: Sequence[str], item: Encoded) -> None:
+        self._stream(self.tables[table.key], names).copy.write(item.data)
 
     def _stream(self, table: _Table, names: Sequence[str]) -> _OpenCopy:
         """The COPY of ``table``, opened at its first batch and kept open for the next ones: one

@@ -32,7 +32,7 @@ import pandas as pd
 from dbsynth.errors import DbsynthError, TargetError
 from dbsynth.schema import Column
 from dbsynth.writing import safety
-from dbsynth.writing.base import Batch, LoadResult, LoadSpec, Update
+from dbsynth.writing.base import Batch, Encoded, LoadResult, LoadSpec, Update
 from dbsynth.writing.ddl import create_schema
 
 ROLLED_BACK = safety.ROLLED_BACK
@@ -147,6 +147,10 @@ class SQLSink(ABC):
     def _insert_batch(self, table: TargetTable, names: Sequence[str], frame: pd.DataFrame) -> None:
         self._insert(table.sql, names, frame, self._schema_columns(table.key, names))
 
+    def _write_encoded(self, table: TargetTable, names: Sequence[str], item: Encoded) -> None:
+        """Send rows this sink's ``encode`` prepared (only sinks that have ``encode`` get any)."""
+        raise TypeError(f"{type(self).__name__} does not take encoded rows")
+
     def _empty(self, tables: Sequence[TargetTable]) -> None:
         """``if_exists='truncate'``: DELETE, children first, inside the transaction."""
         for table in reversed(tables):
@@ -222,25 +226,28 @@ class SQLSink(ABC):
 
     # -- write --------------------------------------------------------------------------------
 
-    def write(self, item: Batch | Update) -> None:
+    def write(self, item: Batch | Update | Encoded) -> None:
         if self._result is not None:
             raise safety.closed_load()
         table = self.tables.get(item.table)
         if table is None:
             raise safety.unknown_table(item.table, self.tables)
+        names: Sequence[str] = self._columns[table.key]
         if isinstance(item, Batch):
-            names: Sequence[str] = self._columns[table.key]
             safety.check_frame(table.key, item.frame.columns, names)
-        else:
+        elif isinstance(item, Update):
             names = (*item.key_columns, *item.set_columns)
             safety.check_frame(table.key, item.frame.columns, names)
             safety.check_columns(table.key, names, table.columns)
-        if item.frame.empty:
+        if (item.rows if isinstance(item, Encoded) else len(item.frame)) == 0:
             return
         try:
             if isinstance(item, Batch):
                 self._insert_batch(table, names, item.frame)
                 self.rows[table.key] += len(item.frame)
+            elif isinstance(item, Encoded):
+                self._write_encoded(table, names, item)
+                self.rows[table.key] += item.rows
             else:
                 self._update(table, item)
         except LoadFailed as exc:
