@@ -37,6 +37,7 @@ from dbsynth.generation.batch import Batch, Update
 from dbsynth.writing.base import Encoded
 
 Item = Batch | Update | Encoded
+_STOPPING = {signal.SIGINT, signal.SIGTERM}
 
 
 def effective_jobs(jobs: int | None) -> int:
@@ -54,7 +55,13 @@ def generated_elsewhere(
     child = context.Process(
         target=_produce, args=(receive, send, items, encode), name="dbsynth-generate", daemon=True
     )
-    child.start()
+    # A signal during the fork would hit the at-fork hooks (logging's), which ignore exceptions:
+    # Ctrl-C would be lost. Held back until the child exists, it is raised here as usual.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+    try:
+        child.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     send.close()  # the child holds the only write end: its exit ends the pipe
     try:
         while True:
@@ -89,6 +96,7 @@ def _produce(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and ends this process
     # The parent's SIGTERM handler (the CLI's) turns it into an exception: here it must just end.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)  # blocked by the parent around the fork
     # The fork copied the read end too: closed, so a parent that dies (even by SIGKILL) leaves the
     # pipe without a reader and the next send fails instead of blocking for ever.
     receive.close()
