@@ -105,3 +105,19 @@ def test_a_server_refusing_local_gets_inserts(
         (2, 2, 2, None),
         (3, 1, 3, "\\N"),
     ]
+
+
+def test_a_truncating_load_checks_foreign_keys_at_close(make_mysql: Callable[[str], str]) -> None:
+    """Tables the load empties are written with the checks off and checked by one anti-join per
+    key: a missing parent still fails the load, counted and named, and nothing is left."""
+    url = make_mysql(SHOP_SQL)
+    spec = spec_for(introspect(url), {"shop": 2, "item": 3}, if_exists="truncate")
+    with pytest.raises(TargetError) as err:
+        load(url, spec, _items(shop_id=[1, 9, 8]))
+    assert str(err.value) == (
+        "foreign key item.shop_id -> shop (item_ibfk_1) does not hold after the load: "
+        f"2 row(s) of item reference no row of shop; {ROLLED_BACK}"
+    )
+    assert rows_of(url, "SELECT (SELECT count(*) FROM shop), (SELECT count(*) FROM item)") == [(0, 0)]
+    result = load(url, spec, _items())
+    assert result.committed and result.notes == ("truncated shop, item",)

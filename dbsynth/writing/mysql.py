@@ -15,6 +15,9 @@ Cut foreign keys: MySQL has no deferrable constraints, so ``deferred`` and
 the child table of such a cut is loaded; InnoDB checks row by row, so the transaction alone would
 not help. Turning the checks back on does not re-check what was written meanwhile, so ``close``
 runs an anti-join for every foreign key of those tables and names the first that does not hold.
+A load that creates or empties its tables does the same for every table whose foreign keys all
+reference loaded tables (InnoDB's check per row is a third of a LOAD's time): each parent row is
+then the load's own, locked until COMMIT, so the check at close sees what will be committed.
 
 Rows go in with ``LOAD DATA LOCAL INFILE`` (one statement per batch, several times faster than
 multi-row INSERTs). With LOCAL the server treats data errors and duplicate keys as if IGNORE were
@@ -50,7 +53,7 @@ from dbsynth.db import connection_error, create_engine
 from dbsynth.errors import TargetError
 from dbsynth.schema import Column
 from dbsynth.writing import safety
-from dbsynth.writing.base import LoadSpec
+from dbsynth.writing.base import LoadSpec, Update
 from dbsynth.writing.ddl import target_table_name
 from dbsynth.writing.encode import MYSQL_VALUES, load_data_text, python_rows
 from dbsynth.writing.sql_sink import ROLLED_BACK, Dialect, LoadFailed, Params, SQLSink, TargetTable
@@ -151,6 +154,7 @@ class MySQLSink(SQLSink):
         self.tables: dict[str, _Table] = {}  # type: ignore[assignment]
         self.server = "MySQL"
         self.unchecked: set[str] = set()
+        self._bulk: set[str] = set()  # unchecked for speed, not for a cycle: no note
         self._checks_off = False
         self._left_exact = True
         self._local = self.load_local  # LOAD DATA LOCAL until the server refuses it
@@ -177,14 +181,29 @@ class MySQLSink(SQLSink):
         }
         self._privileges()
         names = {t.name: t.key for t in self.tables.values()}
+        fk_rows = self._all(_FKS_SQL)
         referencing = [
             (names[parent], child, ident(child))
-            for _name, child, _c, parent, _r in self._all(_FKS_SQL)
+            for _name, child, _c, parent, _r in fk_rows
             if parent in names and child not in names
         ]
+        if spec.create_schema or spec.if_exists == "truncate":
+            self._bulk = self._checked_at_close(fk_rows, names) - self.unchecked
+            self.unchecked |= self._bulk
         self._check_if_exists(referencing if spec.if_exists == "truncate" else [])
         self._execute("START TRANSACTION")
         self._truncate()
+
+    def _checked_at_close(self, fk_rows: Sequence[tuple[Any, ...]], names: dict[str, str]) -> set[str]:
+        """Loaded tables whose foreign keys all reference loaded tables: written with the checks
+        off and checked by one anti-join per key at close (see the module docstring). Only when
+        the load creates or empties the tables: every parent row is then this transaction's,
+        locked by it until COMMIT, so no other session can remove one before the check."""
+        children: dict[str, bool] = {}
+        for _name, child, _c, parent, _r in fk_rows:
+            if child in names:
+                children[child] = children.get(child, True) and parent in names
+        return {names[child] for child, inside in children.items() if inside}
 
     def _create_tables(self) -> None:
         """Run the DDL (MySQL commits each statement) and remember exactly what it created."""
@@ -275,11 +294,18 @@ class MySQLSink(SQLSink):
     # -- write --------------------------------------------------------------------------------
 
     def _insert_batch(self, table: TargetTable, names: Sequence[str], frame: pd.DataFrame) -> None:
+        self._checks_for(table)
+        super()._insert_batch(table, names, frame)
+
+    def _update(self, table: TargetTable, update: Update) -> None:
+        self._checks_for(table)  # not whatever the last batch's table left
+        super()._update(table, update)
+
+    def _checks_for(self, table: TargetTable) -> None:
         off = table.key in self.unchecked
         if off != self._checks_off:
             self._execute(f"SET FOREIGN_KEY_CHECKS = {0 if off else 1}")
             self._checks_off = off
-        super()._insert_batch(table, names, frame)
 
     def _insert(self, target: str, names: Sequence[str], frame: pd.DataFrame, columns: list[Column]) -> None:
         if self._local and names:
@@ -369,7 +395,8 @@ class MySQLSink(SQLSink):
                 ref_key = next((t.key for t in self.tables.values() if t.name == fk.ref_table), fk.ref_table)
                 label = safety.fk_label(child, fk.columns)
                 raise TargetError(safety.orphans_message(label, ref_key, fk.name, int(count), child))
-            self.notes.append(f"foreign key {fk.name} on {child} validated")
+            if child not in self._bulk:
+                self.notes.append(f"foreign key {fk.name} on {child} validated")
 
     def _commit(self) -> None:
         self._execute("COMMIT")
