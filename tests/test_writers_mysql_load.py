@@ -4,7 +4,9 @@ row still fails the whole load, naming the table; a server that refuses LOCAL ge
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -42,11 +44,18 @@ def _fails(url: str, batches: list[Batch]) -> str:
     return str(err.value)
 
 
+def _load_files() -> set[Path]:
+    return set(Path(tempfile.gettempdir()).glob("dbsynth-load-*"))
+
+
 def test_good_rows_load_and_text_survives(make_mysql: Callable[[str], str]) -> None:
     url = make_mysql(SHOP_SQL)
+    before = _load_files()
+    _fails(url, _items(id=[1, 2, 2]))
     result = load(url, spec_for(introspect(url), {"shop": 2, "item": 3}), _items())
     assert result.committed and result.notes == ()
     assert rows_of(url, "SELECT id, note FROM item ORDER BY id") == [(1, "x\ty"), (2, None), (3, "\\N")]
+    assert _load_files() <= before  # each batch's file is gone once the server has read it
 
 
 def test_a_duplicate_key_fails_the_load(make_mysql: Callable[[str], str]) -> None:

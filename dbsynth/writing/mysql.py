@@ -24,8 +24,8 @@ multi-row INSERTs). With LOCAL the server treats data errors and duplicate keys 
 given: a duplicate row is skipped and an out-of-range value clamped, each with a warning. So
 after every LOAD the sink checks that the server took exactly the rows sent and raised no warning
 (notes, which strict INSERTs accept too, are allowed); otherwise the load fails, naming the table
-and the first warning, and rolls back like any other failure. The batch is written to a private
-temporary file, which is removed when the load ends. A server that refuses LOCAL
+and the first warning, and rolls back like any other failure. Each batch is written to a private
+temporary file, removed as soon as the server has read it. A server that refuses LOCAL
 (``local_infile=OFF``, or a client-side restriction) gets the same rows as batched INSERTs
 (``executemany``); a log warning and a note say so once.
 
@@ -158,7 +158,7 @@ class MySQLSink(SQLSink):
         self._checks_off = False
         self._left_exact = True
         self._local = self.load_local  # LOAD DATA LOCAL until the server refuses it
-        self._file: str | None = None  # the temporary file each batch is written to
+        self._file: str | None = None  # the temporary file of the LOAD running now
 
     # -- open ---------------------------------------------------------------------------------
 
@@ -329,10 +329,10 @@ class MySQLSink(SQLSink):
     def _load(self, target: str, names: Sequence[str], frame: pd.DataFrame, columns: list[Column]) -> None:
         """One ``LOAD DATA LOCAL``, checked: every row taken, no warning (see the module docstring)."""
         data, hexed = load_data_text(frame, columns)
-        if self._file is None:
-            handle, self._file = tempfile.mkstemp(prefix="dbsynth-load-", suffix=".tsv")
-            os.close(handle)
-        with open(self._file, "wb") as out:
+        # A file per statement, removed as soon as the server has read it: only a kill during a
+        # LOAD can leave one behind.
+        handle, self._file = tempfile.mkstemp(prefix="dbsynth-load-", suffix=".tsv")
+        with os.fdopen(handle, "wb") as out:
             out.write(data)
         fields = [f"@v{i}" if h else ident(n) for i, (n, h) in enumerate(zip(names, hexed, strict=True))]
         unhex = [f"{ident(n)} = UNHEX(@v{i})" for i, (n, h) in enumerate(zip(names, hexed, strict=True)) if h]
@@ -341,9 +341,12 @@ class MySQLSink(SQLSink):
             "FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
             f"({', '.join(fields)})" + (f" SET {', '.join(unhex)}" if unhex else "")
         )
-        with self.db.cursor() as cur:
-            taken = int(cur.execute(sql, (self._file,)))
-            warned = int(cur.warning_count)
+        try:
+            with self.db.cursor() as cur:
+                taken = int(cur.execute(sql, (self._file,)))
+                warned = int(cur.warning_count)
+        finally:
+            self._remove_file()
         if taken == len(frame) and not warned:
             return
         first = self._first_warning()
@@ -351,6 +354,12 @@ class MySQLSink(SQLSink):
             return  # only notes
         lost = f"{len(frame) - taken} of {len(frame)} rows were not loaded"
         raise LoadFailed(self._label(target), first or lost)
+
+    def _remove_file(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._file)
+            self._file = None
 
     def _first_warning(self) -> str | None:
         for level, code, message in self._all("SHOW WARNINGS"):
@@ -426,10 +435,7 @@ class MySQLSink(SQLSink):
         self._execute("ROLLBACK")
 
     def _disconnect(self, hard: bool) -> None:
-        if self._file is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._file)
-            self._file = None
+        self._remove_file()
         if hard:
             self.db._force_close()  # no COM_QUIT on a connection that may be mid-statement
         try:
