@@ -130,3 +130,39 @@ def test_a_truncating_load_checks_foreign_keys_at_close(make_mysql: Callable[[st
     assert rows_of(url, "SELECT (SELECT count(*) FROM shop), (SELECT count(*) FROM item)") == [(0, 0)]
     result = load(url, spec, _items())
     assert result.committed and result.notes == ("truncated shop, item",)
+
+
+def test_a_marked_connection_sends_only_the_file_of_its_own_load(fresh_mysql: str, tmp_path: Path) -> None:
+    """With LOCAL the server names the file the client sends: a hostile target could ask for any
+    file. A connection the sink marked refuses every file but the one its LOAD wrote."""
+    import pymysql
+
+    from dbsynth.writing.local_infile import allow
+
+    url = parse_url(fresh_mysql)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2\n")
+    conn = pymysql.connect(
+        host=url.host,
+        port=url.port or 3306,
+        user=url.username,
+        password=url.password or "",
+        database=url.database,
+        local_infile=True,
+        autocommit=True,
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE t (line varchar(100))")
+            allow(conn, None)
+            with pytest.raises(pymysql.err.OperationalError, match="not the one dbsynth is loading"):
+                cur.execute("LOAD DATA LOCAL INFILE %s INTO TABLE t", (str(secret),))
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM t")
+            assert cur.fetchone() == (0,)
+            allow(conn, str(secret))
+            cur.execute("LOAD DATA LOCAL INFILE %s INTO TABLE t", (str(secret),))
+            cur.execute("SELECT line FROM t")
+            assert cur.fetchall() == (("hunter2",),)
+    finally:
+        conn.close()

@@ -29,8 +29,9 @@ temporary file, removed as soon as the server has read it. A server that refuses
 (``local_infile=OFF``, or a client-side restriction) gets the same rows as batched INSERTs
 (``executemany``); a log warning and a note say so once.
 
-Enabling LOCAL lets the server ask the client for a file by name: only connect to a target you
-trust (it is the database the rows are written to, so it receives them anyway).
+Enabling LOCAL lets the server ask the client for a file by name: the sink's connection sends
+only the file of the LOAD it is running and refuses any other request
+(:mod:`dbsynth.writing.local_infile`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from dbsynth.writing import safety
 from dbsynth.writing.base import LoadSpec, Update
 from dbsynth.writing.ddl import target_table_name
 from dbsynth.writing.encode import MYSQL_VALUES, load_data_text, python_rows
+from dbsynth.writing.local_infile import allow
 from dbsynth.writing.sql_sink import ROLLED_BACK, Dialect, LoadFailed, Params, SQLSink, TargetTable
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,7 @@ class MySQLSink(SQLSink):
         self.engine = engine
         self.conn = conn
         self.db: Any = conn.connection.driver_connection
+        allow(self.db, None)  # a LOCAL file request the sink did not start is refused
         self.tables: dict[str, _Table] = {}  # type: ignore[assignment]
         self.server = "MySQL"
         self.unchecked: set[str] = set()
@@ -342,10 +345,12 @@ class MySQLSink(SQLSink):
             f"({', '.join(fields)})" + (f" SET {', '.join(unhex)}" if unhex else "")
         )
         try:
+            allow(self.db, self._file)
             with self.db.cursor() as cur:
                 taken = int(cur.execute(sql, (self._file,)))
                 warned = int(cur.warning_count)
         finally:
+            allow(self.db, None)
             self._remove_file()
         if taken == len(frame) and not warned:
             return
