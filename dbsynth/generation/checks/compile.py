@@ -25,6 +25,7 @@ from dbsynth.expr.dialects import DIALECT_ALIASES, DIALECTS, DialectRules, blank
 from dbsynth.expr.logic import truth
 from dbsynth.expr.values import LOGICAL_KIND, Env, Kind, Node, Unsupported, column_vec
 from dbsynth.generation.checks.derive import HintDeriver
+from dbsynth.generation.checks.fallback import fallback_assignment
 from dbsynth.generation.checks.hints import Hints
 from dbsynth.schema import CheckConstraint, Table
 
@@ -54,6 +55,9 @@ class CompiledCheck:
     root: Node = field(repr=False)
     kinds: dict[str, Kind] = field(repr=False)
     element_column: str | None = None
+    # Values that make the check hold whatever the row's other columns are (one OR branch of
+    # equalities and IS NULLs, see fallback.py), or (): repair's last resort before giving up.
+    fallback: tuple[tuple[str, Any], ...] = ()
 
     @property
     def label(self) -> str:
@@ -200,6 +204,7 @@ def check_or_reason(
         root,
         {c: kinds[c] for c in columns},
         domain_column if elementwise else None,
+        () if elementwise or domain_column else fallback_assignment(tree, table),
     )
 
 

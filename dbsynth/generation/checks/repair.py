@@ -93,6 +93,30 @@ class RepairResult:
     violations: tuple[tuple[str, int], ...]
 
 
+# Rounds of resampling before a check's fallback assignment (fallback.py) is written into the
+# rows that still fail it: resampling first keeps the rows' own values wherever it can.
+FALLBACK_AFTER = 3
+
+
+def _assign(frame: pd.DataFrame, mask: np.ndarray, assignment: tuple[tuple[str, Any], ...]) -> pd.DataFrame:
+    out = frame.copy()
+    at = np.flatnonzero(mask)
+    for column, value in assignment:
+        if column not in out.columns:
+            continue
+        s = out[column]
+        if value is None:
+            if s.dtype.kind in "iub":  # a NumPy int/bool column holds no NULL: widen it
+                s = s.astype(object)
+            s = s.copy()
+            s.iloc[at] = None
+        else:
+            s = s.astype(object) if s.dtype.kind in "iub" and not isinstance(value, int) else s.copy()
+            s.iloc[at] = value
+        out[column] = s
+    return out
+
+
 def _show_value(v: Any) -> str:
     if v is None or (not isinstance(v, list | tuple | dict | np.ndarray) and pd.isna(v)):
         return "NULL"
@@ -124,6 +148,11 @@ def repair(
     resampled, violations = 0, None
     for rounds in range(max_rounds + 1):
         failing = [(c, ~c.evaluate(out)) for c in checks]
+        if rounds >= FALLBACK_AFTER and any(c.fallback and m.any() for c, m in failing):
+            for c, mask in failing:
+                if c.fallback and mask.any():
+                    out = _assign(out, mask, c.fallback)
+            failing = [(c, ~c.evaluate(out)) for c in checks]
         bad = np.zeros(len(out), dtype=bool)
         for _, mask in failing:
             bad |= mask
