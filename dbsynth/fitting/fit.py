@@ -47,7 +47,7 @@ from dbsynth.fitting.entities import Entities, few_entities
 from dbsynth.fitting.orderings import children_counts, family, parent_orderings, parent_rows, row_orderings
 from dbsynth.fitting.parent_values import parent_relations
 from dbsynth.fitting.personal import personal_values
-from dbsynth.fitting.prior_checks import shape_to_checks
+from dbsynth.fitting.prior_checks import pattern_model, shape_to_checks
 from dbsynth.fitting.reference import reference_tables
 from dbsynth.fitting.relations import fit_relations
 from dbsynth.graph import plan_insertion
@@ -348,7 +348,12 @@ class _State:
                 withheld=withheld,
                 dialect=self.schema.dialect,
             )
-            choice = _choose(col, values.reset_index(drop=True), ctx, override)
+            pattern = pattern_model(col, table, self.schema.dialect) if prior is not None else None
+            choice = (
+                Choice(pattern, None)
+                if pattern is not None
+                else _choose(col, values.reset_index(drop=True), ctx, override)
+            )
             if override is not None and override.null_rate is not None:
                 null_rate = override.null_rate
             fits.append(
