@@ -312,9 +312,9 @@ def test_an_empty_postgres_schema_is_seeded(make_pg: Callable[[str], str], targe
         ).all())  # fmt: skip
     engine.dispose()
     assert counts["customers"] == 200
-    assert 450 <= counts["orders"] <= 750  # three per customer, following the default fan-out
+    assert counts["orders"] == 200  # '*=N' is N rows per table, spread by the default fan-out
     assert counts["later"] == 0
-    assert 20 <= counts["childless"] <= 90  # a quarter of the parents have no child
+    assert 20 <= counts["childless"] <= 150  # the spread leaves some parents without a child
     assert counts["blank json"] == 0
 
 
@@ -452,4 +452,4 @@ def test_rows_star_in_generate_and_a_pinned_table_wins(
         ).one()
     engine.dispose()
     assert customers == 50
-    assert 100 <= orders <= 200  # three per customer on average
+    assert orders == 50  # '*=N' is N rows per table, not N times the fan-out

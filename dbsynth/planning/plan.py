@@ -8,8 +8,8 @@ which columns the engine numbers itself, and the seed every random stream derive
 target's capabilities are known when the plan is made, so the printed plan is the run's.
 
 Row counts. Every table gets ``round(source rows × scale)``, or the count the user gave with
-``--rows``; ``--rows '*=N'`` gives N rows to every table that follows no parent (no driving
-foreign key), so a whole schema, empty in the source included, fills from its roots down. A
+``--rows``; ``--rows '*=N'`` gives N rows to every other table, so a whole schema, empty in the source
+included, fills with N rows per table (fewer where a key cannot hold N). A
 table whose driving parent's count was given (directly or further up) follows it instead:
 ``parent rows × mean children per parent`` (fitted, zeros included) plus its rows with a NULL
 key, so ``--rows customer=1000`` brings the right number of orders with it. Either way
@@ -100,6 +100,7 @@ class Plan:
     overrides: dict[str, int] = field(default_factory=dict)
     capabilities: Capabilities = field(default_factory=Capabilities)
     notes: tuple[str, ...] = ()  # what the user should know about the run (an empty source)
+    edge_cases: float = 0.0  # probability per value of an edge value (dbsynth.generation.edges)
 
     def table(self, key: str) -> TablePlan:
         for t in self.tables:
@@ -142,6 +143,7 @@ class Plan:
         """The plan in words, for ``--dry-run``."""
         lines = [
             f"seed {self.seed}, scale {self.scale:g}, {self.total_rows:,} rows in {len(self.tables)} tables"
+            + (f", edge cases at rate {self.edge_cases:g}" if self.edge_cases else "")
         ]
         for t in self.tables:
             extra = []
@@ -178,7 +180,7 @@ class Plan:
         return lines
 
 
-ALL_ROOTS = "*"  # --rows '*=N': every table without a driving parent
+ALL_ROOTS = "*"  # --rows '*=N': every table whose count is not given nor follows a given one
 EMPTY_SOURCE = (
     "the source has no rows, so --scale gives every table 0 rows: "
     "give --rows '*=N' (or --rows TABLE=N) to seed the tables from their schema"
@@ -274,6 +276,7 @@ def make_plan(
         overrides=overrides,
         capabilities=capabilities,
         notes=tuple(notes),
+        edge_cases=opts.edge_cases,
     )
 
 
@@ -288,7 +291,7 @@ def _row_counts(
 ) -> dict[str, int]:
     """Rows per table (see the module docstring), in insertion order; ``origin`` gets where each
     count came from, in words (for the messages of :mod:`dbsynth.planning.ceiling`). ``roots``
-    (``--rows '*=N'``) is the count of every table that follows no parent."""
+    (``--rows '*=N'``) is the count of every table that does not follow a given count."""
     why: dict[str, str] = {} if origin is None else origin
     counts: dict[str, int] = {}
     follows: set[str] = set(overrides)  # tables whose count came from --rows, directly or not
@@ -309,9 +312,11 @@ def _row_counts(
             n = round(counts[rel.parent] * rel.mean_children / (1.0 - rel.null_rate))
             follows.add(key)
             why[key] = f"{rel.mean_children:g} children per row of {rel.parent}, whose count was given"
-        elif roots is not None and (rel is None or rel.parent not in counts):
+        elif roots is not None:
+            # Every table, followers included: N children per parent row, compounded down a
+            # chain of FKs (zabbix: 200 hosts -> 2,218 drules -> 6,648 dchecks ...), planned a
+            # million rows for '*=200'. A key's capacity still caps a table (below).
             n = roots
-            follows.add(key)
             why[key] = f"--rows *={roots}"
         else:
             n = round(tm.row_count * scale)
