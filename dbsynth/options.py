@@ -77,6 +77,8 @@ MAX_TABLE_ROWS = 10_000_000_000
 SEED = Bound("a whole number from 0 to 2**63 - 1", low=0, high=2**63)
 # A share of the source kept out of the fit: none (0) is no holdout, all (1) leaves nothing to fit.
 SHARE = Bound("above 0 and below 1", low=0, high=1, open_low=True)
+# A probability: 0 to 1, both included (the bound's top is exclusive, so just above 1).
+RATE = Bound("a number from 0 to 1", low=0, high=math.nextafter(1.0, 2.0))
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,8 @@ class GenerateOptions:
     """How many rows to generate, from which seed, and how to write them.
 
     ``scale`` multiplies every table's source row count; ``rows`` pins tables to an exact count
-    (their children follow); ``seed`` None means the config's seed, else the model's. The
+    (their children follow); ``seed`` None means the config's seed, else the model's;
+    ``edge_cases`` is the probability that a value is an edge of its column (``generation.edges``). The
     options marked :data:`PLANNED` are decisions of the plan (:func:`dbsynth.plan`); ``dry_run``,
     ``file_format`` and ``jobs`` only concern the run.
     """
@@ -126,6 +129,7 @@ class GenerateOptions:
     create_schema: Annotated[bool, PLANNED] = False
     if_exists: Annotated[IfExists, PLANNED] = "fail"
     chunk_rows: Annotated[int, AT_LEAST_ONE, PLANNED] = DEFAULT_CHUNK_ROWS
+    edge_cases: Annotated[float, RATE, PLANNED] = 0.0
     dry_run: bool = False
     file_format: Annotated[FileFormat | None, Flag("--format")] = None
     # Processes of the run: 1 generates and writes in one process; 2 or more generate (and,

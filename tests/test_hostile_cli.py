@@ -142,6 +142,8 @@ GENERATE_OPTIONS = {
     "rows-unknown-table": ["--rows", "ghost=5"],
     "rows-malformed": ["--rows", "team"],
     "chunk-rows-0": ["--chunk-rows", "0"],
+    "edge-cases-2": ["--edge-cases", "2"],
+    "edge-cases-negative": ["--edge-cases", "-0.1"],
 }
 # The word each error must contain (the option, or what it names).
 GENERATE_NAMES = {"rows-unknown-table": "ghost"}

@@ -190,7 +190,7 @@ def generation_options(func: F) -> F:
             metavar="TABLE=N",
             callback=_pairs("--rows", int),
             help="Exactly N rows for TABLE (repeatable); its children follow it. "
-            "'*=N': N rows for every table without a parent (an empty source included).",
+            "'*=N': N rows for every other table (an empty source included).",
         ),
         click.option("--seed", type=int, default=None, metavar="N", help="Same model and seed: same rows."),
         click.option("--create-schema", is_flag=True, help="Create the tables, types and constraints first."),
@@ -211,6 +211,15 @@ def generation_options(func: F) -> F:
             show_default=True,
             metavar="N",
             help="Rows generated and written per batch.",
+        ),
+        click.option(
+            "--edge-cases",
+            type=float,
+            default=default_of(GenerateOptions, "edge_cases"),
+            show_default=True,
+            metavar="RATE",
+            help="Probability that a value is an edge case valid for its column: empty, max-length or "
+            "unicode text, type min/max, 0, negatives, NULL, epoch/2038/leap-day dates (CHECKs still hold).",
         ),
         click.option(
             "--format",

@@ -37,6 +37,7 @@ from dbsynth.errors import GenerationError
 from dbsynth.generation.batch import Batch
 from dbsynth.generation.copying import copy_rows
 from dbsynth.generation.defaults import check_generatable, type_default
+from dbsynth.generation.edges import apply_edge_cases, edge_columns
 from dbsynth.generation.exclusions import ExclusionKeeper, with_equal_exclusions
 from dbsynth.generation.keys import KeySource, first_key
 from dbsynth.generation.parents import ParentLinks
@@ -56,6 +57,7 @@ if TYPE_CHECKING:  # imported when a table has CHECKs (sqlglot)
     from dbsynth.generation.checks import TableChecks
 
 TABLE_STREAM = 1 << 30  # spawn-key slot of per-table (not per-chunk) randomness
+EDGE_STREAM = 0xED6E  # third spawn-key entry of a chunk's edge-value stream
 
 
 class TableGenerator:
@@ -185,6 +187,8 @@ class TableGenerator:
         self.parents.parent_orderings(frame, rows)
         self._relations(frame, rows, rng)
         enforce_orderings(frame, self.orderings)
+        if self.run.plan.edge_cases > 0:
+            frame = self._edges(frame, c, derived)
         if self.checks is not None:
             frame = self.checks.enforce(
                 frame, lambda mask, blamed: self._resample(mask, blamed, frame, rows, rng)
@@ -209,6 +213,19 @@ class TableGenerator:
                 f"table {self.table.key}: partition keys drawn within the partitions' bounds "
                 "no longer pass the table's CHECKs"
             )
+
+    def _edges(self, frame: pd.DataFrame, chunk: int, derived: list[str]) -> pd.DataFrame:
+        """Edge values (``--edge-cases``), from a stream of their own: the other values of the
+        chunk are drawn as without them."""
+        ss = np.random.SeedSequence(self.run.plan.seed, spawn_key=(self.tp.stream, chunk, EDGE_STREAM))
+        fks = {c for fk in self.table.foreign_keys for c in fk.columns}
+        roles = {cf.name for cf in self.tm.columns if cf.role != "value"}
+        skip = fks | roles | self.numbered | set(derived)
+        columns = edge_columns(self.table, skip)
+        return apply_edge_cases(
+            frame, self.table, columns, self.run.plan.edge_cases, np.random.default_rng(ss),
+            self.run.model.schema.dialect,
+        )  # fmt: skip
 
     def _keep(
         self, frame: pd.DataFrame, z: dict[str, np.ndarray], rows: np.ndarray, rng: np.random.Generator
