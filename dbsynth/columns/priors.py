@@ -23,6 +23,7 @@ how many NULLs a nullable column gets, :func:`prior_null_rate`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import string
 import zlib
 from collections.abc import Callable, Sequence
@@ -159,7 +160,24 @@ def _hex(n: int, rng: np.random.Generator, fake: Any, column: Column) -> list[st
 
 
 def _uuid_text(n: int, rng: np.random.Generator, fake: Any, column: Column) -> list[str]:
+    # zabbix's uuid varchar(32): the 32 hex digits without dashes, not a dashed UUID cut short.
+    if column.length is not None and column.length < 36:
+        return [fake.uuid4().replace("-", "")[: column.length] for _ in range(n)]
     return [fake.uuid4() for _ in range(n)]
+
+
+def _date_text(n: int, rng: np.random.Generator, fake: Any, column: Column) -> list[str]:
+    # zabbix's host_inventory.date_hw_purchase varchar(64): dates kept as text, ISO 8601 (or
+    # YYYYMMDD when the column is shorter than that).
+    form = "%Y-%m-%d" if column.length is None or column.length >= 10 else "%Y%m%d"
+    return [fake.date_between("-20y", "+1y").strftime(form) for _ in range(n)]
+
+
+def _json_text(n: int, rng: np.random.Generator, fake: Any, column: Column) -> list[str]:
+    # A text column named *_json holds JSON documents; short columns get the smallest one.
+    if column.length is not None and column.length < 40:
+        return ["{}"] * n
+    return [json.dumps({"id": int(rng.integers(1, 10_000)), "name": fake.word()}) for _ in range(n)]
 
 
 def _language(n: int, rng: np.random.Generator, fake: Any, column: Column) -> list[str]:
@@ -206,6 +224,9 @@ _TEXT_RULES: tuple[_Rule, ...] = (
     _Rule(_words("mime", "content type", "mimetype"), TEXT, "MIME types", _faker("mime_type"), True),
     _Rule(_words("filename", "file name", "file", "path"), TEXT, "file names", _faker("file_name")),
     _Rule(_words("uuid", "guid"), TEXT, "UUIDs as text", _uuid_text),
+    # Closed: a model fitted on their characters would spell '2987-19-45' or break the JSON.
+    _Rule(_words("json"), TEXT, "JSON documents as text", _json_text, True),
+    _Rule(_words("date", "dob", "birthdate", "birthday"), TEXT, "dates as text", _date_text, True),
     _Rule(_words("hash", "password", "digest", "checksum", "token", "secret", "salt", "signature"), TEXT,
           "hex digests", _hex),
     _Rule(_words("sku", "code", "ref", "reference", "serial", "barcode", "ean", "isbn"), TEXT,
