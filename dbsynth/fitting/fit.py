@@ -348,7 +348,11 @@ class _State:
                 withheld=withheld,
                 dialect=self.schema.dialect,
             )
-            pattern = pattern_model(col, table, self.schema.dialect) if prior is not None else None
+            pattern = (
+                pattern_model(col, table, self.schema.dialect, prior.reason, col.name in unique)
+                if prior is not None
+                else None
+            )
             choice = (
                 Choice(pattern, None)
                 if pattern is not None

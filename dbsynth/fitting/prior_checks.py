@@ -80,10 +80,22 @@ def _drawn_from_pattern(column: Column, table: Table, dialect: str, n: int) -> p
     return None
 
 
-def pattern_model(column: Column, table: Table, dialect: str) -> RegexGenerator | None:
+# A unique URL column (musicbrainz's url.url): fitted on a sample of URLs its model was free
+# text, whose unique values are letters ('aaaaaaaaabikdzgadnlhesy'); these stay URLs, by index.
+UNIQUE_URL = r"https://www\.example\.(com|org|net)/[a-z]{3,8}/[a-z0-9]{6,12}"
+
+
+def pattern_model(
+    column: Column, table: Table, dialect: str, prior_reason: str = "", unique: bool = False
+) -> RegexGenerator | None:
     """The ``regex`` generator of the first pattern a CHECK requires of ``column``, when that
     generator draws it (and within the column's length): unlike a model fitted on a sample of
-    the pattern, it keeps every position's characters and makes unique values by index."""
+    the pattern, it keeps every position's characters and makes unique values by index. A
+    unique column whose prior is URLs gets :data:`UNIQUE_URL`."""
+    checked = any(True for _ in _patterns(column, table, dialect))
+    fits = column.length is None or max_length(parse_pattern(UNIQUE_URL)) <= column.length
+    if unique and prior_reason.endswith(": URLs") and not checked and fits:
+        return RegexGenerator(UNIQUE_URL)
     for source, _ in _patterns(column, table, dialect):
         if source is None:
             continue
