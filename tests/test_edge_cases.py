@@ -110,6 +110,13 @@ def test_edges_stay_inside_their_type() -> None:
     )
     assert all(len(v) <= 4 for _, v in short if v is not None)
     assert edges.SPACES not in dict(short)  # ' padded ' does not fit: left out, never cut
+    # unit3d's MariaDB longtext declares 4 GiB: a string that long cannot even be sent
+    huge = dict(
+        edges.edge_values(
+            Column(name="t", sql_type="longtext", logical=LogicalType.TEXT, length=2**32 - 1), "mysql"
+        )
+    )
+    assert len(huge[edges.MAX_LENGTH]) == edges.MAX_EDGE_LENGTH
     tiny = dict(
         edges.edge_values(
             Column(name="n", sql_type="smallint", logical=LogicalType.INTEGER, nullable=False), "postgresql"
@@ -132,6 +139,13 @@ def test_edges_stay_inside_their_type() -> None:
         )
     )
     assert money[edges.TYPE_MAX] == 999.99
+    wide = dict(
+        edges.edge_values(
+            Column(name="c", sql_type="decimal(22,2)", logical=LogicalType.DECIMAL, precision=22, scale=2),
+            "mysql",
+        )
+    )
+    assert wide[edges.TYPE_MAX] < 10**20 - 0.01  # as float64, 10**20 - 0.01 rounds to 10**20
 
 
 PLANTED = """

@@ -35,12 +35,14 @@ UNICODE_TEXT = "Zoë 東京 مرحبا שלום 🎉"
 # MySQL/MariaDB columns are often utf8mb3 or latin1, which refuse 4-byte and CJK characters.
 UNICODE_LATIN = "Zoë Ångström Ñandú"
 LONG_TEXT = 1000  # the "max-length" value of an unbounded text column
+MAX_EDGE_LENGTH = 65_535  # the longest edge string written, whatever the declared length
 _TEXT = (LogicalType.STRING, LogicalType.TEXT)
 _STAMPS = (LogicalType.TIMESTAMP, LogicalType.TIMESTAMPTZ)
 
 
 def _text_edges(col: Column, dialect: str) -> list[tuple[str, Any]]:
-    room = col.length if col.length else LONG_TEXT
+    # MySQL's LONGTEXT declares 4 GiB: its "max-length" edge is as long as a TEXT's, not 4 GiB.
+    room = min(col.length, MAX_EDGE_LENGTH) if col.length else LONG_TEXT
     unicode_text = UNICODE_LATIN if dialect in ("mysql", "mariadb") else UNICODE_TEXT
     padded = " padded "
     edges: list[tuple[str, Any]] = [(EMPTY, ""), (MAX_LENGTH, "x" * room), (UNICODE, unicode_text[:room])]
@@ -65,8 +67,10 @@ def _number_edges(col: Column) -> list[tuple[str, Any]]:
             edges.append((NEGATIVE, -1))
         return edges
     lo, hi = type_bounds(col)
-    high = hi if math.isfinite(hi) else 1e15  # an unbounded numeric / a double: large, still exact
-    least = lo if math.isfinite(lo) else -high
+    # Values travel as float64: beyond 15 digits the type's top rounds up past itself (unit3d's
+    # decimal(22,2): 1e20 - 0.01 is 1e20, out of range), so a large exact number stands in.
+    high = hi if math.isfinite(hi) and hi < 1e15 else 1e15
+    least = lo if math.isfinite(lo) and lo > -1e15 else -high if lo < 0 else lo
     edges = [(TYPE_MIN, least), (TYPE_MAX, high), (ZERO, 0.0)]
     if least < 0:
         edges.append((NEGATIVE, -1.0 if col.logical is LogicalType.DECIMAL and not col.scale else -0.5))
