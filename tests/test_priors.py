@@ -191,8 +191,16 @@ def check_plausible(url: str) -> list[str]:
                 values = frame[name].dropna()
                 # osm's users.email_valid is a flag, not an address: names speak for text only.
                 number = isinstance(
-                    col["type"], sa.Boolean | sa.Integer | sa.Numeric | sa.Float | sa.ARRAY | sa.LargeBinary
-                )
+                    col["type"],
+                    sa.Boolean
+                    | sa.Integer
+                    | sa.Numeric
+                    | sa.Float
+                    | sa.ARRAY
+                    | sa.LargeBinary
+                    | sa.VARBINARY
+                    | sa.BINARY,
+                )  # unit3d's peers.ip varbinary(16) holds packed addresses
                 kind = None if number else _kind_of(name, sql_type)
                 if kind is not None and len(values):
                     ok = np.mean([_parses(kind, v) for v in values])

@@ -275,3 +275,19 @@ def test_rows_star_gives_every_table_n_rows_down_a_chain(
     pinned = seed(source, target_pg, "--dry-run", "--rows", "rules=10", rows=200)
     assert "public.rules: 10 rows" in pinned
     assert re.search(r"public\.checks: (\d+) rows", pinned).group(1) != "200", pinned  # type: ignore[union-attr]
+
+
+ARRAY_KEY = """
+CREATE TABLE cdtoc_raw (
+  id serial PRIMARY KEY, release int NOT NULL, track_count int NOT NULL, leadout_offset int NOT NULL,
+  track_offset int[] NOT NULL
+);
+CREATE UNIQUE INDEX cdtoc_raw_toc ON cdtoc_raw (track_count, leadout_offset, track_offset);
+"""
+
+
+def test_a_unique_key_with_an_array_column_is_kept(make_pg: Callable[[str], str], target_pg: str) -> None:
+    """musicbrainz's cdtoc_raw: the unique fallback hashed each key tuple, and an array in it
+    (a list) made generation fail with TypeError: unhashable type: 'list'."""
+    seed(make_pg(ARRAY_KEY), target_pg, rows=300)
+    assert violations(target_pg) == []

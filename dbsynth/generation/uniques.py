@@ -60,13 +60,16 @@ class UniqueFallback:
             # A copy: to_numpy may return a read-only view of the frame (pandas copy-on-write).
             values = {c: frame[c].to_numpy(dtype=object, copy=True) for c in cols}
             for i in range(len(frame)):
-                t = tuple(values[c][i] for c in cols)
-                if any(_missing(v) for v in t):
+                raw = tuple(values[c][i] for c in cols)
+                if any(_missing(v) for v in raw):
                     continue
+                # An array in the key (musicbrainz's cdtoc_raw.track_offset) is compared as a tuple.
+                t = tuple(_hashable(v) for v in raw)
                 if t in seen:
                     t = self._free_tuple(cols, t, fk_cols, seen, rng, int(rows[i]))
-                    for c, v in zip(cols, t, strict=True):
-                        values[c][i] = v
+                    for c, v, old in zip(cols, t, raw, strict=True):
+                        if v != _hashable(old):
+                            values[c][i] = v
                 seen.add(t)
             for c in cols:
                 frame[c] = coerce_column(self.table.column(c), values[c], None)
@@ -187,6 +190,14 @@ class UniqueFallback:
                     if tuple(current) not in seen:
                         return tuple(current)
         return None
+
+
+def _hashable(v: object) -> object:
+    if isinstance(v, list | np.ndarray):
+        return tuple(_hashable(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(sorted((str(k), _hashable(x)) for k, x in v.items()))
+    return v
 
 
 def _missing(v: object) -> bool:
