@@ -362,22 +362,27 @@ def _cut_references(
     it: numbered from the row index instead (planning.unique_keys), so the cut FK's values are
     known before the parent is written. Likewise the single-column primary key of a table whose
     cut FK is set by UPDATE, when nothing else numbers its rows (``country.code`` for
-    ``country.capital``, cut because ``city.countrycode`` was inferred): the UPDATE finds its
-    rows by that key."""
+    ``country.capital``, cut because ``city.countrycode`` was inferred), or one column of its
+    composite primary key that no foreign key sets: the UPDATE finds its rows by that column."""
     out: dict[str, set[str]] = {}
     for b in breaks:
         fk = b.foreign_key
         if len(fk.ref_columns) == 1 and not key_columns.get(fk.ref_table):
             out.setdefault(fk.ref_table, set()).add(fk.ref_columns[0])
-        pk = schema.table(b.table).primary_key
-        if (
-            b.strategy is BreakStrategy.NULL_THEN_UPDATE
-            and not key_columns.get(b.table)
-            and pk is not None
-            and len(pk.columns) == 1
-            and not set(pk.columns) & set(fk.columns)
-        ):
-            out.setdefault(b.table, set()).add(pk.columns[0])
+        table = schema.table(b.table)
+        pk = table.primary_key
+        if b.strategy is not BreakStrategy.NULL_THEN_UPDATE or key_columns.get(b.table) or pk is None:
+            continue
+        # A composite key (an integer with its tuple, a value column now) numbers one of its
+        # columns that no foreign key sets; alone it finds the row, so the tuple holds too.
+        if len(pk.columns) == 1:
+            if not set(pk.columns) & set(fk.columns):
+                out.setdefault(b.table, set()).add(pk.columns[0])
+            continue
+        fk_columns = {c for f in table.foreign_keys for c in f.columns}
+        free = [c for c in pk.columns if c not in fk_columns]
+        if free:
+            out.setdefault(b.table, set()).add(free[0])
     return out
 
 

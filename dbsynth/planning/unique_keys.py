@@ -142,6 +142,12 @@ def construct_uniques(
             s = space(name)
             assert s is not None  # every UUID column has a space
             single(name, s)
+    # A column of a composite key that a cut FK's UPDATE finds rows by: numbered on its own.
+    for name in sorted(by_row):
+        if name not in skip and name not in done and not any(cols == (name,) for cols in keys):
+            s = space(name)
+            if s is not None and not _too_small(table, (name,), s.size, rows):
+                single(name, s)
     for cols in sorted(keys, key=len):
         if set(cols) & (set(numbered) | done) or set(cols) <= drawn_fk_cols:
             settled.append(cols)
