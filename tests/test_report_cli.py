@@ -48,7 +48,10 @@ cli.add_command(report_command)
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, ["report", *args], prog_name="dbsynth", terminal_width=160)
+    # rich takes its width from COLUMNS when the output is no terminal (a test worker's is not).
+    return CliRunner(env={"COLUMNS": "160"}).invoke(
+        cli, ["report", *args], prog_name="dbsynth", terminal_width=160
+    )
 
 
 @pytest.fixture
