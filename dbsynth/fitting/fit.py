@@ -41,6 +41,7 @@ from dbsynth.config import BoundConfig, ColumnOverride, Config, bind
 from dbsynth.config.inferred import infer_keys, with_keys
 from dbsynth.db import display_url
 from dbsynth.errors import UsageError
+from dbsynth.fitting.borrow import borrow_sparse_dates
 from dbsynth.fitting.children import children_shape, fk_is_unique, prior_children, prior_one_to_one
 from dbsynth.fitting.choose import COPULA_KINDS, Choice, choose_model, choose_with_pii, key_columns
 from dbsynth.fitting.entities import Entities, few_entities
@@ -162,6 +163,7 @@ def fit_sample(
     state.withheld = personal_values(schema, sample, settings.min_count, config)
     for key in state.insertion.order:
         state.fit_columns(schema.table(key))
+    state.columns = borrow_sparse_dates(schema, state.columns, state.values_seen, settings.min_count)
     relationships = tuple(state.fit_relationship(t, fk) for t in schema.tables for fk in t.foreign_keys)
     copied = set(config.copy_tables) if config is not None else set()
     fitted = {key: state.table_model(schema.table(key)) for key in schema.table_keys}
@@ -282,6 +284,12 @@ class _State:
     value_dims: dict[str, list[str]] = field(default_factory=dict)
     own: dict[str, np.ndarray] = field(default_factory=dict)
     withheld: frozenset[str] = frozenset()  # personal values no category may keep
+
+    def values_seen(self, table: str, column: str) -> int:
+        """Non-NULL values of ``column`` in ``table``'s own sampled rows."""
+        frame = self.sample.frames[table]
+        own = frame.iloc[: self.sample.info[table].rows_sampled or len(frame)]
+        return int(own[column].notna().sum()) if column in own.columns else 0
 
     def __post_init__(self) -> None:
         self.insertion = plan_insertion(self.schema)
