@@ -165,6 +165,37 @@ def test_fine_grained_areas_stay_personal_data(make_pg: Callable[[str], str]) ->
     assert column.pii == "city" and column.model is not None and column.model["kind"] == "faker"
 
 
+SURNAMES = [
+    "Smith",
+    "Jones",
+    "Brown",
+    "Taylor",
+    "Wilson",
+    "Davies",
+    "Evans",
+    "Thomas",
+    "Johnson",
+    "Roberts",
+    "Walker",
+    "Wright",
+    "Robinson",
+    "Thompson",
+    "White",
+    "Hughes",
+    "Edwards",
+    "Green",
+    "Hall",
+    "Wood",
+    "Clarke",
+    "Jackson",
+    "Clark",
+    "Turner",
+    "Hill",
+    "Scott",
+    "Cooper",
+]
+
+
 def test_a_category_never_keeps_a_personal_value_of_another_column(fresh_pg: str) -> None:
     # Orders repeat their customer's company name, and a one-person business is named after its
     # contact: seen in 20 orders it is frequent, yet one customer holds it. A last name that is
@@ -172,8 +203,14 @@ def test_a_category_never_keeps_a_personal_value_of_another_column(fresh_pg: str
     # pooled there too; a label many customers share ('Lennon/McCartney') is kept.
     rng = np.random.default_rng(14)
     contacts = ["Antonio Moreno", "Maria Anders", "Thomas Hardy"]
+    # 27 more customers without orders: a table of a few rows is a list of categories, not a
+    # population of entities (fitting/entities.py counts owners of at least 10 x min_count rows).
     people = pd.DataFrame(
-        {"id": [1, 2, 3], "contact_name": contacts, "last_name": ["Moreno", "Anders", "Harris"]}
+        {
+            "id": range(1, 31),
+            "contact_name": contacts + [f"Anna {n}" for n in SURNAMES],
+            "last_name": ["Moreno", "Anders", "Harris", *SURNAMES],
+        }
     )
     ships = ["Antonio Moreno Taquería", "Around the Horn", "Ernst Handel"]
     orders = pd.DataFrame(

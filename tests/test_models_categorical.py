@@ -68,7 +68,7 @@ def test_pooled_strings_come_back_in_their_frequent_shapes() -> None:
     assert all(re.fullmatch(r"\d{5}", v) for v in fresh)
     assert not set(zips) & set(json.dumps(encode(model)).split('"'))
     assert model.describe() == (
-        "categorical, 1 values by frequency: 'N/A' 60%; 40.0% rare values pooled, "
+        "categorical, 1 values by frequency: 'N/A' 60%; 40.0% pooled (rare, or held by too few entities), "
         "generated as code shapes '[0-9]{5}' 100%"
     )
 

@@ -388,11 +388,13 @@ class CategoricalModel(ColumnModel):
 
     def describe(self) -> str:
         if not self.values:
+            # Each value was seen in too few rows, or held by too few entities (fitting/entities.py).
+            none = "categorical: no value kept (each too rare, or held by too few entities)"
             if self.rest_model is not None:
-                return f"categorical: every value rare; generated as {self.rest_model.describe()}"
+                return f"{none}; generated as {self.rest_model.describe()}"
             if self.shapes:
-                return f"categorical: every value rare; new strings of {len(self.shapes)} frequent shapes"
-            return f"categorical: every value rare; generates new {self.other_length}-letter words"
+                return f"{none}; new strings of {len(self.shapes)} frequent shapes"
+            return f"{none}; generates new {self.other_length}-letter words"
         what = {"value": "by value", "declared": "in declared order", "frequency": "by frequency"}[self.order]
         ranked = sorted(zip(self.probs, self.values, strict=True), key=lambda t: -t[0])
         shown = ", ".join(f"{v!r} {p:.0%}" for p, v in ranked[:3])
@@ -408,7 +410,7 @@ class CategoricalModel(ColumnModel):
             rest = self.rest_model
             if rest is not None:
                 fate = f"generated as {rest.describe()}"
-            text += f"; {self.pooled:.1%} rare values pooled, {fate}"
+            text += f"; {self.pooled:.1%} pooled (rare, or held by too few entities), {fate}"
         return text
 
 

@@ -293,7 +293,7 @@ class _State:
 
     def __post_init__(self) -> None:
         self.insertion = plan_insertion(self.schema)
-        self.entities = Entities(self.schema, self.sample.frames, self.driving_fk)
+        self.entities = Entities(self.schema, self.sample.frames, self.driving_fk, self.settings.min_count)
 
     # -- columns ------------------------------------------------------------------------------
 
