@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -730,7 +731,9 @@ def test_enforce_applies_hints_to_fresh_rows_too() -> None:
 
 
 def test_repair_gives_up_naming_the_table_the_check_and_a_generated_row() -> None:
-    checks = table_checks(ORDERS, SHOP, now=NOW).compiled
+    # Without its last resort: shipped_after's branch "shipped_at IS NULL" would be written into
+    # the failing row after 3 rounds (fallback.py; the next test).
+    checks = [dataclasses.replace(c, fallback=()) for c in table_checks(ORDERS, SHOP, now=NOW).compiled]
     frame = orders_frame(
         [
             [5, 9.99, "paid", "ABCD", "2022-03-01 00:00:00+00", None],
@@ -748,6 +751,18 @@ def test_repair_gives_up_naming_the_table_the_check_and_a_generated_row() -> Non
         "still fails for 1 of 2 generated rows after 3 rounds of resampling, "
         "e.g. created_at='2022-03-01 10:30:00+00:00', shipped_at='2022-03-01 09:00:00+00:00'"
     )
+
+
+def test_repair_writes_an_or_branch_of_is_nulls_when_resampling_cannot_meet_the_check() -> None:
+    checks = table_checks(ORDERS, SHOP, now=NOW).compiled
+    frame = orders_frame(
+        [
+            [5, 9.99, "paid", "ABCD", "2022-03-01 00:00:00+00", None],
+            [5, 9.99, "paid", "ABCD", "2022-03-01 10:30:00+00", "2022-03-01 09:00:00+00"],
+        ]
+    )
+    out = repair(frame, checks, lambda mask: frame.iloc[[1]], max_rounds=5).frame
+    assert out["shipped_at"].isna().tolist() == [True, True]
 
 
 def test_repair_refuses_a_resample_of_the_wrong_size() -> None:

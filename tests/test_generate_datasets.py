@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from dbsynth import fit, generate
-from dbsynth.fitting.fit import column_roles
+from dbsynth.fitting.roles import column_roles
 from dbsynth.model import Model
 from dbsynth.schema import Schema, Table
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from dbsynth.config import Config
 from dbsynth.cycles import BreakStrategy, CycleBreak
-from dbsynth.fitting.fit import column_roles
+from dbsynth.fitting.roles import column_roles
 from dbsynth.graph import plan_insertion
 from dbsynth.model import Model, fk_id
 from dbsynth.options import DEFAULT_CHUNK_ROWS, GenerateOptions, IfExists, resolve
