@@ -98,6 +98,7 @@ def local_infile_off(mysql_url: str) -> Iterator[None]:
     engine.dispose()
 
 
+@pytest.mark.serial  # SET GLOBAL: another test's load at the same time would fall back too
 def test_a_server_refusing_local_gets_inserts(
     make_mysql: Callable[[str], str], local_infile_off: None
 ) -> None:
