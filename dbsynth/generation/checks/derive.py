@@ -33,16 +33,16 @@ _DAY = pd.Timedelta(days=1)
 _TICK = pd.Timedelta(microseconds=1)
 
 
-def _unparen(e: exp.Expression) -> exp.Expression:
+def unparen(e: exp.Expression) -> exp.Expression:
     while isinstance(e, exp.Paren):
         e = e.this
     return e
 
 
-def _flatten(e: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
-    e = _unparen(e)
+def flatten(e: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
+    e = unparen(e)
     if isinstance(e, kind):
-        return _flatten(e.this, kind) + _flatten(e.expression, kind)
+        return flatten(e.this, kind) + flatten(e.expression, kind)
     return [e]
 
 
@@ -102,7 +102,7 @@ class HintDeriver:
 
     def hints(self, tree: exp.Expression) -> Hints:
         out = Hints()
-        for term in _flatten(tree, exp.And):
+        for term in flatten(tree, exp.And):
             try:
                 out = out.merge(self._facts(term))
             except Unsupported:
@@ -117,16 +117,16 @@ class HintDeriver:
     def _subject(self, e: exp.Expression) -> tuple[str, Kind, bool] | None:
         """(column, kind, through length()) when ``e`` is a column, maybe under a cast that keeps
         its values (``(rating)::text``, ``(year)::numeric``) or inside ``char_length()``."""
-        e = _unparen(e)
+        e = unparen(e)
         length = isinstance(e, exp.Length) and not (
             e.args.get("binary") and self.compiler.rules.length_counts_bytes
         )
         if length:
-            e = _unparen(e.this)
+            e = unparen(e.this)
         targets = []
         while isinstance(e, exp.Cast):
             targets.append(e.to)
-            e = _unparen(e.this)
+            e = unparen(e.this)
         name = self.compiler.column_name(e)
         if name is None or name not in self.columns:
             return None
@@ -155,9 +155,9 @@ class HintDeriver:
         return None if value is None else _python(value, node.kind)
 
     def _facts(self, e: exp.Expression) -> Hints:
-        e = _unparen(e)
+        e = unparen(e)
         if isinstance(e, exp.Not):
-            inner = _unparen(e.this)
+            inner = unparen(e.this)
             if (
                 isinstance(inner, exp.Is)
                 and isinstance(inner.expression, exp.Null)
@@ -188,7 +188,7 @@ class HintDeriver:
 
     def _listed(self, e: exp.Expression) -> tuple[str, tuple[Any, ...]] | None:
         """``col IN (...)``, ``col = const`` or ``col = ANY (ARRAY[...])``: the column and values."""
-        e = _unparen(e)
+        e = unparen(e)
         if isinstance(e, exp.In) and not e.args.get("query"):
             left, items = e.this, list(e.expressions)
         elif isinstance(e, exp.EQ) and isinstance(e.expression, exp.Any):
@@ -283,7 +283,7 @@ class HintDeriver:
         is not NULL, an ordering of ``x`` and ``y`` when neither is; a fact about another column
         would only hold when ``x`` is not NULL, which a hint cannot say. Nothing else is implied."""
         guards, rest = set(), []
-        for part in _flatten(e, exp.Or):
+        for part in flatten(e, exp.Or):
             if (
                 isinstance(part, exp.Is)
                 and isinstance(part.expression, exp.Null)

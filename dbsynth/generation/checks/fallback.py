@@ -13,26 +13,14 @@ from typing import Any
 
 from sqlglot import exp
 
+from dbsynth.generation.checks.derive import flatten, unparen
 from dbsynth.schema import Table
 
 
-def _unparen(e: exp.Expression) -> exp.Expression:
-    while isinstance(e, exp.Paren):
-        e = e.this
-    return e
-
-
-def _flatten(e: exp.Expression, kind: type[exp.Expression]) -> list[exp.Expression]:
-    e = _unparen(e)
-    if isinstance(e, kind):
-        return _flatten(e.this, kind) + _flatten(e.expression, kind)
-    return [e]
-
-
 def _literal(e: exp.Expression) -> tuple[bool, Any]:
-    e = _unparen(e)
+    e = unparen(e)
     while isinstance(e, exp.Cast):
-        e = _unparen(e.this)
+        e = unparen(e.this)
     if isinstance(e, exp.Neg) and isinstance(e.this, exp.Literal) and not e.this.is_string:
         ok, v = _literal(e.this)
         return ok, -v
@@ -48,16 +36,16 @@ def _literal(e: exp.Expression) -> tuple[bool, Any]:
 
 def _term(e: exp.Expression, table: Table) -> tuple[str, Any] | None:
     """``(column, value)`` for ``column = literal`` / ``literal = column`` / ``column IS NULL``."""
-    e = _unparen(e)
+    e = unparen(e)
     names = {c.name: c for c in table.columns}
-    if isinstance(e, exp.Is) and isinstance(_unparen(e.expression), exp.Null):
-        col = _unparen(e.this)
+    if isinstance(e, exp.Is) and isinstance(unparen(e.expression), exp.Null):
+        col = unparen(e.this)
         if isinstance(col, exp.Column) and col.name in names and names[col.name].nullable:
             return col.name, None
         return None
     if isinstance(e, exp.EQ):
         for side, other in ((e.this, e.expression), (e.expression, e.this)):
-            col = _unparen(side)
+            col = unparen(side)
             ok, value = _literal(other)
             if isinstance(col, exp.Column) and col.name in names and ok:
                 return col.name, value
@@ -69,11 +57,11 @@ def fallback_assignment(tree: exp.Expression, table: Table) -> tuple[tuple[str, 
     NULL`` (nullable columns) terms, or ``()`` when no branch is. The branch with the fewest
     terms wins: it changes the fewest columns of the rows it repairs."""
     best: tuple[tuple[str, Any], ...] = ()
-    branches = _flatten(tree, exp.Or)
+    branches = flatten(tree, exp.Or)
     if len(branches) < 2:
         return ()
     for branch in branches:
-        terms = [_term(t, table) for t in _flatten(branch, exp.And)]
+        terms = [_term(t, table) for t in flatten(branch, exp.And)]
         if not terms or any(t is None for t in terms):
             continue
         assignment = tuple(t for t in terms if t is not None)
