@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dbsynth.columns.base import FitContext
-from dbsynth.fitting.relations import NEAR_DETERMINISTIC, NUMERIC, delta_model
+from dbsynth.fitting.relations import NUMERIC, near_deterministic
 from dbsynth.model import ColumnFit, Relation, fk_id
 from dbsynth.schema import Schema, Table
 
@@ -88,37 +88,7 @@ def parent_relations(
                 if f"^{base.name}" not in joined.columns:
                     continue  # a referenced key column: the FK itself, not a value
                 x = pd.to_numeric(joined[f"^{base.name}"], errors="coerce").to_numpy(dtype=np.float64)
-                found = _relation(col, parent_base(rel_id, base.name), x, y, ctx, min_support)
+                found = near_deterministic(col, parent_base(rel_id, base.name), x, y, ctx, min_support)
                 if found is not None and (col.name not in best or found[0] < best[col.name][0]):
                     best[col.name] = found
     return [rel for _, rel in best.values()]
-
-
-def _relation(
-    col: ColumnFit, base: str, x: np.ndarray, y: np.ndarray, ctx: FitContext, min_support: int
-) -> tuple[float, Relation] | None:
-    """The relation ``col = base × ratio`` (or ``+ gap``) and its unexplained share, if near
-    deterministic on the rows where both are known."""
-    ok = np.isfinite(x) & np.isfinite(y)
-    if int(ok.sum()) < min_support:
-        return None
-    x, y = x[ok], y[ok]
-    if np.all(x > 0) and np.all(y > 0):
-        kind, target, d = "ratio", np.log(y), np.log(y) - np.log(x)
-    else:
-        kind, target, d = "gap", y, y - x
-    spread = float(np.var(target))
-    share = float(np.var(d)) / spread if spread > 0 else 1.0
-    if share > 1.0 - NEAR_DETERMINISTIC:
-        return None
-    own = col.model or {}
-    relation = Relation(
-        kind=kind,  # type: ignore[arg-type]
-        column=col.name,
-        base=base,
-        delta=delta_model(y / x if kind == "ratio" else d, ctx),
-        holds=round(1.0 - share, 6),
-        lower=own.get("lower"),
-        upper=own.get("upper"),
-    )
-    return share, relation

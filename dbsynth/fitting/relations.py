@@ -155,6 +155,38 @@ def delta_model(values: np.ndarray, ctx: FitContext) -> dict[str, object]:
     return encode(NumericModel.fit(pd.Series(values, dtype=np.float64), _DELTA, ctx))
 
 
+def near_deterministic(
+    col: ColumnFit, base: str, x: np.ndarray, y: np.ndarray, ctx: FitContext, min_support: int
+) -> tuple[float, Relation] | None:
+    """The relation ``col = base × ratio`` (both positive) or ``base + gap``, and the share of
+    the column's variance it leaves unexplained, when that share is at most
+    ``1 - NEAR_DETERMINISTIC`` on the rows where both are known (``x`` the base's values, ``y``
+    the column's, aligned)."""
+    ok = np.isfinite(x) & np.isfinite(y)
+    if int(ok.sum()) < min_support:
+        return None
+    x, y = x[ok], y[ok]
+    if np.all(x > 0) and np.all(y > 0):
+        kind, target, d = "ratio", np.log(y), np.log(y) - np.log(x)
+    else:
+        kind, target, d = "gap", y, y - x
+    spread = float(np.var(target))
+    share = float(np.var(d)) / spread if spread > 0 else 1.0
+    if share > 1.0 - NEAR_DETERMINISTIC:
+        return None
+    own = col.model or {}
+    relation = Relation(
+        kind=kind,  # type: ignore[arg-type]
+        column=col.name,
+        base=base,
+        delta=delta_model(y / x if kind == "ratio" else d, ctx),
+        holds=round(1.0 - share, 6),
+        lower=own.get("lower"),
+        upper=own.get("upper"),
+    )
+    return share, relation
+
+
 def numeric_relations(
     frame: pd.DataFrame, table: Table, fits: Sequence[ColumnFit], ctx: FitContext, min_support: int
 ) -> list[Relation]:
@@ -167,30 +199,9 @@ def numeric_relations(
             base, col = (a, b) if a.null_rate <= b.null_rate else (b, a)
             x = pd.to_numeric(frame[base.name], errors="coerce").to_numpy(dtype=np.float64)
             y = pd.to_numeric(frame[col.name], errors="coerce").to_numpy(dtype=np.float64)
-            ok = np.isfinite(x) & np.isfinite(y)
-            if int(ok.sum()) < min_support:
-                continue
-            x, y = x[ok], y[ok]
-            if np.all(x > 0) and np.all(y > 0):
-                kind, target, d = "ratio", np.log(y), np.log(y) - np.log(x)
-            else:
-                kind, target, d = "gap", y, y - x
-            spread = float(np.var(target))
-            if spread <= 0 or float(np.var(d)) > (1.0 - NEAR_DETERMINISTIC) * spread:
-                continue
-            delta = y / x if kind == "ratio" else d
-            own = col.model or {}
-            found.append(
-                Relation(
-                    kind=kind,  # type: ignore[arg-type]
-                    column=col.name,
-                    base=base.name,
-                    delta=delta_model(delta, ctx),
-                    holds=round(1.0 - float(np.var(d)) / spread, 6),
-                    lower=own.get("lower"),
-                    upper=own.get("upper"),
-                )
-            )
+            near = near_deterministic(col, base.name, x, y, ctx, min_support)
+            if near is not None:
+                found.append(near[1])
     return found
 
 
