@@ -10,7 +10,6 @@ still follow the player's birth year.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import numpy as np
@@ -22,6 +21,8 @@ from scipy import stats
 import dbsynth
 from dbsynth.model import Model
 from dbsynth.writing.memory import MemoryTarget
+
+from conftest import _fresh_database, sa_url
 
 pytestmark = pytest.mark.postgres
 
@@ -40,12 +41,6 @@ CREATE TABLE series_post (yearid smallint NOT NULL, round varchar(4) NOT NULL,
                           FOREIGN KEY (yearid, teamidwinner) REFERENCES teams (yearid, teamid),
                           FOREIGN KEY (yearid, teamidloser) REFERENCES teams (yearid, teamid));
 """
-
-
-def _engine(url: str, **kw: object) -> sa.Engine:
-    return sa.create_engine(
-        url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.pool.NullPool, **kw
-    )
 
 
 def _planted() -> dict[str, pd.DataFrame]:
@@ -84,21 +79,14 @@ def planted() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def source(pg_url: str, planted: dict[str, pd.DataFrame]) -> Iterator[str]:
-    name = f"dbsynth_ckv_{uuid.uuid4().hex[:8]}"
-    admin = _engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
-    engine = _engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql(DDL)
-        for table in ("teams", "people", "batting", "series_post"):
-            planted[table].to_sql(table, conn, if_exists="append", index=False)
-    engine.dispose()
-    yield url
-    with admin.connect() as c:
-        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    for url in _fresh_database(pg_url, "postgresql"):
+        engine = sa.create_engine(sa_url(url), poolclass=sa.pool.NullPool)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(DDL)
+            for table in ("teams", "people", "batting", "series_post"):
+                planted[table].to_sql(table, conn, if_exists="append", index=False)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="module")

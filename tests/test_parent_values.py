@@ -9,7 +9,6 @@ its own product's price), and an unrelated column must not be tied to the parent
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,8 @@ import dbsynth
 from dbsynth.fitting.explain import explain
 from dbsynth.model import Model
 from dbsynth.writing.memory import MemoryTarget
+
+from conftest import _fresh_database, sa_url
 
 pytestmark = pytest.mark.postgres
 
@@ -54,26 +55,15 @@ def _planted() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def source(pg_url: str) -> Iterator[str]:
-    name = f"dbsynth_pv_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(
-        pg_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as c:
-        c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = pg_url.rsplit("/", 1)[0] + f"/{name}"
-    engine = sa.create_engine(
-        url.replace("postgresql://", "postgresql+psycopg://"), poolclass=sa.pool.NullPool
-    )
-    products, lines = _planted()
-    with engine.begin() as conn:
-        conn.exec_driver_sql(DDL)
-        products.to_sql("products", conn, if_exists="append", index=False)
-        lines.to_sql("lines", conn, if_exists="append", index=False)
-    engine.dispose()
-    yield url
-    with admin.connect() as c:
-        c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    for url in _fresh_database(pg_url, "postgresql"):
+        engine = sa.create_engine(sa_url(url), poolclass=sa.pool.NullPool)
+        products, lines = _planted()
+        with engine.begin() as conn:
+            conn.exec_driver_sql(DDL)
+            products.to_sql("products", conn, if_exists="append", index=False)
+            lines.to_sql("lines", conn, if_exists="append", index=False)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="module")
