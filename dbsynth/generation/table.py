@@ -257,7 +257,9 @@ class TableGenerator:
             def draw(k: int, model: ColumnModel | None = model) -> object:
                 return model.from_uniform(rng.random(k), rng) if model is not None else [None] * k
 
-            values, nulls = computed(frame.assign(**bases) if bases else frame, rel, rng, draw)
+            # Only a relation on a parent's column needs a frame with that column (a copy).
+            source = frame.assign(**{rel.base: bases[rel.base]}) if rel.base in bases else frame
+            values, nulls = computed(source, rel, rng, draw)
             column = self.table.column(rel.column)
             frame[rel.column] = coerce_column(column, values, nulls).set_axis(frame.index)
 
